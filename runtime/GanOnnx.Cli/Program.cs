@@ -1,0 +1,3 @@
+using GanOnnx.Cli;
+
+return GanOnnxCli.Run(args, Console.Out, Console.Error);

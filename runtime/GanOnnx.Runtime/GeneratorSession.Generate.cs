@@ -1,0 +1,124 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace GanOnnx.Runtime;
+
+public sealed partial class GeneratorSession
+{
+    /// <summary>
+    /// Generates images <paramref name="startIndex"/> … <paramref name="startIndex"/> + <paramref name="count"/> − 1 of
+    /// <paramref name="seed"/>. For a conditional model, <paramref name="label"/> fixes the class of every image; when it
+    /// is null, image k gets class k mod <see cref="ModelContract.NumClasses"/> (balanced, and a function of the index).
+    /// </summary>
+    public ImageBatch Generate(int count, long seed, long startIndex = 0, int? label = null)
+    {
+        Guard.NonNegative(count);
+        Guard.NonNegative(startIndex);
+        var labels = LabelsFor(count, startIndex, label);
+        var latents = new float[(long)count * Contract.LatentDim];
+        Sampler.FillBatch(seed, startIndex, count, latents);
+        var pixels = new float[(long)count * Contract.ImageSize];
+        Run(latents, labels, pixels);
+        return new ImageBatch(pixels, count, Contract.Channels, Contract.Height, Contract.Width, Contract.ValueRange, seed, startIndex, labels);
+    }
+
+    /// <summary>
+    /// Generates one image per latent vector in <paramref name="latents"/> (count × latent size floats, back to back).
+    /// Conditional models need one label per image.
+    /// </summary>
+    public ImageBatch GenerateFromLatents(ReadOnlySpan<float> latents, ReadOnlySpan<long> labels = default)
+    {
+        var count = CountOf(latents);
+        var pixels = new float[(long)count * Contract.ImageSize];
+        var labelCopy = labels.IsEmpty ? null : labels.ToArray();
+        Run(latents, labelCopy, pixels);
+        return new ImageBatch(pixels, count, Contract.Channels, Contract.Height, Contract.Width, Contract.ValueRange, labels: labelCopy);
+    }
+
+    /// <summary>
+    /// The zero-copy form: runs the model on <paramref name="latents"/> and writes the images (NCHW, count × image size
+    /// floats) straight into <paramref name="destination"/>. Inputs are checked before any work.
+    /// </summary>
+    public void Run(ReadOnlySpan<float> latents, ReadOnlySpan<long> labels, Span<float> destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var count = CountOf(latents);
+        Guard.AllFinite(latents);
+        CheckLabels(labels, count);
+        if (destination.Length < (long)count * Contract.ImageSize)
+            throw new ArgumentException($"destination has {destination.Length} floats; {count} images need {(long)count * Contract.ImageSize}.", nameof(destination));
+
+        var batch = Options.MaxBatchSize;
+        for (var start = 0; start < count; start += batch)
+        {
+            var n = Math.Min(batch, count - start);
+            RunChunk(
+                latents.Slice(start * Contract.LatentDim, n * Contract.LatentDim),
+                labels.IsEmpty ? default : labels.Slice(start, n),
+                destination.Slice(start * Contract.ImageSize, n * Contract.ImageSize),
+                n);
+        }
+    }
+
+    private unsafe void RunChunk(ReadOnlySpan<float> latents, ReadOnlySpan<long> labels, Span<float> destination, int n)
+    {
+        var memory = OrtMemoryInfo.DefaultInstance;
+        fixed (float* z = latents)
+        fixed (long* y = labels)
+        fixed (float* image = destination)
+        {
+            using var zValue = OrtValue.CreateTensorValueWithData(memory, TensorElementType.Float,
+                [n, Contract.LatentDim], (IntPtr)z, (long)latents.Length * sizeof(float));
+            using var imageValue = OrtValue.CreateTensorValueWithData(memory, TensorElementType.Float,
+                [n, Contract.Channels, Contract.Height, Contract.Width], (IntPtr)image, (long)destination.Length * sizeof(float));
+            if (Contract.IsConditional)
+            {
+                using var yValue = OrtValue.CreateTensorValueWithData(memory, TensorElementType.Int64, [n], (IntPtr)y, (long)n * sizeof(long));
+                _session.Run(_runOptions, _inputNames, [zValue, yValue], _outputNames, [imageValue]);
+            }
+            else
+            {
+                _session.Run(_runOptions, _inputNames, [zValue], _outputNames, [imageValue]);
+            }
+        }
+    }
+
+    private int CountOf(ReadOnlySpan<float> latents)
+    {
+        if (latents.Length % Contract.LatentDim != 0)
+            throw new ArgumentException($"latents has {latents.Length} floats, not a multiple of the latent size {Contract.LatentDim}.", nameof(latents));
+        return latents.Length / Contract.LatentDim;
+    }
+
+    private long[]? LabelsFor(int count, long startIndex, int? label)
+    {
+        if (!Contract.IsConditional)
+        {
+            if (label is not null)
+                throw new ArgumentException($"label {label} was given but '{Source}' is unconditional (it has no classes).", nameof(label));
+            return null;
+        }
+        if (label is { } fixedLabel && (fixedLabel < 0 || fixedLabel >= Contract.NumClasses))
+            throw new ArgumentOutOfRangeException(nameof(label), label, $"label must be in [0, {Contract.NumClasses}) for '{Source}'.");
+        var labels = new long[count];
+        for (var i = 0; i < count; i++) labels[i] = label ?? (startIndex + i) % Contract.NumClasses;
+        return labels;
+    }
+
+    private void CheckLabels(ReadOnlySpan<long> labels, int count)
+    {
+        if (!Contract.IsConditional)
+        {
+            if (!labels.IsEmpty)
+                throw new ArgumentException($"labels were given but '{Source}' is unconditional (it has no classes).", nameof(labels));
+            return;
+        }
+        if (labels.Length != count)
+            throw new ArgumentException($"'{Source}' is conditional: it needs one label per image ({count}); got {labels.Length}.", nameof(labels));
+        for (var i = 0; i < labels.Length; i++)
+        {
+            if (labels[i] < 0 || labels[i] >= Contract.NumClasses)
+                throw new ArgumentOutOfRangeException(nameof(labels), labels[i], $"label at position {i} is {labels[i]}; it must be in [0, {Contract.NumClasses}).");
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace GanOnnx.Runtime;
+
+/// <summary>
+/// A loaded generator model: reads its contract and turns latents into images with ONNX Runtime.
+/// Holds native memory (the ONNX Runtime session): dispose it. Thread-safe: any number of threads may call the
+/// generation methods at once, and a given (seed, index) gives bit-identical images whichever thread asks.
+/// </summary>
+public sealed partial class GeneratorSession : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions;
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
+    private bool _disposed;
+
+    private GeneratorSession(string source, Func<SessionOptions, InferenceSession> load, GeneratorOptions? options)
+    {
+        Options = options ?? new GeneratorOptions();
+        Options.Validate();
+        Source = source;
+
+        using var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        if (Options.IntraOpThreads > 0) sessionOptions.IntraOpNumThreads = Options.IntraOpThreads;
+        (Provider, ProviderReport) = ProviderSelection.Apply(sessionOptions, Options);
+
+        try
+        {
+            _session = load(sessionOptions);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw new GanOnnxException($"'{source}' could not be loaded as an ONNX model: {ex.Message}", ex);
+        }
+
+        try
+        {
+            Contract = ModelContract.Create(source, Describe(_session.InputMetadata), Describe(_session.OutputMetadata),
+                _session.ModelMetadata.CustomMetadataMap);
+            Sampler = new LatentSampler(Contract.LatentDim, Contract.LatentDistribution, Options.Truncation);
+            _inputNames = Contract.LabelInputName is null ? [Contract.LatentInputName] : [Contract.LatentInputName, Contract.LabelInputName];
+            _outputNames = [Contract.ImageOutputName];
+            _runOptions = new RunOptions();
+        }
+        catch
+        {
+            _session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Loads a model file. Throws <see cref="GanOnnxException"/> when the file is missing, is not ONNX, or is not a generator.</summary>
+    public static GeneratorSession Load(string path, GeneratorOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+            throw new GanOnnxException($"Model file '{path}' does not exist.");
+        var full = Path.GetFullPath(path);
+        return new GeneratorSession(path, o => new InferenceSession(full, o), options);
+    }
+
+    /// <summary>Loads a model from its bytes. <paramref name="name"/> names it in messages.</summary>
+    public static GeneratorSession Load(byte[] model, GeneratorOptions? options = null, string name = "(in-memory model)")
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.Length == 0) throw new GanOnnxException($"'{name}' is empty; an ONNX model cannot be 0 bytes.");
+        return new GeneratorSession(name, o => new InferenceSession(model, o), options);
+    }
+
+    /// <summary>Loads a model from a stream (read to its end). <paramref name="name"/> names it in messages.</summary>
+    public static GeneratorSession Load(Stream model, GeneratorOptions? options = null, string name = "(stream)")
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var buffer = new MemoryStream();
+        model.CopyTo(buffer);
+        return Load(buffer.ToArray(), options, name);
+    }
+
+    /// <summary>Where the model came from (its path, or the name given).</summary>
+    public string Source { get; }
+    /// <summary>What the model promises: latent size and distribution, image shape and range, classes, provenance.</summary>
+    public ModelContract Contract { get; }
+    /// <summary>The options this session was created with.</summary>
+    public GeneratorOptions Options { get; }
+    /// <summary>The execution provider in use.</summary>
+    public ExecutionProvider Provider { get; }
+    /// <summary>Which provider was chosen and why the others were not.</summary>
+    public string ProviderReport { get; }
+    /// <summary>The sampler that turns (seed, index) into this model's latents.</summary>
+    public LatentSampler Sampler { get; }
+
+    /// <summary>The execution providers the loaded ONNX Runtime offers on this machine.</summary>
+    public static IReadOnlyList<string> AvailableProviders() => ProviderSelection.Available();
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+
+    private static List<TensorDescription> Describe(IReadOnlyDictionary<string, NodeMetadata> nodes) =>
+        nodes.Select(kv => new TensorDescription(
+            kv.Key,
+            kv.Value.IsTensor ? kv.Value.ElementType : typeof(object),
+            kv.Value.IsTensor ? kv.Value.Dimensions : [])).ToList();
+}

@@ -1,0 +1,109 @@
+namespace GanOnnx.Runtime;
+
+/// <summary>
+/// Draws latent vectors as a pure function of (seed, index): vector <c>k</c> of seed <c>s</c> is the same whatever the
+/// batch size, thread, shard or machine. Uses Philox4x32-10 keyed by the seed with the index in the counter, and
+/// Box–Muller for the normal distribution. Stateless and thread-safe.
+/// </summary>
+public sealed class LatentSampler
+{
+    private const double TwoPi = 2 * Math.PI;
+    private const double Inv2Pow32 = 1.0 / 4294967296.0;
+
+    /// <summary>Creates a sampler for vectors of <paramref name="latentDim"/> components.</summary>
+    /// <param name="latentDim">Length of a latent vector; positive.</param>
+    /// <param name="distribution">Distribution of each component.</param>
+    /// <param name="truncation">Truncation ψ in (0, 1]; every component is scaled by ψ (1 = no truncation).</param>
+    /// <remarks>
+    /// Truncation follows the "truncation trick": a normal latent is scaled by ψ (ψ = 1 leaves it as it is), trading
+    /// variety for fidelity. A uniform latent is scaled the same way.
+    /// </remarks>
+    public LatentSampler(int latentDim, LatentDistribution distribution = LatentDistribution.Normal, float truncation = 1f)
+    {
+        Guard.Positive(latentDim);
+        Guard.InRange(truncation, 1e-6, 1.0);
+        if (!Enum.IsDefined(distribution))
+            throw new ArgumentOutOfRangeException(nameof(distribution), distribution, "distribution must be Normal or Uniform.");
+        LatentDim = latentDim;
+        Distribution = distribution;
+        Truncation = truncation;
+    }
+
+    /// <summary>Length of a latent vector.</summary>
+    public int LatentDim { get; }
+
+    /// <summary>Distribution of each component.</summary>
+    public LatentDistribution Distribution { get; }
+
+    /// <summary>Truncation ψ (1 = none).</summary>
+    public float Truncation { get; }
+
+    /// <summary>Writes latent vector <paramref name="index"/> of <paramref name="seed"/> into <paramref name="destination"/>.</summary>
+    public void Fill(long seed, long index, Span<float> destination)
+    {
+        Guard.NonNegative(index);
+        if (destination.Length != LatentDim)
+            throw new ArgumentException($"destination has {destination.Length} elements; a latent vector has {LatentDim}.", nameof(destination));
+        FillOne(seed, index, destination);
+    }
+
+    /// <summary>Writes vectors <paramref name="startIndex"/> … <paramref name="startIndex"/> + count − 1 back to back.</summary>
+    public void FillBatch(long seed, long startIndex, int count, Span<float> destination)
+    {
+        Guard.NonNegative(startIndex);
+        Guard.NonNegative(count);
+        if (destination.Length < (long)count * LatentDim)
+            throw new ArgumentException($"destination has {destination.Length} elements; {count} latent vectors need {(long)count * LatentDim}.", nameof(destination));
+        for (var i = 0; i < count; i++)
+            FillOne(seed, startIndex + i, destination.Slice(i * LatentDim, LatentDim));
+    }
+
+    /// <summary>A new array holding latent vector <paramref name="index"/> of <paramref name="seed"/>.</summary>
+    public float[] Sample(long seed, long index)
+    {
+        var result = new float[LatentDim];
+        Fill(seed, index, result);
+        return result;
+    }
+
+    private void FillOne(long seed, long index, Span<float> destination)
+    {
+        var k0 = (uint)seed;
+        var k1 = (uint)((ulong)seed >> 32);
+        var c0 = (uint)index;
+        var c1 = (uint)((ulong)index >> 32);
+        var scale = Truncation;
+        Span<float> values = stackalloc float[4];
+        for (var block = 0; block * 4 < destination.Length; block++)
+        {
+            var (r0, r1, r2, r3) = Philox4x32.Block(c0, c1, (uint)block, 0, k0, k1);
+            if (Distribution == LatentDistribution.Normal)
+            {
+                BoxMuller(r0, r1, out values[0], out values[1]);
+                BoxMuller(r2, r3, out values[2], out values[3]);
+            }
+            else
+            {
+                values[0] = UniformSigned(r0);
+                values[1] = UniformSigned(r1);
+                values[2] = UniformSigned(r2);
+                values[3] = UniformSigned(r3);
+            }
+            var offset = block * 4;
+            var n = Math.Min(4, destination.Length - offset);
+            for (var j = 0; j < n; j++) destination[offset + j] = values[j] * scale;
+        }
+    }
+
+    private static double Unit(uint bits) => (bits + 0.5) * Inv2Pow32; // in (0, 1), never 0 or 1
+
+    private static float UniformSigned(uint bits) => (float)(2.0 * Unit(bits) - 1.0);
+
+    private static void BoxMuller(uint a, uint b, out float z0, out float z1)
+    {
+        var radius = Math.Sqrt(-2.0 * Math.Log(Unit(a)));
+        var angle = TwoPi * Unit(b);
+        z0 = (float)(radius * Math.Cos(angle));
+        z1 = (float)(radius * Math.Sin(angle));
+    }
+}

@@ -1,0 +1,45 @@
+namespace GanOnnx.Runtime;
+
+/// <summary>
+/// The <c>metadata_props</c> keys of the model contract (models/README.md). The trainer writes them and the runtime
+/// reads them; this class is the single list of names both use.
+/// </summary>
+public static class ModelMetadataKeys
+{
+    /// <summary>Prefix of every key.</summary>
+    public const string Prefix = "ganonnx.";
+
+    /// <summary>Version of the contract, currently "1".</summary>
+    public const string FormatVersion = Prefix + "format_version";
+    /// <summary>Length of a latent vector.</summary>
+    public const string LatentDim = Prefix + "latent_dim";
+    /// <summary>"normal" or "uniform".</summary>
+    public const string LatentDistribution = Prefix + "latent_distribution";
+    /// <summary>"min,max" of the output values, e.g. "-1,1".</summary>
+    public const string ValueRange = Prefix + "value_range";
+    /// <summary>Output channels (1 grayscale, 3 RGB).</summary>
+    public const string Channels = Prefix + "channels";
+    /// <summary>Output height in pixels.</summary>
+    public const string Height = Prefix + "height";
+    /// <summary>Output width in pixels.</summary>
+    public const string Width = Prefix + "width";
+    /// <summary>Number of classes of a conditional model; "0" for an unconditional one.</summary>
+    public const string NumClasses = Prefix + "num_classes";
+    /// <summary>JSON array of class names.</summary>
+    public const string ClassNames = Prefix + "class_names";
+    /// <summary>Architecture name (mlp, keras-dcgan, dcgan).</summary>
+    public const string Architecture = Prefix + "architecture";
+    /// <summary>Loss the model was trained with (bce, wgan-gp, hinge).</summary>
+    public const string Loss = Prefix + "loss";
+    /// <summary>Dataset the model was trained on.</summary>
+    public const string Dataset = Prefix + "dataset";
+    /// <summary>Generator steps trained.</summary>
+    public const string TrainingSteps = Prefix + "training_steps";
+    /// <summary>"true" when the weights are the exponential moving average of the generator's.</summary>
+    public const string Ema = Prefix + "ema";
+    /// <summary>JSON object of measured quality scores (may be "{}").</summary>
+    public const string Quality = Prefix + "quality";
+
+    /// <summary>The contract version this runtime writes and reads.</summary>
+    public const string CurrentFormatVersion = "1";
+}

@@ -1,0 +1,116 @@
+using GanOnnx.Runtime;
+
+namespace GanOnnx.Runtime.Tests;
+
+public class GeneratorSessionTests
+{
+    private GeneratorSession _session = null!;
+
+    [OneTimeSetUp]
+    public void LoadShippedModel() => _session = GeneratorSession.Load(TestPaths.ShippedModel);
+
+    [OneTimeTearDown]
+    public void Dispose() => _session.Dispose();
+
+    [Test]
+    public void TheShippedModelReadsAsAGenerator()
+    {
+        var c = _session.Contract;
+        Assert.That(c.InferredFromShapes, Is.False);
+        Assert.That((c.Channels, c.Height, c.Width), Is.EqualTo((1, 28, 28)));
+        Assert.That(c.LatentDim, Is.GreaterThan(0));
+        Assert.That(_session.Provider, Is.EqualTo(ExecutionProvider.Cpu));
+    }
+
+    [Test]
+    public void GeneratedImagesAreInTheModelRangeAndNotConstant()
+    {
+        var batch = _session.Generate(8, seed: 1);
+        Assert.That(batch.Count, Is.EqualTo(8));
+        Assert.That(batch.Pixels.Min(), Is.GreaterThanOrEqualTo(batch.ValueRange.Min));
+        Assert.That(batch.Pixels.Max(), Is.LessThanOrEqualTo(batch.ValueRange.Max));
+        Assert.That(batch.Image(0).ToArray(), Is.Not.EqualTo(batch.Image(1).ToArray()));
+    }
+
+    [Test]
+    public void SameSeedGivesSameImagesWhateverTheBatchSize()
+    {
+        using var one = GeneratorSession.Load(TestPaths.ShippedModel, new GeneratorOptions { MaxBatchSize = 1 });
+        using var seven = GeneratorSession.Load(TestPaths.ShippedModel, new GeneratorOptions { MaxBatchSize = 7 });
+        var a = one.Generate(10, seed: 42, startIndex: 5);
+        var b = seven.Generate(10, seed: 42, startIndex: 5);
+        var c = _session.Generate(3, seed: 42, startIndex: 12); // images 12..14 of the same seed
+        Assert.That(MaxDifference(a.Pixels, b.Pixels), Is.LessThanOrEqualTo(1e-5f));
+        Assert.That(MaxDifference(a.Pixels.AsSpan(7 * a.ImageSize, 3 * a.ImageSize).ToArray(), c.Pixels), Is.LessThanOrEqualTo(1e-5f));
+    }
+
+    [Test]
+    public void ManyThreadsGiveBitIdenticalImagesToOneThread()
+    {
+        var expected = Enumerable.Range(0, 16).Select(i => _session.Generate(1, seed: 9, startIndex: i).Pixels).ToArray();
+        var actual = new float[16][];
+        Parallel.For(0, 64, new ParallelOptions { MaxDegreeOfParallelism = 8 }, j =>
+        {
+            var i = j % 16;
+            var pixels = _session.Generate(1, seed: 9, startIndex: i).Pixels;
+            lock (actual)
+            {
+                if (actual[i] is { } seen) Assert.That(pixels, Is.EqualTo(seen));
+                actual[i] = pixels;
+            }
+        });
+        for (var i = 0; i < 16; i++) Assert.That(actual[i], Is.EqualTo(expected[i]), $"image {i}");
+    }
+
+    [Test]
+    public void BadInputsAreRefusedBeforeAnyWork()
+    {
+        var dim = _session.Contract.LatentDim;
+        var latents = new float[2 * dim];
+        latents[dim + 3] = float.NaN;
+        Assert.That(() => _session.GenerateFromLatents(latents), Throws.ArgumentException.With.Message.Contains("non-finite"));
+        Assert.That(() => _session.GenerateFromLatents(new float[dim + 1]), Throws.ArgumentException.With.Message.Contains("multiple"));
+        Assert.That(() => _session.Generate(-1, 1), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        Assert.That(() => _session.Generate(1, 1, label: 3), Throws.ArgumentException.With.Message.Contains("unconditional"));
+    }
+
+    [Test]
+    public void MissingAndCorruptFilesAreRefusedWithClearMessages()
+    {
+        Assert.That(() => GeneratorSession.Load("/nonexistent/model.onnx"),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("does not exist"));
+        var folder = TestPaths.NewTempFolder();
+        var corrupt = Path.Combine(folder, "corrupt.onnx");
+        File.WriteAllBytes(corrupt, File.ReadAllBytes(TestPaths.ShippedModel).AsSpan(0, 5000).ToArray());
+        Assert.That(() => GeneratorSession.Load(corrupt),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("could not be loaded as an ONNX model"));
+        Assert.That(() => GeneratorSession.Load(Array.Empty<byte>()), Throws.TypeOf<GanOnnxException>().With.Message.Contains("empty"));
+    }
+
+    [Test]
+    public void AskingForAProviderThatCannotLoadNamesThePackage()
+    {
+        Assert.That(() => GeneratorSession.Load(TestPaths.ShippedModel, new GeneratorOptions { Provider = ExecutionProvider.Cuda }),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("Microsoft.ML.OnnxRuntime.Gpu"));
+        using var auto = GeneratorSession.Load(TestPaths.ShippedModel, new GeneratorOptions { Provider = ExecutionProvider.Auto });
+        Assert.That(auto.Provider, Is.EqualTo(ExecutionProvider.Cpu));
+        Assert.That(auto.ProviderReport, Does.Contain("CUDA not taken").And.Contain("DirectML not taken"));
+    }
+
+    [Test]
+    public void InvalidOptionsAreRefusedNamingTheOption()
+    {
+        Assert.That(() => GeneratorSession.Load(TestPaths.ShippedModel, new GeneratorOptions { MaxBatchSize = 0 }),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("MaxBatchSize"));
+        Assert.That(() => GeneratorSession.Load(TestPaths.ShippedModel, new GeneratorOptions { Truncation = 2f }),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("Truncation"));
+    }
+
+    private static float MaxDifference(float[] a, float[] b)
+    {
+        Assert.That(a, Has.Length.EqualTo(b.Length));
+        var max = 0f;
+        for (var i = 0; i < a.Length; i++) max = Math.Max(max, Math.Abs(a[i] - b[i]));
+        return max;
+    }
+}

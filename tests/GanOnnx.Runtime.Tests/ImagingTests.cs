@@ -1,0 +1,79 @@
+using GanOnnx.Imaging;
+using GanOnnx.Runtime;
+using SkiaSharp;
+
+namespace GanOnnx.Runtime.Tests;
+
+public class ImagingTests
+{
+    [Test]
+    public void ValuesMapFromTheModelRangeToBytes()
+    {
+        Assert.That(ImageEncoder.ToByte(-1f, ValueRange.Tanh), Is.EqualTo(0));
+        Assert.That(ImageEncoder.ToByte(1f, ValueRange.Tanh), Is.EqualTo(255));
+        Assert.That(ImageEncoder.ToByte(0f, ValueRange.Tanh), Is.EqualTo(128));
+        Assert.That(ImageEncoder.ToByte(0.5f, ValueRange.Sigmoid), Is.EqualTo(128));
+        Assert.That(ImageEncoder.ToByte(7f, ValueRange.Sigmoid), Is.EqualTo(255));
+        Assert.That(ImageEncoder.ToByte(float.NaN, ValueRange.Sigmoid), Is.EqualTo(0));
+    }
+
+    [TestCase(ImageFileFormat.Png)]
+    [TestCase(ImageFileFormat.Jpeg)]
+    [TestCase(ImageFileFormat.Webp)]
+    public void GrayscaleAndRgbImagesEncodeAndDecodeBack(ImageFileFormat format)
+    {
+        // A horizontal ramp, gray and RGB (red ramp, green constant, blue inverted).
+        const int h = 8, w = 16;
+        var gray = new float[h * w];
+        var rgb = new float[3 * h * w];
+        for (var y = 0; y < h; y++)
+            for (var x = 0; x < w; x++)
+            {
+                gray[y * w + x] = x / (w - 1f);
+                rgb[y * w + x] = x / (w - 1f);
+                rgb[h * w + y * w + x] = 0.5f;
+                rgb[2 * h * w + y * w + x] = 1f - x / (w - 1f);
+            }
+        var tolerance = format == ImageFileFormat.Png ? 0 : 40;
+        foreach (var (pixels, channels) in new[] { (gray, 1), (rgb, 3) })
+        {
+            var batch = new ImageBatch(pixels, 1, channels, h, w, ValueRange.Sigmoid);
+            using var decoded = SKBitmap.Decode(ImageEncoder.Encode(batch, 0, format));
+            Assert.That(decoded, Is.Not.Null);
+            Assert.That((decoded.Width, decoded.Height), Is.EqualTo((w, h)));
+            var left = decoded.GetPixel(0, 4);
+            var right = decoded.GetPixel(w - 1, 4);
+            Assert.That((int)left.Red, Is.EqualTo(0).Within(tolerance), $"{format} {channels}ch left red");
+            Assert.That((int)right.Red, Is.EqualTo(255).Within(tolerance), $"{format} {channels}ch right red");
+            if (channels == 3)
+            {
+                Assert.That((int)left.Blue, Is.EqualTo(255).Within(tolerance));
+                Assert.That((int)left.Green, Is.EqualTo(128).Within(tolerance));
+            }
+        }
+    }
+
+    [Test]
+    public void AGridPlacesTilesWithPadding()
+    {
+        var pixels = new float[4 * 2 * 2];
+        for (var i = 0; i < 4; i++)
+            for (var p = 0; p < 4; p++) pixels[i * 4 + p] = i / 3f;
+        var batch = new ImageBatch(pixels, 4, 1, 2, 2, ValueRange.Sigmoid);
+        using var grid = ImageGrid.Compose(batch, columns: 2, padding: 1);
+        Assert.That((grid.Width, grid.Height), Is.EqualTo((2 * 2 + 3, 2 * 2 + 3)));
+        Assert.That(grid.GetPixel(0, 0).Red, Is.EqualTo(0), "padding");
+        Assert.That(grid.GetPixel(4, 1).Red, Is.EqualTo(85), "tile 1 (top right)");
+        Assert.That(grid.GetPixel(4, 4).Red, Is.EqualTo(255), "tile 3 (bottom right)");
+    }
+
+    [Test]
+    public void AtomicWritesLeaveNoPartialFiles()
+    {
+        var folder = TestPaths.NewTempFolder();
+        var path = Path.Combine(folder, "a.png");
+        ImageEncoder.WriteAtomically(path, new byte[] { 1, 2, 3 });
+        Assert.That(File.ReadAllBytes(path), Is.EqualTo(new byte[] { 1, 2, 3 }));
+        Assert.That(Directory.GetFiles(folder), Has.Length.EqualTo(1));
+    }
+}

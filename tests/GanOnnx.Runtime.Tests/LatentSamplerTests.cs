@@ -1,0 +1,75 @@
+using GanOnnx.Runtime;
+
+namespace GanOnnx.Runtime.Tests;
+
+public class LatentSamplerTests
+{
+    [Test]
+    public void PhiloxMatchesTheRandom123KnownAnswers()
+    {
+        // Known-answer vectors of Random123's kat_vectors for philox4x32_10.
+        Assert.That(Philox4x32.Block(0, 0, 0, 0, 0, 0), Is.EqualTo((0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u)));
+        Assert.That(Philox4x32.Block(0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff),
+            Is.EqualTo((0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu)));
+        Assert.That(Philox4x32.Block(0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0),
+            Is.EqualTo((0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u)));
+    }
+
+    [Test]
+    public void SameSeedAndIndexGiveTheSameVectorWhateverTheBatch()
+    {
+        var sampler = new LatentSampler(37);
+        var batch = new float[10 * 37];
+        sampler.FillBatch(seed: 5, startIndex: 100, count: 10, batch);
+        for (var k = 0; k < 10; k++)
+            Assert.That(sampler.Sample(5, 100 + k), Is.EqualTo(batch.AsSpan(k * 37, 37).ToArray()), $"vector {k}");
+    }
+
+    [Test]
+    public void DifferentSeedsAndIndicesGiveDifferentVectors()
+    {
+        var sampler = new LatentSampler(8);
+        Assert.That(sampler.Sample(1, 0), Is.Not.EqualTo(sampler.Sample(2, 0)));
+        Assert.That(sampler.Sample(1, 0), Is.Not.EqualTo(sampler.Sample(1, 1)));
+    }
+
+    [Test]
+    public void NormalLatentsHaveZeroMeanAndUnitVariance()
+    {
+        var sampler = new LatentSampler(100);
+        var values = new float[2000 * 100];
+        sampler.FillBatch(3, 0, 2000, values);
+        var mean = values.Average();
+        var variance = values.Select(v => (v - mean) * (v - mean)).Average();
+        Assert.That(mean, Is.EqualTo(0).Within(0.01));
+        Assert.That(variance, Is.EqualTo(1).Within(0.02));
+    }
+
+    [Test]
+    public void UniformLatentsStayInsideMinusOneToOne()
+    {
+        var sampler = new LatentSampler(100, LatentDistribution.Uniform);
+        var values = new float[1000 * 100];
+        sampler.FillBatch(3, 0, 1000, values);
+        Assert.That(values.Min(), Is.GreaterThanOrEqualTo(-1f).And.LessThan(-0.99f));
+        Assert.That(values.Max(), Is.LessThanOrEqualTo(1f).And.GreaterThan(0.99f));
+        Assert.That(values.Average(), Is.EqualTo(0).Within(0.01));
+    }
+
+    [Test]
+    public void TruncationScalesTheVector()
+    {
+        var full = new LatentSampler(16).Sample(9, 4);
+        var half = new LatentSampler(16, truncation: 0.5f).Sample(9, 4);
+        Assert.That(half, Is.EqualTo(full.Select(v => v * 0.5f).ToArray()));
+    }
+
+    [Test]
+    public void BadArgumentsAreRefusedWithTheirNames()
+    {
+        Assert.That(() => new LatentSampler(0), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("latentDim"));
+        Assert.That(() => new LatentSampler(4, truncation: 0f), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("truncation"));
+        Assert.That(() => new LatentSampler(4).Sample(1, -1), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("index"));
+        Assert.That(() => new LatentSampler(4).Fill(1, 0, new float[3]), Throws.ArgumentException.With.Message.Contains("4"));
+    }
+}

@@ -1,0 +1,95 @@
+using GanOnnx.Runtime;
+
+namespace GanOnnx.Runtime.Tests;
+
+public class ModelContractTests
+{
+    private static readonly TensorDescription Z = new("z", typeof(float), [-1, 100]);
+    private static readonly TensorDescription Image = new("image", typeof(float), [-1, 1, 28, 28]);
+
+    private static Dictionary<string, string> Metadata(params (string Key, string Value)[] extra)
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            [ModelMetadataKeys.FormatVersion] = "1",
+            [ModelMetadataKeys.LatentDim] = "100",
+            [ModelMetadataKeys.LatentDistribution] = "uniform",
+            [ModelMetadataKeys.ValueRange] = "0,1",
+            [ModelMetadataKeys.Channels] = "1",
+            [ModelMetadataKeys.Height] = "28",
+            [ModelMetadataKeys.Width] = "28",
+            [ModelMetadataKeys.NumClasses] = "0",
+            [ModelMetadataKeys.Quality] = "{\"fid\": 12.5}",
+        };
+        foreach (var (k, v) in extra) metadata[k] = v;
+        return metadata;
+    }
+
+    [Test]
+    public void MetadataIsReadIntoTheContract()
+    {
+        var c = ModelContract.Create("m", [Z], [Image], Metadata());
+        Assert.That(c.LatentDim, Is.EqualTo(100));
+        Assert.That(c.LatentDistribution, Is.EqualTo(LatentDistribution.Uniform));
+        Assert.That(c.ValueRange, Is.EqualTo(ValueRange.Sigmoid));
+        Assert.That((c.Channels, c.Height, c.Width), Is.EqualTo((1, 28, 28)));
+        Assert.That(c.Quality["fid"], Is.EqualTo(12.5));
+        Assert.That(c.InferredFromShapes, Is.False);
+    }
+
+    [Test]
+    public void AModelWithoutMetadataLoadsFromItsShapes()
+    {
+        var c = ModelContract.Create("m", [Z], [Image], new Dictionary<string, string>());
+        Assert.That(c.InferredFromShapes, Is.True);
+        Assert.That(c.LatentDim, Is.EqualTo(100));
+        Assert.That(c.ValueRange, Is.EqualTo(ValueRange.Tanh));
+    }
+
+    [Test]
+    public void MetadataThatContradictsTheShapesIsRefusedNamingTheMismatch()
+    {
+        Assert.That(() => ModelContract.Create("m.onnx", [Z], [Image], Metadata((ModelMetadataKeys.Height, "32"))),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("ganonnx.height = 32").And.Message.Contains("28").And.Message.Contains("m.onnx"));
+        Assert.That(() => ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.LatentDim, "64"))),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("latent_dim"));
+    }
+
+    [Test]
+    public void ShapesThatDoNotFitAGeneratorAreRefused()
+    {
+        var classifierOut = new TensorDescription("logits", typeof(float), [-1, 10]);
+        Assert.That(() => ModelContract.Create("m", [Z], [classifierOut], Metadata()),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("[batch, channels, height, width]").And.Message.Contains("logits"));
+        var imageIn = new TensorDescription("x", typeof(float), [-1, 1, 28, 28]);
+        Assert.That(() => ModelContract.Create("m", [imageIn], [Image], Metadata()),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("[batch, latent_dim]"));
+        var fourChannels = new TensorDescription("image", typeof(float), [-1, 4, 28, 28]);
+        Assert.That(() => ModelContract.Create("m", [Z], [fourChannels], Metadata()),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("1 or 3 channels"));
+    }
+
+    [Test]
+    public void ConditionalModelsNeedALabelInputAndAClassCount()
+    {
+        var label = new TensorDescription("label", typeof(long), [-1]);
+        var c = ModelContract.Create("m", [Z, label], [Image], Metadata((ModelMetadataKeys.NumClasses, "10")));
+        Assert.That(c.IsConditional, Is.True);
+        Assert.That(c.LabelInputName, Is.EqualTo("label"));
+        Assert.That(() => ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.NumClasses, "10"))),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("no int64 label input"));
+        Assert.That(() => ModelContract.Create("m", [Z, label], [Image], Metadata()),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("no classes"));
+    }
+
+    [Test]
+    public void BadMetadataValuesAreRefusedNamingTheKey()
+    {
+        Assert.That(() => ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.LatentDistribution, "cauchy"))),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("latent_distribution"));
+        Assert.That(() => ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.ValueRange, "1,0"))),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("value_range"));
+        Assert.That(() => ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.FormatVersion, "9"))),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("version"));
+    }
+}

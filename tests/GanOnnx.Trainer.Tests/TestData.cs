@@ -1,0 +1,51 @@
+using GanOnnx.Runtime;
+using GanOnnx.Trainer.Data;
+
+namespace GanOnnx.Trainer.Tests;
+
+internal static class TestData
+{
+    public static string NewTempFolder()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "ganonnx-trainer-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    /// <summary>Synthetic "digits": class c is a bright vertical bar at column 2 + 2c, with a little noise.</summary>
+    public static (byte[] Pixels, byte[] Labels) Bars(int count, int size = 28, int classes = 10, int seed = 1)
+    {
+        var rng = new Random(seed);
+        var pixels = new byte[count * size * size];
+        var labels = new byte[count];
+        for (var i = 0; i < count; i++)
+        {
+            var c = i % classes;
+            labels[i] = (byte)c;
+            for (var y = 0; y < size; y++)
+                for (var x = 0; x < size; x++)
+                {
+                    var on = Math.Abs(x - (2 + 2 * c) % size) <= 1 && y > 3 && y < size - 3;
+                    pixels[i * size * size + y * size + x] = (byte)(on ? 200 + rng.Next(56) : rng.Next(20));
+                }
+        }
+        return (pixels, labels);
+    }
+
+    /// <summary>Writes a synthetic IDX folder (gzip) and returns its path.</summary>
+    public static string IdxFolder(int count = 256, int size = 28)
+    {
+        var folder = NewTempFolder();
+        var (pixels, labels) = Bars(count, size);
+        IdxFile.WriteImages(Path.Combine(folder, "train-images-idx3-ubyte.gz"), pixels, count, size, size);
+        IdxFile.WriteLabels(Path.Combine(folder, "train-labels-idx1-ubyte.gz"), labels);
+        return folder;
+    }
+
+    public static ImageDataset Dataset(int count, int size, int channels, ValueRange range)
+    {
+        var (gray, labels) = Bars(count, size);
+        var pixels = channels == 1 ? gray : gray.Chunk(size * size).SelectMany(img => img.Concat(img.Reverse()).Concat(img)).ToArray();
+        return ImageDataset.FromBytes("bars", pixels, labels, count, channels, size, size, range);
+    }
+}

@@ -1,0 +1,66 @@
+using GanOnnx.Runtime;
+using GanOnnx.Trainer.Cli;
+
+namespace GanOnnx.Trainer.Tests;
+
+public class TrainerCliTests
+{
+    private static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = TrainerCli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Test]
+    public void TrainThenExportGivesAModelTheRuntimeLoads()
+    {
+        var data = TestData.IdxFolder(count: 64);
+        var run = TestData.NewTempFolder();
+        var (code, output, error) = Run("train", "--data", data, "--out", run, "--steps", "3", "--batch-size", "16", "--width", "8", "--latent", "16", "--log-every", "1", "--conditional");
+        Assert.That(code, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain("step      3/3"));
+
+        var onnx = Path.Combine(run, "model.onnx");
+        (code, output, error) = Run("export", "--checkpoint", Path.Combine(run, "checkpoint.gockpt"), "--out", onnx);
+        Assert.That(code, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain("opset 17").And.Contain("z: float[batch, 16]").And.Contain("label: int64[batch]").And.Contain("ganonnx.num_classes = 10"));
+
+        using var session = GeneratorSession.Load(onnx);
+        Assert.That(session.Contract.IsConditional, Is.True);
+        Assert.That(session.Contract.TrainingSteps, Is.EqualTo(3));
+        Assert.That(session.Generate(4, seed: 1, label: 7).Labels, Is.All.EqualTo(7));
+    }
+
+    [Test]
+    public void ABadIdxFileFailsWithItsNameAndNonZeroExit()
+    {
+        var data = TestData.NewTempFolder();
+        File.WriteAllBytes(Path.Combine(data, "train-images-idx3-ubyte"), [1, 2, 3, 4, 5, 6, 7, 8]);
+        File.WriteAllBytes(Path.Combine(data, "train-labels-idx1-ubyte"), [0, 0, 8, 1, 0, 0, 0, 0]);
+        var (code, _, error) = Run("train", "--data", data, "--out", TestData.NewTempFolder(), "--steps", "1");
+        Assert.That(code, Is.Not.EqualTo(0));
+        Assert.That(error, Does.Contain("train-images-idx3-ubyte").And.Contain("magic number"));
+    }
+
+    [TestCase("--arch", "transformer", "Unknown architecture")]
+    [TestCase("--steps", "0", "--steps")]
+    [TestCase("--optimizer", "sgd", "--optimizer")]
+    public void BadOptionsFailNamingTheOption(string option, string value, string expected)
+    {
+        var (code, _, error) = Run("train", "--data", TestData.IdxFolder(count: 16), "--out", TestData.NewTempFolder(), option, value);
+        Assert.That(code, Is.Not.EqualTo(0));
+        Assert.That(error, Does.Contain(expected));
+    }
+
+    [Test]
+    public void ExportOfAMissingCheckpointFails()
+    {
+        var out_ = Path.Combine(TestData.NewTempFolder(), "m.onnx");
+        var (code, _, error) = Run("export", "--checkpoint", "/nonexistent.gockpt", "--out", out_);
+        Assert.That(code, Is.Not.EqualTo(0));
+        Assert.That(error, Does.Contain("does not exist"));
+        Assert.That(File.Exists(out_), Is.False);
+    }
+}

