@@ -27,6 +27,17 @@ public class TrainerCliTests
         Assert.That(code, Is.EqualTo(0), error);
         Assert.That(output, Does.Contain("opset 17").And.Contain("z: float[batch, 16]").And.Contain("label: int64[batch]").And.Contain("ganonnx.num_classes = 10"));
 
+        var emaOnnx = Path.Combine(run, "model-ema.onnx");
+        (code, output, error) = Run("export", "--checkpoint", Path.Combine(run, "checkpoint.gockpt"), "--out", emaOnnx, "--ema");
+        Assert.That(code, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain("ganonnx.ema = true"));
+        using (var emaSession = GeneratorSession.Load(emaOnnx))
+        {
+            Assert.That(emaSession.Contract.IsEma, Is.True);
+            using var raw = GeneratorSession.Load(onnx);
+            Assert.That(emaSession.Generate(2, seed: 1).Pixels, Is.Not.EqualTo(raw.Generate(2, seed: 1).Pixels), "EMA weights differ from the raw weights");
+        }
+
         using var session = GeneratorSession.Load(onnx);
         Assert.That(session.Contract.IsConditional, Is.True);
         Assert.That(session.Contract.TrainingSteps, Is.EqualTo(3));

@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Text.Json;
 using GanOnnx.Runtime;
 using GanOnnx.Trainer.Models;
@@ -33,7 +34,7 @@ public class TrainingTests
         var checkpoint = Checkpoint.Load(checkpointPath);
         Assert.That(checkpoint.Info.Step, Is.EqualTo(4));
         Assert.That(checkpoint.Info.Model, Is.EqualTo(model));
-        Assert.That(checkpoint.Sections.Keys, Is.EquivalentTo(new[] { "generator", "discriminator", "optimizer_g", "optimizer_d" }));
+        Assert.That(checkpoint.Sections.Keys, Is.EquivalentTo(new[] { "generator", "generator_ema", "discriminator", "optimizer_g", "optimizer_d" }));
     }
 
     [Test]
@@ -45,13 +46,15 @@ public class TrainingTests
         var path = new GanTrainer(model, new TrainingOptions { Steps = 3, BatchSize = 16, SampleEvery = 0 }, folder, TextWriter.Null).Train(data);
         var checkpoint = Checkpoint.Load(path);
         using var generator = checkpoint.LoadGenerator(path);
-        var preview = SampleGrid.Generate(generator, seed: 42, count: 6);
         var onnxPath = Path.Combine(folder, "g.onnx");
         OnnxExporter.Export(generator, new ExportOptions(), onnxPath);
+        var preview = SampleGrid.Generate(generator, seed: 42, count: 6);
         using var session = GeneratorSession.Load(onnxPath);
         var runtime = session.Generate(6, seed: 42);
         var maxDiff = preview.Pixels.Zip(runtime.Pixels, (a, b) => Math.Abs(a - b)).Max();
         Assert.That(maxDiff, Is.LessThanOrEqualTo(1e-4f));
+        var otherSeed = session.Generate(6, seed: 43);
+        Assert.That(preview.Pixels.Zip(otherSeed.Pixels, (a, b) => Math.Abs(a - b)).Max(), Is.GreaterThan(1e-2f), "another seed gives other images");
     }
 
     [Test]

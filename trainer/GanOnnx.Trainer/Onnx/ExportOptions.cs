@@ -10,6 +10,8 @@ public sealed record ExportOptions
 
     /// <summary>ONNX opset (default 17, so that older runtimes load the file too).</summary>
     public int Opset { get; init; } = 17;
+    /// <summary>Store weights and compute in float16, keeping float32 inputs and outputs (Cast nodes at the edges). Default false.</summary>
+    public bool Fp16 { get; init; }
     /// <summary>Dataset the generator was trained on.</summary>
     public string Dataset { get; init; } = "";
     /// <summary>Class names of a conditional model.</summary>

@@ -10,8 +10,19 @@ internal sealed class GraphBuilder
 
     public GraphProto Graph { get; } = new() { Name = "generator" };
 
-    /// <summary>Adds a float32 constant (weights, biases) and returns its name.</summary>
+    /// <summary>Float initializers that are weights (converted by the fp16 pass); shape-like constants are not listed.</summary>
+    public HashSet<string> Weights { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Adds a float32 weight (weights, biases) and returns its name.</summary>
     public string Initializer(string name, float[] values, params long[] dims)
+    {
+        var added = Constant(name, values, dims);
+        Weights.Add(added);
+        return added;
+    }
+
+    /// <summary>Adds a float32 constant that must stay float32 (e.g. Resize scales) and returns its name.</summary>
+    public string Constant(string name, float[] values, params long[] dims)
     {
         var tensor = new TensorProto { Name = Unique(name), DataType = (int)TensorProto.Types.DataType.Float };
         tensor.Dims.AddRange(dims);

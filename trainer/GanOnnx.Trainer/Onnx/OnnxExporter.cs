@@ -87,6 +87,14 @@ public static class OnnxExporter
                     x = graph.Node("Gemm", name, [x, wName, bName], Attr("transB", 1L));
                     break;
                 }
+                case StrideOneConvTranspose2d t:
+                {
+                    var foldable = next;
+                    if (foldable is not null) i++;
+                    x = Convolve(graph, name, x, transposed: true, t.Weight, t.Bias, t.OutChannels, [t.KernelSize, t.KernelSize],
+                        [1L], [t.Padding], [1L], groups: 1, outputPadding: [0L], foldable);
+                    break;
+                }
                 case Convolution conv:
                 {
                     if (conv.padding_mode != TorchSharp.PaddingModes.Zeros)
@@ -94,23 +102,9 @@ public static class OnnxExporter
                     if (conv.padding_type is not null)
                         throw Unsupported(name, module, $"padding '{conv.padding_type}' (only explicit padding)");
                     var foldable = conv.groups == 1 ? next : null;
-                    var outChannels = conv.out_channels;
-                    var (w, b) = Fold(Floats(conv.weight!), Bias(conv.bias, outChannels), outChannels, foldable, outputAxisIsFirst: !conv.transposed, conv.weight!.shape);
                     if (foldable is not null) i++;
-                    var wName = graph.Initializer($"{name}.weight", w, conv.weight!.shape);
-                    var bName = graph.Initializer($"{name}.bias", b, outChannels);
-                    var pads = Pair(conv.padding ?? [0L]);
-                    var attributes = new List<AttributeProto>
-                    {
-                        Attr("kernel_shape", conv.kernel_size),
-                        Attr("strides", Pair(conv.stride)),
-                        Attr("pads", [pads[0], pads[1], pads[0], pads[1]]),
-                        Attr("dilations", Pair(conv.dilation)),
-                        Attr("group", conv.groups),
-                    };
-                    if (conv.transposed && conv.output_padding.Any(p => p != 0))
-                        attributes.Add(Attr("output_padding", Pair(conv.output_padding)));
-                    x = graph.Node(conv.transposed ? "ConvTranspose" : "Conv", name, [x, wName, bName], attributes.ToArray());
+                    x = Convolve(graph, name, x, conv.transposed, conv.weight!, conv.bias, conv.out_channels, conv.kernel_size,
+                        conv.stride, conv.padding ?? [0L], conv.dilation, conv.groups, conv.output_padding, foldable);
                     break;
                 }
                 case BatchNorm bn:
@@ -156,7 +150,7 @@ public static class OnnxExporter
                     var factors = upsample.scale_factor.ToArray();
                     if (factors.Length == 0) throw Unsupported(name, module, "upsampling to a fixed size (only scale factors)");
                     var (sh, sw) = factors.Length == 1 ? (factors[0], factors[0]) : (factors[0], factors[1]);
-                    var scales = graph.Initializer($"{name}.scales", [1f, 1f, (float)sh, (float)sw], 4);
+                    var scales = graph.Constant($"{name}.scales", [1f, 1f, (float)sh, (float)sw], 4);
                     // PyTorch's nearest: source index = floor(dst × in/out), i.e. asymmetric coordinates with floor.
                     x = graph.Node("Resize", name, [x, "", scales],
                         Attr("mode", "nearest"), Attr("coordinate_transformation_mode", "asymmetric"), Attr("nearest_mode", "floor"));
@@ -167,6 +161,7 @@ public static class OnnxExporter
             }
         }
         if (x == LatentInput) throw new TrainerException("The generator has no layers to export.");
+        if (options.Fp16) x = Fp16Pass.Apply(graph, LatentInput, x);
         graph.RenameOutput(x, ImageOutput);
         graph.Graph.Output.Add(Value(ImageOutput, DataType.Float, "batch", config.Channels, config.ImageSize, config.ImageSize));
 
@@ -184,6 +179,27 @@ public static class OnnxExporter
         foreach (var (key, value) in Metadata(config, options))
             model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
         return model;
+    }
+
+    /// <summary>Emits a Conv or ConvTranspose node, with a following BatchNorm folded in when <paramref name="foldable"/> is set.</summary>
+    private static string Convolve(GraphBuilder graph, string name, string x, bool transposed, Tensor weight, Tensor? bias, long outChannels,
+        long[] kernel, long[] stride, long[] padding, long[] dilation, long groups, long[] outputPadding, BatchNorm? foldable)
+    {
+        var (w, b) = Fold(Floats(weight), Bias(bias, outChannels), outChannels, foldable, outputAxisIsFirst: !transposed, weight.shape);
+        var wName = graph.Initializer($"{name}.weight", w, weight.shape);
+        var bName = graph.Initializer($"{name}.bias", b, outChannels);
+        var pads = Pair(padding);
+        var attributes = new List<AttributeProto>
+        {
+            Attr("kernel_shape", Pair(kernel)),
+            Attr("strides", Pair(stride)),
+            Attr("pads", [pads[0], pads[1], pads[0], pads[1]]),
+            Attr("dilations", Pair(dilation)),
+            Attr("group", groups),
+        };
+        if (transposed && outputPadding.Any(p => p != 0))
+            attributes.Add(Attr("output_padding", Pair(outputPadding)));
+        return graph.Node(transposed ? "ConvTranspose" : "Conv", name, [x, wName, bName], attributes.ToArray());
     }
 
     /// <summary>The contract metadata for a generator (see models/README.md).</summary>
@@ -207,6 +223,7 @@ public static class OnnxExporter
             new(ModelMetadataKeys.TrainingSteps, I(options.TrainingSteps)),
             new(ModelMetadataKeys.Ema, options.Ema ? "true" : "false"),
             new(ModelMetadataKeys.Quality, JsonSerializer.Serialize(options.Quality)),
+            new(ModelMetadataKeys.Prefix + "precision", options.Fp16 ? "float16" : "float32"),
         ];
     }
 

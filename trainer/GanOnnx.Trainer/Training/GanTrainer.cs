@@ -60,6 +60,9 @@ public sealed class GanTrainer
         using var discriminator = new Discriminator(Model);
         generator.to(device).train();
         discriminator.to(device).train();
+        using var ema = new Generator(Model);
+        ema.load_state_dict(generator.state_dict());
+        ema.to(device).eval();
         using var optG = CreateOptimizer(generator.parameters(), Options.LearningRateG);
         using var optD = CreateOptimizer(discriminator.parameters(), Options.LearningRateD);
         var realTarget = 1.0 - Options.LabelSmoothing;
@@ -109,6 +112,7 @@ public sealed class GanTrainer
             lossG.backward();
             Clip(generator);
             optG.step();
+            UpdateEma(ema, generator, Options.EmaDecay);
 
             // Log, sample, checkpoint.
             if (step % Options.LogEvery == 0 || step == Options.Steps)
@@ -125,13 +129,14 @@ public sealed class GanTrainer
             if (Options.SampleEvery > 0 && step % Options.SampleEvery == 0 && step != Options.Steps)
                 SampleGrid.Save(generator, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples", $"step-{step:D6}.png"));
             if (Options.CheckpointEvery > 0 && step % Options.CheckpointEvery == 0 && step != Options.Steps)
-                SaveCheckpoint(generator, discriminator, optG, optD, data, step, stopwatch.Elapsed.TotalSeconds, FinalCheckpointPath);
+                SaveCheckpoint(generator, ema, discriminator, optG, optD, data, step, stopwatch.Elapsed.TotalSeconds, FinalCheckpointPath);
         }
         permutation.Dispose();
 
         // ---- Final samples and checkpoint ----------------------------------------------------------------------------
         SampleGrid.Save(generator, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples.png"));
-        SaveCheckpoint(generator, discriminator, optG, optD, data, Options.Steps, stopwatch.Elapsed.TotalSeconds, FinalCheckpointPath);
+        SampleGrid.Save(ema, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples-ema.png"));
+        SaveCheckpoint(generator, ema, discriminator, optG, optD, data, Options.Steps, stopwatch.Elapsed.TotalSeconds, FinalCheckpointPath);
         Log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Done in {stopwatch.Elapsed.TotalSeconds:F1} s. Checkpoint: {FinalCheckpointPath}"));
         return FinalCheckpointPath;
     }
@@ -153,7 +158,17 @@ public sealed class GanTrainer
         if (Options.ClipValue > 0) nn.utils.clip_grad_value_(module.parameters(), Options.ClipValue);
     }
 
-    private void SaveCheckpoint(Generator g, Discriminator d, OptimizerHelper optG, OptimizerHelper optD, ImageDataset data, long step, double seconds, string path)
+    /// <summary>ema ← decay·ema + (1 − decay)·g for parameters; buffers (BatchNorm statistics) are copied.</summary>
+    internal static void UpdateEma(Generator ema, Generator g, double decay)
+    {
+        using var _ = no_grad();
+        foreach (var (pe, pg) in ema.parameters().Zip(g.parameters()))
+            pe.mul_(decay).add_(pg, alpha: 1 - decay);
+        foreach (var (be, bg) in ema.buffers().Zip(g.buffers()))
+            be.copy_(bg);
+    }
+
+    private void SaveCheckpoint(Generator g, Generator ema, Discriminator d, OptimizerHelper optG, OptimizerHelper optD, ImageDataset data, long step, double seconds, string path)
     {
         var checkpoint = new Checkpoint
         {
@@ -165,6 +180,7 @@ public sealed class GanTrainer
             Sections = new Dictionary<string, byte[]>
             {
                 ["generator"] = Checkpoint.StateOf(g),
+                ["generator_ema"] = Checkpoint.StateOf(ema),
                 ["discriminator"] = Checkpoint.StateOf(d),
                 ["optimizer_g"] = OptimizerState(optG),
                 ["optimizer_d"] = OptimizerState(optD),

@@ -28,10 +28,10 @@ public static class SampleGrid
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var device = generator.Body.parameters().First().device;
-            var z = tensor(latents, [count, config.LatentDim]).to(device);
-            var y = labels is null ? null : tensor(labels, [count]).to(device);
-            var images = generator.forward(z, y).cpu().contiguous();
+            var weights = generator.Body.parameters().First();
+            var z = tensor(latents, [count, config.LatentDim]).to(weights.dtype, weights.device);
+            var y = labels is null ? null : tensor(labels, [count]).to(weights.device);
+            var images = generator.forward(z, y).cpu().to_type(ScalarType.Float32).contiguous();
             var pixels = images.data<float>().ToArray();
             return new ImageBatch(pixels, count, config.Channels, config.ImageSize, config.ImageSize, config.ValueRange, seed, 0, labels);
         }

@@ -33,6 +33,8 @@ public sealed record TrainingOptions
     public double ClipValue { get; init; }
     /// <summary>One-sided label smoothing: real targets are 1 − this. Default 0.</summary>
     public double LabelSmoothing { get; init; }
+    /// <summary>Decay of the exponential moving average of the generator's weights (kept beside the raw weights). Default 0.999.</summary>
+    public double EmaDecay { get; init; } = 0.999;
     /// <summary>Log a line every this many steps. Default 50.</summary>
     public int LogEvery { get; init; } = 50;
     /// <summary>Write a sample grid every this many steps (and at the end); 0 = only at the end. Default 500.</summary>
@@ -54,6 +56,7 @@ public sealed record TrainingOptions
         if (!(Beta1 >= 0 && Beta1 < 1)) throw new TrainerException($"--beta1 is {Beta1}; it must be in [0, 1).");
         if (!(ClipValue >= 0)) throw new TrainerException($"--clip is {ClipValue}; it must be 0 (off) or more.");
         if (!(LabelSmoothing >= 0 && LabelSmoothing < 0.5)) throw new TrainerException($"--label-smoothing is {LabelSmoothing}; it must be in [0, 0.5).");
+        if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new TrainerException($"--ema-decay is {EmaDecay}; it must be in [0, 1).");
         if (LogEvery < 1) throw new TrainerException($"--log-every is {LogEvery}; it must be at least 1.");
         if (SampleEvery < 0) throw new TrainerException($"--sample-every is {SampleEvery}; it must be 0 (end only) or more.");
         if (CheckpointEvery < 0) throw new TrainerException($"--checkpoint-every is {CheckpointEvery}; it must be 0 (end only) or more.");
