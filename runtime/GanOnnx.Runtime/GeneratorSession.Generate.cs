@@ -14,12 +14,45 @@ public sealed partial class GeneratorSession
     {
         Guard.NonNegative(count);
         Guard.NonNegative(startIndex);
-        var labels = LabelsFor(count, startIndex, label);
-        var latents = new float[(long)count * Contract.LatentDim];
-        Sampler.FillBatch(seed, startIndex, count, latents);
+        CheckLabel(label);
         var pixels = new float[(long)count * Contract.ImageSize];
-        Run(latents, labels, pixels);
-        return new ImageBatch(pixels, count, Contract.Channels, Contract.Height, Contract.Width, Contract.ValueRange, seed, startIndex, labels);
+        GenerateInto(pixels, count, seed, startIndex, label);
+        return new ImageBatch(pixels, count, Contract.Channels, Contract.Height, Contract.Width, Contract.ValueRange, seed, startIndex, LabelsFor(count, startIndex, label));
+    }
+
+    /// <summary>
+    /// Generates images <paramref name="startIndex"/> … + <paramref name="count"/> − 1 of <paramref name="seed"/> straight
+    /// into <paramref name="destination"/> (NCHW). Latents are sampled into reused, pinned buffers: once warm, this
+    /// allocates no managed memory of its own. Labels are as in <see cref="Generate"/>.
+    /// </summary>
+    public void GenerateInto(Span<float> destination, int count, long seed, long startIndex = 0, int? label = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Guard.NonNegative(count);
+        Guard.NonNegative(startIndex);
+        CheckLabel(label);
+        if (destination.Length < (long)count * Contract.ImageSize)
+            throw new ArgumentException($"destination has {destination.Length} floats; {count} images need {(long)count * Contract.ImageSize}.", nameof(destination));
+
+        for (var done = 0; done < count;)
+        {
+            var n = Math.Min(Options.MaxBatchSize, count - done);
+            var buffers = Rent(n);
+            try
+            {
+                var first = startIndex + done;
+                Sampler.FillBatch(seed, first, n, buffers.Latents);
+                if (Contract.IsConditional)
+                    for (var i = 0; i < n; i++) buffers.Labels[i] = label ?? (first + i) % Contract.NumClasses;
+                _session.Run(_runOptions, _inputNames, buffers.Inputs, _outputNames, buffers.Outputs);
+                buffers.Images.AsSpan(0, n * Contract.ImageSize).CopyTo(destination.Slice(done * Contract.ImageSize));
+            }
+            finally
+            {
+                Return(buffers);
+            }
+            done += n;
+        }
     }
 
     /// <summary>
@@ -90,16 +123,17 @@ public sealed partial class GeneratorSession
         return latents.Length / Contract.LatentDim;
     }
 
-    private long[]? LabelsFor(int count, long startIndex, int? label)
+    private void CheckLabel(int? label)
     {
-        if (!Contract.IsConditional)
-        {
-            if (label is not null)
-                throw new ArgumentException($"label {label} was given but '{Source}' is unconditional (it has no classes).", nameof(label));
-            return null;
-        }
+        if (!Contract.IsConditional && label is not null)
+            throw new ArgumentException($"label {label} was given but '{Source}' is unconditional (it has no classes).", nameof(label));
         if (label is { } fixedLabel && (fixedLabel < 0 || fixedLabel >= Contract.NumClasses))
             throw new ArgumentOutOfRangeException(nameof(label), label, $"label must be in [0, {Contract.NumClasses}) for '{Source}'.");
+    }
+
+    private long[]? LabelsFor(int count, long startIndex, int? label)
+    {
+        if (!Contract.IsConditional) return null;
         var labels = new long[count];
         for (var i = 0; i < count; i++) labels[i] = label ?? (startIndex + i) % Contract.NumClasses;
         return labels;

@@ -13,6 +13,7 @@ public sealed partial class GeneratorSession : IDisposable
     private readonly RunOptions _runOptions;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, System.Collections.Concurrent.ConcurrentBag<RunBuffers>> _buffers = new();
     private bool _disposed;
 
     private GeneratorSession(string source, Func<SessionOptions, InferenceSession> load, GeneratorOptions? options)
@@ -57,6 +58,16 @@ public sealed partial class GeneratorSession : IDisposable
         if (!File.Exists(path))
             throw new GanOnnxException($"Model file '{path}' does not exist.");
         var full = Path.GetFullPath(path);
+        var bytes = File.ReadAllBytes(full);
+        if (bytes.Length == 0) throw new GanOnnxException($"Model file '{path}' is empty.");
+        try
+        {
+            ExternalDataCheck.Check(full, bytes);
+        }
+        catch (GanOnnxException ex) when (!ex.Message.StartsWith('\''))
+        {
+            throw new GanOnnxException($"'{path}' could not be loaded as an ONNX model: {ex.Message}", ex);
+        }
         return new GeneratorSession(path, o => new InferenceSession(full, o), options);
     }
 
@@ -98,8 +109,22 @@ public sealed partial class GeneratorSession : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        foreach (var bag in _buffers.Values)
+            while (bag.TryTake(out var buffers)) buffers.Dispose();
         _runOptions.Dispose();
         _session.Dispose();
+    }
+
+    private RunBuffers Rent(int batch)
+    {
+        var bag = _buffers.GetOrAdd(batch, static _ => new System.Collections.Concurrent.ConcurrentBag<RunBuffers>());
+        return bag.TryTake(out var buffers) ? buffers : new RunBuffers(Contract, batch);
+    }
+
+    private void Return(RunBuffers buffers)
+    {
+        if (_disposed) buffers.Dispose();
+        else _buffers[buffers.Batch].Add(buffers);
     }
 
     private static List<TensorDescription> Describe(IReadOnlyDictionary<string, NodeMetadata> nodes) =>

@@ -66,6 +66,53 @@ public sealed class LatentSampler
         return result;
     }
 
+    /// <summary>Linear interpolation (1 − t)·a + t·b into <paramref name="destination"/>.</summary>
+    public static void Lerp(ReadOnlySpan<float> a, ReadOnlySpan<float> b, float t, Span<float> destination)
+    {
+        CheckSameLength(a, b, destination);
+        for (var i = 0; i < a.Length; i++) destination[i] = a[i] + t * (b[i] - a[i]);
+    }
+
+    /// <summary>
+    /// Spherical interpolation between a and b (along the great circle, with the norm interpolated linearly), the usual
+    /// path through a normal latent space; falls back to <see cref="Lerp"/> when a and b are (anti)parallel.
+    /// </summary>
+    public static void Slerp(ReadOnlySpan<float> a, ReadOnlySpan<float> b, float t, Span<float> destination)
+    {
+        CheckSameLength(a, b, destination);
+        double dot = 0, na = 0, nb = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            dot += (double)a[i] * b[i];
+            na += (double)a[i] * a[i];
+            nb += (double)b[i] * b[i];
+        }
+        na = Math.Sqrt(na);
+        nb = Math.Sqrt(nb);
+        if (na == 0 || nb == 0)
+        {
+            Lerp(a, b, t, destination);
+            return;
+        }
+        var cos = Math.Clamp(dot / (na * nb), -1.0, 1.0);
+        var omega = Math.Acos(cos);
+        var sin = Math.Sin(omega);
+        if (sin < 1e-6)
+        {
+            Lerp(a, b, t, destination);
+            return;
+        }
+        var wa = Math.Sin((1 - t) * omega) / sin;
+        var wb = Math.Sin(t * omega) / sin;
+        for (var i = 0; i < a.Length; i++) destination[i] = (float)(wa * a[i] + wb * b[i]);
+    }
+
+    private static void CheckSameLength(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> destination)
+    {
+        if (a.Length != b.Length || destination.Length != a.Length)
+            throw new ArgumentException($"a ({a.Length}), b ({b.Length}) and destination ({destination.Length}) must have the same length.");
+    }
+
     private void FillOne(long seed, long index, Span<float> destination)
     {
         var k0 = (uint)seed;

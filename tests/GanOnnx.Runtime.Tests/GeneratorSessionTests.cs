@@ -27,8 +27,9 @@ public class GeneratorSessionTests
     {
         var batch = _session.Generate(8, seed: 1);
         Assert.That(batch.Count, Is.EqualTo(8));
-        Assert.That(batch.Pixels.Min(), Is.GreaterThanOrEqualTo(batch.ValueRange.Min));
-        Assert.That(batch.Pixels.Max(), Is.LessThanOrEqualTo(batch.ValueRange.Max));
+        // ONNX Runtime's tanh/sigmoid may overshoot the range by a rounding error (measured: -1.00000012).
+        Assert.That(batch.Pixels.Min(), Is.GreaterThanOrEqualTo(batch.ValueRange.Min - 1e-5f));
+        Assert.That(batch.Pixels.Max(), Is.LessThanOrEqualTo(batch.ValueRange.Max + 1e-5f));
         Assert.That(batch.Image(0).ToArray(), Is.Not.EqualTo(batch.Image(1).ToArray()));
     }
 

@@ -73,3 +73,31 @@ public class LatentSamplerTests
         Assert.That(() => new LatentSampler(4).Fill(1, 0, new float[3]), Throws.ArgumentException.With.Message.Contains("4"));
     }
 }
+
+public class LatentInterpolationTests
+{
+    [Test]
+    public void SlerpStartsAtAEndsAtBAndKeepsTheNormBetween()
+    {
+        var sampler = new LatentSampler(64);
+        var a = sampler.Sample(1, 0);
+        var b = sampler.Sample(1, 1);
+        var result = new float[64];
+        LatentSampler.Slerp(a, b, 0f, result);
+        Assert.That(result, Is.EqualTo(a).Within(1e-5f));
+        LatentSampler.Slerp(a, b, 1f, result);
+        Assert.That(result, Is.EqualTo(b).Within(1e-5f));
+        LatentSampler.Slerp(a, b, 0.5f, result);
+        static double Norm(float[] v) => Math.Sqrt(v.Sum(x => (double)x * x));
+        var lerp = new float[64];
+        LatentSampler.Lerp(a, b, 0.5f, lerp);
+        Assert.That(Norm(result), Is.GreaterThan(Norm(lerp)), "slerp does not shrink through the middle as lerp does");
+        Assert.That(Norm(result), Is.InRange(Math.Min(Norm(a), Norm(b)) * 0.95, Math.Max(Norm(a), Norm(b)) * 1.05));
+    }
+
+    [Test]
+    public void MismatchedLengthsAreRefused()
+    {
+        Assert.That(() => LatentSampler.Slerp(new float[3], new float[4], 0.5f, new float[3]), Throws.ArgumentException);
+    }
+}
