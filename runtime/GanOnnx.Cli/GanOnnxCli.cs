@@ -52,75 +52,73 @@ public static class GanOnnxCli
     private static Command GenerateCommand(TextWriter output, TextWriter error)
     {
         var model = ModelOption();
-        var count = new Option<int>("--count") { Description = "Number of images.", DefaultValueFactory = _ => 16 };
+        var count = new Option<long?>("--count") { Description = "Number of images in the whole job (default 16)." };
+        var perClass = new Option<long?>("--per-class") { Description = "Conditional models: this many images of every class (sets --count)." };
         var seed = new Option<long>("--seed") { Description = "Seed: image k of seed s is the same on every machine.", DefaultValueFactory = _ => 42 };
         var start = new Option<long>("--start-index") { Description = "Index of the first image.", DefaultValueFactory = _ => 0 };
         var outDir = new Option<string>("--out") { Description = "Output folder.", Required = true };
         var format = new Option<string>("--format") { Description = "png, jpeg or webp.", DefaultValueFactory = _ => "png" };
         var quality = new Option<int>("--quality") { Description = "JPEG/WebP quality 1–100.", DefaultValueFactory = _ => 95 };
-        var grid = new Option<bool>("--no-grid") { Description = "Do not write grid.png." };
+        var noGrid = new Option<bool>("--no-grid") { Description = "Do not write grid.png." };
         var label = new Option<int?>("--class") { Description = "Class index for every image of a conditional model (default: balanced)." };
         var batch = new Option<int>("--batch-size") { Description = "Images per inference call.", DefaultValueFactory = _ => 64 };
+        var truncation = new Option<float>("--truncation") { Description = "Truncation ψ in (0, 1] (1 = none).", DefaultValueFactory = _ => 1f };
+        var shard = new Option<string?>("--shard") { Description = "Write only shard i/n of the job (e.g. 0/4); default: JOB_COMPLETION_INDEX with --shards, else all." };
+        var shards = new Option<int?>("--shards") { Description = "Number of shards when the index comes from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)." };
+        var threads = new Option<int>("--threads") { Description = "Encoder threads (run alongside inference).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var quiet = new Option<bool>("--quiet") { Description = "No progress output." };
         var provider = ProviderOption();
-        var command = new Command("generate", "Write N images (and a grid) from a generator.")
+        var command = new Command("generate", "Write images (PNG/JPEG/WebP), a manifest and a grid from a generator; resumable and shardable.")
         {
-            model, count, seed, start, outDir, format, quality, grid, label, batch, provider,
+            model, count, perClass, seed, start, outDir, format, quality, noGrid, label, batch, truncation, shard, shards, threads, quiet, provider,
         };
         command.SetAction(parse => Guarded(error, () =>
         {
-            var n = parse.GetValue(count);
-            if (n < 1) throw new GanOnnxException($"--count is {n}; it must be at least 1.");
-            var first = parse.GetValue(start);
-            if (first < 0) throw new GanOnnxException($"--start-index is {first}; it must be 0 or more.");
-            var fileFormat = parse.GetValue(format)!.ToLowerInvariant() switch
+            var fileFormat = ParseFormat(parse.GetValue(format)!);
+            var options = new GeneratorOptions
             {
-                "png" => ImageFileFormat.Png,
-                "jpeg" or "jpg" => ImageFileFormat.Jpeg,
-                "webp" => ImageFileFormat.Webp,
-                var other => throw new GanOnnxException($"--format is '{other}'; choose png, jpeg or webp."),
+                Provider = ParseProvider(parse.GetValue(provider)!), MaxBatchSize = parse.GetValue(batch), Truncation = parse.GetValue(truncation),
             };
-            var q = parse.GetValue(quality);
-            if (q is < 1 or > 100) throw new GanOnnxException($"--quality is {q}; it must be between 1 and 100.");
-            var options = new GeneratorOptions { Provider = ParseProvider(parse.GetValue(provider)!), MaxBatchSize = parse.GetValue(batch) };
-            var folder = parse.GetValue(outDir)!;
-            var s = parse.GetValue(seed);
+            options.Validate();
+            var shardText = parse.GetValue(shard);
+            var selected = shardText is not null ? Shard.Parse(shardText) : Shard.FromEnvironment(parse.GetValue(shards)) ?? Shard.All;
 
             using var session = GeneratorSession.Load(parse.GetValue(model)!, options);
-            var fixedLabel = parse.GetValue(label);
-            if (fixedLabel is not null && !session.Contract.IsConditional)
-                throw new GanOnnxException($"--class was given but '{session.Source}' is unconditional.");
-            if (fixedLabel is { } l && (l < 0 || l >= session.Contract.NumClasses))
-                throw new GanOnnxException($"--class is {l}; '{session.Source}' has classes 0 to {session.Contract.NumClasses - 1}.");
-            Directory.CreateDirectory(folder);
-            var digits = Math.Max(6, (first + n - 1).ToString(CultureInfo.InvariantCulture).Length);
-            var extension = ImageEncoder.Extension(fileFormat);
-            var started = DateTime.UtcNow;
-            var written = 0;
-            var chunk = Math.Max(options.MaxBatchSize, 1);
-            for (long offset = 0; offset < n; offset += chunk)
+            var total = parse.GetValue(count);
+            if (parse.GetValue(perClass) is { } k)
             {
-                var size = (int)Math.Min(chunk, n - offset);
-                var images = session.Generate(size, s, first + offset, fixedLabel);
-                for (var i = 0; i < size; i++)
-                {
-                    var index = first + offset + i;
-                    var name = $"seed{s}-{index.ToString(CultureInfo.InvariantCulture).PadLeft(digits, '0')}{extension}";
-                    ImageEncoder.Save(images, i, Path.Combine(folder, name), fileFormat, q);
-                    written++;
-                }
+                if (!session.Contract.IsConditional) throw new GanOnnxException($"--per-class was given but '{session.Source}' is unconditional.");
+                if (k < 1) throw new GanOnnxException($"--per-class is {k}; it must be at least 1.");
+                if (total is not null) throw new GanOnnxException("--per-class sets the count; do not also give --count.");
+                if (parse.GetValue(label) is not null) throw new GanOnnxException("--per-class writes every class; do not also give --class.");
+                total = k * session.Contract.NumClasses;
             }
-            if (!parse.GetValue(grid))
+            var export = new BatchExportOptions
             {
-                var gridCount = Math.Min(n, 64);
-                ImageGrid.Save(session.Generate(gridCount, s, first, fixedLabel), Path.Combine(folder, "grid.png"));
-            }
-            var seconds = (DateTime.UtcNow - started).TotalSeconds;
+                Count = total ?? 16, Seed = parse.GetValue(seed), StartIndex = parse.GetValue(start), Folder = parse.GetValue(outDir)!,
+                Format = fileFormat, Quality = parse.GetValue(quality), Shard = selected, Label = parse.GetValue(label),
+                Grid = !parse.GetValue(noGrid), EncoderThreads = parse.GetValue(threads),
+            };
+            export.Validate();
+            using var printer = parse.GetValue(quiet) ? null : new ProgressPrinter(error);
+            var result = BatchExporter.RunAsync(session, export, printer).GetAwaiter().GetResult();
+            printer?.Finish();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Wrote {written} {fileFormat.ToString().ToUpperInvariant()} images ({session.Contract.Channels}×{session.Contract.Height}×{session.Contract.Width}) to {folder} in {seconds:F2} s on {session.ProviderReport}"));
+                $"Wrote {result.Written} {fileFormat.ToString().ToUpperInvariant()} images ({session.Contract.Channels}×{session.Contract.Height}×{session.Contract.Width}) to {export.Folder}" +
+                $"{(result.Skipped > 0 ? $", {result.Skipped} already there" : "")}{(selected.Count > 1 ? $", shard {selected}" : "")} in {result.Elapsed.TotalSeconds:F2} s " +
+                $"({result.ImagesPerSecond:F0} images/s; inference {result.InferenceTime.TotalSeconds:F2} s, encoding {result.EncodeTime.TotalSeconds:F2} s across threads) on {session.ProviderReport}"));
             return 0;
         }));
         return command;
     }
+
+    internal static ImageFileFormat ParseFormat(string text) => text.ToLowerInvariant() switch
+    {
+        "png" => ImageFileFormat.Png,
+        "jpeg" or "jpg" => ImageFileFormat.Jpeg,
+        "webp" => ImageFileFormat.Webp,
+        _ => throw new GanOnnxException($"--format is '{text}'; choose png, jpeg or webp."),
+    };
 
     private static Command InfoCommand(TextWriter output, TextWriter error)
     {

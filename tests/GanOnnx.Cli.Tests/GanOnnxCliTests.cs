@@ -1,7 +1,7 @@
 using GanOnnx.Cli;
 using SkiaSharp;
 
-namespace GanOnnx.Runtime.Tests;
+namespace GanOnnx.Cli.Tests;
 
 public class GanOnnxCliTests
 {

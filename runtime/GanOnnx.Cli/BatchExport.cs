@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading.Channels;
+using GanOnnx.Imaging;
+using GanOnnx.Runtime;
+
+namespace GanOnnx.Cli;
+
+/// <summary>What a batch export writes. Validated by <see cref="Validate"/>.</summary>
+public sealed record BatchExportOptions
+{
+    /// <summary>Images in the whole job (all shards). Must be at least 1.</summary>
+    public required long Count { get; init; }
+    /// <summary>Seed of the latents.</summary>
+    public long Seed { get; init; } = 42;
+    /// <summary>Index of the job's first image. Default 0.</summary>
+    public long StartIndex { get; init; }
+    /// <summary>Output folder.</summary>
+    public required string Folder { get; init; }
+    /// <summary>File format. Default PNG.</summary>
+    public ImageFileFormat Format { get; init; } = ImageFileFormat.Png;
+    /// <summary>JPEG/WebP quality, 1–100. Default 95.</summary>
+    public int Quality { get; init; } = 95;
+    /// <summary>Which slice of the job this process writes. Default the whole job.</summary>
+    public Shard Shard { get; init; } = Shard.All;
+    /// <summary>Class of every image (conditional models); null = image k gets class k mod classes.</summary>
+    public int? Label { get; init; }
+    /// <summary>Write grid.png of the job's first images (by shard 0 only). Default true.</summary>
+    public bool Grid { get; init; } = true;
+    /// <summary>Threads that encode and write images while inference runs. Default: the processor count.</summary>
+    public int EncoderThreads { get; init; } = Environment.ProcessorCount;
+    /// <summary>Batches that may wait between inference and encoding (bounds memory). Default 4.</summary>
+    public int QueueBatches { get; init; } = 4;
+
+    /// <summary>Throws <see cref="GanOnnxException"/> naming the first bad option.</summary>
+    public void Validate()
+    {
+        if (Count < 1) throw new GanOnnxException($"--count is {Count}; it must be at least 1.");
+        if (StartIndex < 0) throw new GanOnnxException($"--start-index is {StartIndex}; it must be 0 or more.");
+        if (Quality is < 1 or > 100) throw new GanOnnxException($"--quality is {Quality}; it must be between 1 and 100.");
+        if (EncoderThreads is < 1 or > 256) throw new GanOnnxException($"--threads is {EncoderThreads}; it must be between 1 and 256.");
+        if (QueueBatches is < 1 or > 1024) throw new GanOnnxException($"QueueBatches is {QueueBatches}; it must be between 1 and 1024.");
+    }
+}
+
+/// <summary>Progress of a batch export.</summary>
+public readonly record struct ExportProgress(long Done, long Total, TimeSpan Elapsed);
+
+/// <summary>What a batch export did, and where its time went.</summary>
+public sealed record BatchExportResult(long Written, long Skipped, long ShardImages, TimeSpan Elapsed, TimeSpan InferenceTime, TimeSpan EncodeTime, string ManifestPath)
+{
+    /// <summary>Images written per second of wall time.</summary>
+    public double ImagesPerSecond => Written / Math.Max(Elapsed.TotalSeconds, 1e-9);
+}
+
+/// <summary>
+/// Writes a shard of a batch-export job: inference on one thread feeding a bounded queue, encoding and atomic writes on
+/// <see cref="BatchExportOptions.EncoderThreads"/> others, a manifest line per finished file. Run again after a crash, it
+/// writes only what is missing; stale temporary files are removed. The same job gives the same names and bytes whatever
+/// the sharding.
+/// </summary>
+public static class BatchExporter
+{
+    /// <summary>The file name of image <paramref name="index"/>.</summary>
+    public static string FileName(long seed, long index, long? label, int digits, ImageFileFormat format) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"seed{seed}-{index.ToString(CultureInfo.InvariantCulture).PadLeft(digits, '0')}{(label is { } l ? $"-c{l}" : "")}{ImageEncoder.Extension(format)}");
+
+    /// <summary>The manifest's file name for a shard.</summary>
+    public static string ManifestName(Shard shard) => shard.Count == 1 ? "manifest.jsonl" : $"manifest-{shard.Index}-of-{shard.Count}.jsonl";
+
+    /// <summary>Runs the export. Throws <see cref="GanOnnxException"/>, <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/> on failure.</summary>
+    public static async Task<BatchExportResult> RunAsync(GeneratorSession session, BatchExportOptions options, IProgress<ExportProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var contract = session.Contract;
+        if (options.Label is not null && !contract.IsConditional)
+            throw new GanOnnxException($"--class was given but '{session.Source}' is unconditional.");
+        if (options.Label is { } fixedLabel && (fixedLabel < 0 || fixedLabel >= contract.NumClasses))
+            throw new GanOnnxException($"--class is {fixedLabel}; '{session.Source}' has classes 0 to {contract.NumClasses - 1}.");
+
+        Directory.CreateDirectory(options.Folder);
+        // Temporary files left by a killed run never look complete (hidden, ".partial"); remove them when this process is
+        // the only writer. Shards may share a folder, so a sharded run leaves other writers' temporary files alone.
+        if (options.Shard.Count == 1)
+            foreach (var stale in Directory.EnumerateFiles(options.Folder, ".*.partial")) File.Delete(stale);
+
+        var digits = Math.Max(6, (options.StartIndex + options.Count - 1).ToString(CultureInfo.InvariantCulture).Length);
+        var (first, length) = options.Shard.Slice(options.StartIndex, options.Count);
+        var manifestPath = Path.Combine(options.Folder, ManifestName(options.Shard));
+        using var manifest = Manifest.Open(manifestPath, options.Folder, options.Seed);
+        var skipped = 0L;
+        for (var k = first; k < first + length; k++) if (manifest.Done.ContainsKey(k)) skipped++;
+
+        var stopwatch = Stopwatch.StartNew();
+        long inferenceTicks = 0, encodeTicks = 0, written = 0;
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var queue = Channel.CreateBounded<ImageBatch>(new BoundedChannelOptions(options.QueueBatches) { SingleWriter = true });
+
+        var producer = Task.Run(async () =>
+        {
+            try
+            {
+                var batch = session.Options.MaxBatchSize;
+                for (var start = first; start < first + length; start += batch)
+                {
+                    cts.Token.ThrowIfCancellationRequested();
+                    var n = (int)Math.Min(batch, first + length - start);
+                    var allDone = true;
+                    for (var k = start; k < start + n && allDone; k++) allDone = manifest.Done.ContainsKey(k);
+                    if (allDone) continue;
+                    var t0 = Stopwatch.GetTimestamp();
+                    var images = session.Generate(n, options.Seed, start, options.Label);
+                    Interlocked.Add(ref inferenceTicks, Stopwatch.GetTimestamp() - t0);
+                    await queue.Writer.WriteAsync(images, cts.Token).ConfigureAwait(false);
+                }
+                queue.Writer.Complete();
+            }
+            catch (Exception ex)
+            {
+                queue.Writer.Complete(ex);
+                throw;
+            }
+        }, cts.Token);
+
+        var consumers = Enumerable.Range(0, options.EncoderThreads).Select(_ => Task.Run(async () =>
+        {
+            await foreach (var images in queue.Reader.ReadAllAsync(cts.Token).ConfigureAwait(false))
+            {
+                for (var i = 0; i < images.Count; i++)
+                {
+                    var index = images.StartIndex + i;
+                    if (manifest.Done.ContainsKey(index)) continue;
+                    var t0 = Stopwatch.GetTimestamp();
+                    var bytes = ImageEncoder.Encode(images, i, options.Format, options.Quality);
+                    var label = images.Labels?[i];
+                    var name = FileName(options.Seed, index, label, digits, options.Format);
+                    ImageEncoder.WriteAtomically(Path.Combine(options.Folder, name), bytes);
+                    manifest.Add(new ManifestEntry(name, options.Seed, index, label, Checksum.Sha256Hex(bytes)));
+                    Interlocked.Add(ref encodeTicks, Stopwatch.GetTimestamp() - t0);
+                    var done = Interlocked.Increment(ref written);
+                    progress?.Report(new ExportProgress(done + skipped, length, stopwatch.Elapsed));
+                }
+            }
+        }, cts.Token)).ToList();
+
+        try
+        {
+            await Task.WhenAll(consumers.Append(producer)).ConfigureAwait(false);
+        }
+        catch
+        {
+            await cts.CancelAsync().ConfigureAwait(false);
+            var failure = new[] { producer }.Concat(consumers).Where(t => t.IsFaulted).Select(t => t.Exception!.GetBaseException())
+                .FirstOrDefault(e => e is not OperationCanceledException and not ChannelClosedException);
+            if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            throw;
+        }
+
+        if (options.Grid && options.Shard.Index == 0)
+        {
+            var gridCount = (int)Math.Min(options.Count, 64);
+            ImageGrid.Save(session.Generate(gridCount, options.Seed, options.StartIndex, options.Label), Path.Combine(options.Folder, "grid.png"));
+        }
+        return new BatchExportResult(written, skipped, length, stopwatch.Elapsed,
+            Stopwatch.GetElapsedTime(0, inferenceTicks), Stopwatch.GetElapsedTime(0, encodeTicks), manifestPath);
+    }
+}

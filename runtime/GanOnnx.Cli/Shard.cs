@@ -1,0 +1,54 @@
+using System.Globalization;
+
+namespace GanOnnx.Cli;
+
+/// <summary>
+/// Shard <c>i/n</c> of a job: a contiguous slice of the image indices, so that n machines together write exactly the
+/// files one machine would.
+/// </summary>
+public readonly record struct Shard(int Index, int Count)
+{
+    /// <summary>The whole job.</summary>
+    public static Shard All => new(0, 1);
+
+    /// <summary>The slice [first, first + length) of [start, start + total) that this shard writes.</summary>
+    public (long First, long Length) Slice(long start, long total)
+    {
+        var from = total * Index / Count;
+        var to = total * (Index + 1) / Count;
+        return (start + from, to - from);
+    }
+
+    /// <summary>Parses "i/n" (0 ≤ i &lt; n).</summary>
+    public static Shard Parse(string text)
+    {
+        var parts = text.Split('/');
+        if (parts.Length == 2
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var i)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            && n >= 1 && i < n)
+            return new Shard(i, n);
+        throw new Runtime.GanOnnxException($"--shard is '{text}'; it must be i/n with 0 ≤ i < n, e.g. 0/4.");
+    }
+
+    /// <summary>
+    /// The shard from a Kubernetes Indexed Job: JOB_COMPLETION_INDEX gives i; n comes from <paramref name="count"/>
+    /// (the job's completions, which Kubernetes does not put in the environment). Null when not in such a job.
+    /// </summary>
+    public static Shard? FromEnvironment(int? count, Func<string, string?>? getEnvironment = null)
+    {
+        getEnvironment ??= Environment.GetEnvironmentVariable;
+        var index = getEnvironment("JOB_COMPLETION_INDEX");
+        if (string.IsNullOrEmpty(index)) return null;
+        if (!int.TryParse(index, NumberStyles.None, CultureInfo.InvariantCulture, out var i))
+            throw new Runtime.GanOnnxException($"JOB_COMPLETION_INDEX is '{index}', not a whole number.");
+        var n = count ?? (int.TryParse(getEnvironment("GANONNX_SHARDS"), NumberStyles.None, CultureInfo.InvariantCulture, out var fromEnv) ? fromEnv : 0);
+        if (n < 1)
+            throw new Runtime.GanOnnxException("JOB_COMPLETION_INDEX is set but the number of shards is not: pass --shards N (the job's completions) or set GANONNX_SHARDS.");
+        if (i >= n) throw new Runtime.GanOnnxException($"JOB_COMPLETION_INDEX {i} is not below the number of shards {n}.");
+        return new Shard(i, n);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Index}/{Count}";
+}

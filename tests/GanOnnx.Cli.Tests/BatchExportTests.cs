@@ -1,0 +1,141 @@
+using GanOnnx.Runtime;
+
+namespace GanOnnx.Cli.Tests;
+
+public class BatchExportTests
+{
+    private GeneratorSession _session = null!;
+
+    [OneTimeSetUp]
+    public void Load() => _session = GeneratorSession.Load(TestPaths.ShippedModel, new GeneratorOptions { MaxBatchSize = 8 });
+
+    [OneTimeTearDown]
+    public void Dispose() => _session.Dispose();
+
+    private static Dictionary<string, byte[]> Images(string folder) =>
+        Directory.GetFiles(folder, "seed*").ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
+
+    [Test]
+    public async Task ShardsTogetherWriteExactlyTheFilesOfOneUnshardedRun()
+    {
+        var whole = TestPaths.NewTempFolder();
+        var sharded = TestPaths.NewTempFolder();
+        await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 21, Seed = 4, StartIndex = 3, Folder = whole });
+        var results = new List<BatchExportResult>();
+        for (var i = 0; i < 3; i++)
+            results.Add(await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 21, Seed = 4, StartIndex = 3, Folder = sharded, Shard = new Shard(i, 3) }));
+
+        Assert.That(results.Select(r => r.Written), Is.EqualTo(new long[] { 7, 7, 7 }));
+        var expected = Images(whole);
+        var actual = Images(sharded);
+        Assert.That(actual.Keys, Is.EquivalentTo(expected.Keys));
+        Assert.That(expected.Keys, Has.Count.EqualTo(21).And.Contain("seed4-000003.png").And.Contain("seed4-000023.png"));
+        foreach (var (name, bytes) in expected) Assert.That(actual[name], Is.EqualTo(bytes), name);
+        Assert.That(File.Exists(Path.Combine(sharded, "manifest-1-of-3.jsonl")), Is.True);
+    }
+
+    [Test]
+    public async Task TheManifestListsEveryFileWithItsChecksum()
+    {
+        var folder = TestPaths.NewTempFolder();
+        var result = await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 10, Seed = 1, Folder = folder });
+        var lines = File.ReadAllLines(result.ManifestPath).Select(l => System.Text.Json.JsonSerializer.Deserialize<ManifestEntry>(l)!).ToList();
+        Assert.That(lines.Select(e => e.Index).Order(), Is.EqualTo(Enumerable.Range(0, 10).Select(i => (long)i)));
+        foreach (var entry in lines)
+        {
+            Assert.That(entry.Seed, Is.EqualTo(1));
+            Assert.That(Checksum.Sha256Hex(File.ReadAllBytes(Path.Combine(folder, entry.File))), Is.EqualTo(entry.Sha256));
+        }
+    }
+
+    [Test]
+    public async Task AResumedRunWritesOnlyWhatIsMissingOrDamagedAndLeavesNoPartialFiles()
+    {
+        var reference = TestPaths.NewTempFolder();
+        await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 12, Seed = 8, Folder = reference });
+        var folder = TestPaths.NewTempFolder();
+        await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 12, Seed = 8, Folder = folder });
+
+        // Simulate a crash: two files gone, one damaged, a temporary file left, a torn manifest line.
+        File.Delete(Path.Combine(folder, "seed8-000002.png"));
+        File.Delete(Path.Combine(folder, "seed8-000011.png"));
+        File.WriteAllBytes(Path.Combine(folder, "seed8-000005.png"), [1, 2, 3]);
+        File.WriteAllBytes(Path.Combine(folder, ".seed8-000007.png.abcd1234.partial"), [9]);
+        File.AppendAllText(Path.Combine(folder, "manifest.jsonl"), "{\"file\": \"seed8-0000");
+
+        var result = await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 12, Seed = 8, Folder = folder });
+        Assert.That(result.Written, Is.EqualTo(3));
+        Assert.That(result.Skipped, Is.EqualTo(9));
+        Assert.That(Directory.GetFiles(folder, "*.partial"), Is.Empty);
+        var expected = Images(reference);
+        var actual = Images(folder);
+        Assert.That(actual.Keys, Is.EquivalentTo(expected.Keys));
+        foreach (var (name, bytes) in expected) Assert.That(actual[name], Is.EqualTo(bytes), name);
+        Assert.That(File.ReadAllLines(result.ManifestPath), Has.Length.EqualTo(12));
+    }
+
+    [Test]
+    public async Task JpegAndWebpExportsWriteDecodableFiles()
+    {
+        foreach (var format in new[] { Imaging.ImageFileFormat.Jpeg, Imaging.ImageFileFormat.Webp })
+        {
+            var folder = TestPaths.NewTempFolder();
+            await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 3, Folder = folder, Format = format, Quality = 80 });
+            var files = Directory.GetFiles(folder, "seed42-*");
+            Assert.That(files, Has.Length.EqualTo(3));
+            foreach (var f in files)
+            {
+                using var bitmap = SkiaSharp.SKBitmap.Decode(f);
+                Assert.That(bitmap, Is.Not.Null, f);
+                Assert.That(bitmap.Width, Is.EqualTo(28));
+            }
+        }
+    }
+
+    [Test]
+    public void AFolderThatCannotBeCreatedIsAClearError()
+    {
+        var file = Path.Combine(TestPaths.NewTempFolder(), "a-file");
+        File.WriteAllText(file, "x");
+        Assert.That(async () => await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 2, Folder = Path.Combine(file, "sub") }),
+            Throws.InstanceOf<IOException>());
+    }
+}
+
+public class ShardTests
+{
+    [TestCase("0/1", 0, 1)]
+    [TestCase("3/4", 3, 4)]
+    public void ValidShardsParse(string text, int index, int count) => Assert.That(Shard.Parse(text), Is.EqualTo(new Shard(index, count)));
+
+    [TestCase("4/4")]
+    [TestCase("-1/4")]
+    [TestCase("1")]
+    [TestCase("a/b")]
+    [TestCase("1/0")]
+    public void InvalidShardsAreRefused(string text) =>
+        Assert.That(() => Shard.Parse(text), Throws.TypeOf<GanOnnxException>().With.Message.Contains("--shard"));
+
+    [Test]
+    public void SlicesCoverTheJobExactlyOnce()
+    {
+        var covered = Enumerable.Range(0, 7).SelectMany(i =>
+        {
+            var (first, length) = new Shard(i, 7).Slice(100, 25);
+            return Enumerable.Range(0, (int)length).Select(k => first + k);
+        }).ToList();
+        Assert.That(covered, Is.EqualTo(Enumerable.Range(100, 25).Select(i => (long)i)));
+    }
+
+    [Test]
+    public void AKubernetesIndexedJobGivesTheShard()
+    {
+        var env = new Dictionary<string, string?> { ["JOB_COMPLETION_INDEX"] = "2", ["GANONNX_SHARDS"] = "5" };
+        Assert.That(Shard.FromEnvironment(null, k => env.GetValueOrDefault(k)), Is.EqualTo(new Shard(2, 5)));
+        Assert.That(Shard.FromEnvironment(3, k => env.GetValueOrDefault(k)), Is.EqualTo(new Shard(2, 3)));
+        Assert.That(Shard.FromEnvironment(null, _ => null), Is.Null);
+        Assert.That(() => Shard.FromEnvironment(2, k => env.GetValueOrDefault(k)), Throws.TypeOf<GanOnnxException>().With.Message.Contains("not below"));
+        env.Remove("GANONNX_SHARDS");
+        Assert.That(() => Shard.FromEnvironment(null, k => env.GetValueOrDefault(k)), Throws.TypeOf<GanOnnxException>().With.Message.Contains("--shards"));
+    }
+}

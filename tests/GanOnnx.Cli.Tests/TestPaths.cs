@@ -1,0 +1,25 @@
+namespace GanOnnx.Cli.Tests;
+
+internal static class TestPaths
+{
+    /// <summary>The repository root (the folder holding GanOnnx.sln).</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GanOnnx.sln"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("GanOnnx.sln not found above the test folder.");
+        }
+    }
+
+    /// <summary>The model the README's main command uses.</summary>
+    public static string ShippedModel => Path.Combine(RepositoryRoot, "models", "mnist-dcgan", "model.onnx");
+
+    public static string NewTempFolder()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "ganonnx-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path);
+        return path;
+    }
+}
