@@ -5,7 +5,7 @@ using GanOnnx.Runtime;
 
 namespace GanOnnx.Cli;
 
-/// <summary>The <c>ganonnx</c> command line: generate, info. Exit code 0 on success, 1 on any failure.</summary>
+/// <summary>The <c>ganonnx</c> command line: generate, info, bench, interpolate. Exit code 0 on success, 1 on any failure.</summary>
 public static class GanOnnxCli
 {
     /// <summary>Parses and runs <paramref name="args"/>; returns the exit code.</summary>
@@ -15,6 +15,8 @@ public static class GanOnnxCli
         {
             GenerateCommand(output, error),
             InfoCommand(output, error),
+            BenchCommand.Create(output, error),
+            InterpolateCommand.Create(output, error),
         };
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
@@ -32,9 +34,9 @@ public static class GanOnnxCli
         }
     }
 
-    private static Option<string> ModelOption() => new("--model") { Description = "The generator's ONNX file.", Required = true };
+    internal static Option<string> ModelOption() => new("--model") { Description = "The generator's ONNX file.", Required = true };
 
-    private static Option<string> ProviderOption() => new("--provider")
+    internal static Option<string> ProviderOption() => new("--provider")
     {
         Description = "Execution provider: auto, cpu, cuda or directml.",
         DefaultValueFactory = _ => "cpu",

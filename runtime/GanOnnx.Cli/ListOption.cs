@@ -1,0 +1,33 @@
+using System.Globalization;
+using GanOnnx.Runtime;
+
+namespace GanOnnx.Cli;
+
+/// <summary>Parses comma-separated option values such as "1,16,256".</summary>
+internal static class ListOption
+{
+    public static int[] Ints(string option, string text, int min)
+    {
+        var values = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) || v < min)
+                throw new GanOnnxException($"{option} is '{text}'; it must be a comma-separated list of whole numbers of at least {min}.");
+            values.Add(v);
+        }
+        if (values.Count == 0) throw new GanOnnxException($"{option} is empty; give at least one value.");
+        return values.ToArray();
+    }
+
+    public static long[] Longs(string option, string text)
+    {
+        var values = new List<long>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!long.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v))
+                throw new GanOnnxException($"{option} is '{text}'; it must be a comma-separated list of whole numbers.");
+            values.Add(v);
+        }
+        return values.ToArray();
+    }
+}

@@ -1,0 +1,34 @@
+namespace GanOnnx.Runtime.Diagnostics;
+
+/// <summary>A <see cref="GeneratorSession"/> as a benchmark target: sampling and inference into a reused buffer.</summary>
+public sealed class OnnxRuntimeTarget : IBenchmarkTarget
+{
+    private readonly GeneratorSession _session;
+    private float[] _buffer = [];
+    private long _index;
+
+    /// <summary>Loads <paramref name="modelPath"/> with <paramref name="options"/>.</summary>
+    public OnnxRuntimeTarget(string modelPath, GeneratorOptions options)
+    {
+        _session = GeneratorSession.Load(modelPath, options);
+        Name = "onnxruntime-" + _session.Provider.ToString().ToLowerInvariant();
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <summary>The session being timed.</summary>
+    public GeneratorSession Session => _session;
+
+    /// <inheritdoc />
+    public void Run(int batch)
+    {
+        var size = batch * _session.Contract.ImageSize;
+        if (_buffer.Length < size) _buffer = new float[size];
+        _session.GenerateInto(_buffer, batch, seed: 1, startIndex: _index);
+        _index += batch;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _session.Dispose();
+}

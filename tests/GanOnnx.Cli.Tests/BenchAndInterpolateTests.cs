@@ -1,0 +1,95 @@
+using System.Text.Json;
+using GanOnnx.Runtime.Diagnostics;
+using SkiaSharp;
+
+namespace GanOnnx.Cli.Tests;
+
+public class BenchAndInterpolateTests
+{
+    private static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = GanOnnxCli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Test]
+    public void BenchReportsEveryConfigurationAsTableJsonMarkdownAndHistogram()
+    {
+        var folder = TestPaths.NewTempFolder();
+        var (code, output, error) = Run("bench", "--model", TestPaths.ShippedModel, "--batch-sizes", "1,4", "--threads", "1,2",
+            "--duration", "0.05", "--warmup", "1", "--json", Path.Combine(folder, "b.json"), "--markdown", Path.Combine(folder, "b.md"),
+            "--histogram", Path.Combine(folder, "b.png"));
+        Assert.That(code, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain("p50 ms").And.Contain("images/s").And.Contain("onnxruntime-cpu"));
+        var results = JsonSerializer.Deserialize<List<BenchmarkResult>>(File.ReadAllText(Path.Combine(folder, "b.json")),
+            new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!;
+        Assert.That(results.Select(r => (r.Threads, r.Batch)), Is.EqualTo(new[] { (1, 1), (1, 4), (2, 1), (2, 4) }));
+        foreach (var r in results)
+        {
+            Assert.That(r.P50Ms, Is.GreaterThan(0).And.LessThanOrEqualTo(r.P90Ms));
+            Assert.That(r.P90Ms, Is.LessThanOrEqualTo(r.P99Ms));
+            Assert.That(r.P99Ms, Is.LessThanOrEqualTo(r.MaxMs));
+            Assert.That(r.ImagesPerSecond, Is.GreaterThan(0));
+            Assert.That(r.LatenciesMs, Has.Count.EqualTo(r.Iterations));
+        }
+        Assert.That(File.ReadAllText(Path.Combine(folder, "b.md")), Does.StartWith("| target |"));
+        using var png = SKBitmap.Decode(Path.Combine(folder, "b.png"));
+        Assert.That(png.Height, Is.EqualTo(4 * 160));
+    }
+
+    [Test]
+    public void BenchOfAProviderThatCannotLoadFailsNamingThePackage()
+    {
+        var (code, _, error) = Run("bench", "--model", TestPaths.ShippedModel, "--providers", "cuda", "--duration", "0.01");
+        Assert.That(code, Is.Not.EqualTo(0));
+        Assert.That(error, Does.Contain("Microsoft.ML.OnnxRuntime.Gpu"));
+    }
+
+    [Test]
+    public void PercentilesUseTheNearestRank()
+    {
+        var sorted = Enumerable.Range(1, 100).Select(i => (double)i).ToArray();
+        Assert.That(InferenceBenchmark.Percentile(sorted, 0.5), Is.EqualTo(50));
+        Assert.That(InferenceBenchmark.Percentile(sorted, 0.99), Is.EqualTo(99));
+        Assert.That(InferenceBenchmark.Percentile(sorted, 1.0), Is.EqualTo(100));
+    }
+
+    [Test]
+    public void InterpolateWritesOneRowPerPairOfSeeds()
+    {
+        var path = Path.Combine(TestPaths.NewTempFolder(), "i.png");
+        var (code, output, error) = Run("interpolate", "--model", TestPaths.ShippedModel, "--seeds", "1,2,3", "--steps", "5", "--out", path);
+        Assert.That(code, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain("2 row(s) × 5 images"));
+        using var grid = SKBitmap.Decode(path);
+        Assert.That((grid.Width, grid.Height), Is.EqualTo((5 * 28 + 6 * 2, 2 * 28 + 3 * 2)));
+    }
+
+    [Test]
+    public void InterpolationEndsAreTheSeedsOwnImages()
+    {
+        using var session = Runtime.GeneratorSession.Load(TestPaths.ShippedModel);
+        var a = session.Generate(1, seed: 7).Pixels;
+        var path = Path.Combine(TestPaths.NewTempFolder(), "i.png");
+        Assert.That(Run("interpolate", "--model", TestPaths.ShippedModel, "--seeds", "7,8", "--steps", "3", "--out", path).Code, Is.EqualTo(0));
+        using var grid = SKBitmap.Decode(path);
+        // The first tile (at padding 2) is seed 7's image 0.
+        for (var y = 0; y < 28; y += 5)
+            for (var x = 0; x < 28; x += 5)
+                Assert.That((int)grid.GetPixel(2 + x, 2 + y).Red, Is.EqualTo(Imaging.ImageEncoder.ToByte(a[y * 28 + x], session.Contract.ValueRange)).Within(1));
+    }
+
+    [TestCase("--seeds", "1", "at least two")]
+    [TestCase("--steps", "1", "--steps")]
+    public void BadInterpolateOptionsFail(string option, string value, string expected)
+    {
+        var args = new List<string> { "interpolate", "--model", TestPaths.ShippedModel, "--out", Path.Combine(TestPaths.NewTempFolder(), "i.png"), "--seeds", "1,2" };
+        var i = args.IndexOf(option);
+        if (i >= 0) args[i + 1] = value; else args.AddRange([option, value]);
+        var (code, _, error) = Run(args.ToArray());
+        Assert.That(code, Is.Not.EqualTo(0));
+        Assert.That(error, Does.Contain(expected));
+    }
+}
