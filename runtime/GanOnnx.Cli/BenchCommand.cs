@@ -43,6 +43,7 @@ internal static class BenchCommand
             var results = Run(path, providerList, batchSizes, threadCounts, settings, error);
             if (results.Count == 0) throw new GanOnnxException("No provider could run the model; see the messages above.");
             output.Write(BenchmarkReport.Table(results));
+            output.WriteLine(StageBreakdown.Measure(path, batchSizes.Max()).ToString());
             if (parse.GetValue(json) is { } jsonPath) ImageEncoder.WriteAtomically(jsonPath, System.Text.Encoding.UTF8.GetBytes(BenchmarkReport.Json(results)));
             if (parse.GetValue(markdown) is { } mdPath) ImageEncoder.WriteAtomically(mdPath, System.Text.Encoding.UTF8.GetBytes(BenchmarkReport.Markdown(results)));
             if (parse.GetValue(histogram) is { } pngPath) LatencyHistogram.Save(results, pngPath);

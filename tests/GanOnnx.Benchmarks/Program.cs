@@ -1,0 +1,4 @@
+using BenchmarkDotNet.Running;
+
+// dotnet run -c Release --project tests/GanOnnx.Benchmarks -- --filter '*'
+BenchmarkSwitcher.FromAssembly(typeof(GanOnnx.Benchmarks.GenerationBenchmarks).Assembly).Run(args);
