@@ -1,0 +1,87 @@
+using System.Net;
+using System.Text.Json;
+using SkiaSharp;
+
+namespace GanOnnx.WebSample.Tests;
+
+public class SampleAppTests
+{
+    private SampleServer _server = null!;
+    private HttpClient _http = null!;
+
+    [OneTimeSetUp]
+    public async Task Start()
+    {
+        _server = await SampleServer.StartAsync();
+        _http = new HttpClient { BaseAddress = _server.Address };
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop()
+    {
+        _http.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    [Test]
+    public async Task GenerateServesAReproduciblePng()
+    {
+        using var a = await _http.GetAsync("/generate?seed=7&index=3");
+        Assert.That(a.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(a.Content.Headers.ContentType!.MediaType, Is.EqualTo("image/png"));
+        var bytes = await a.Content.ReadAsByteArrayAsync();
+        using var bitmap = SKBitmap.Decode(bytes);
+        Assert.That((bitmap.Width, bitmap.Height), Is.EqualTo((28, 28)));
+        Assert.That(await _http.GetByteArrayAsync("/generate?seed=7&index=3"), Is.EqualTo(bytes));
+        Assert.That(await _http.GetByteArrayAsync("/generate?seed=8&index=3"), Is.Not.EqualTo(bytes));
+    }
+
+    [Test]
+    public async Task BadRequestsGetA400WithTheReason()
+    {
+        using var unconditional = await _http.GetAsync("/generate?seed=1&class=3");
+        Assert.That(unconditional.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await unconditional.Content.ReadAsStringAsync(), Does.Contain("unconditional"));
+        using var tooMany = await _http.GetAsync("/grid?count=100000");
+        Assert.That(tooMany.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await tooMany.Content.ReadAsStringAsync(), Does.Contain("count must be between 1 and 256"));
+    }
+
+    [Test]
+    public async Task InfoDescribesTheModel()
+    {
+        using var doc = JsonDocument.Parse(await _http.GetStringAsync("/info"));
+        Assert.That(doc.RootElement.GetProperty("height").GetInt32(), Is.EqualTo(28));
+        Assert.That(doc.RootElement.GetProperty("architecture").GetString(), Is.EqualTo("dcgan"));
+    }
+
+    [Test]
+    public async Task ThePageShowsAGridAndReseedLoadsANewOneInHeadlessChromium()
+    {
+        var chromium = HeadlessChromium.Executable();
+        if (chromium is null)
+            Assert.Ignore("Chromium is not installed (apt-get install chromium); .ci/run installs it so that CI runs this test.");
+        await using var browser = await HeadlessChromium.StartAsync(chromium);
+        await browser.NavigateAsync(_server.Address);
+        Assert.That(await browser.WaitForAsync("document.getElementById('grid') !== null && document.getElementById('grid').complete && document.getElementById('grid').naturalWidth > 0", TimeSpan.FromSeconds(20)),
+            Is.True, "the grid image loads");
+        var width = (await browser.EvaluateAsync("document.getElementById('grid').naturalWidth")).GetInt32();
+        Assert.That(width, Is.EqualTo(4 * 28 + 5 * 2), "a 4×4 grid of 28×28 tiles with 2-pixel padding");
+        var firstSrc = (await browser.EvaluateAsync("document.getElementById('grid').src")).GetString();
+
+        await browser.EvaluateAsync("document.getElementById('reseed').click()");
+        var seed = (await browser.EvaluateAsync("document.getElementById('seed').textContent")).GetString();
+        Assert.That(seed, Is.Not.EqualTo("42"));
+        Assert.That(await browser.WaitForAsync("document.getElementById('status').textContent === 'loaded' && document.getElementById('grid').naturalWidth > 0", TimeSpan.FromSeconds(20)),
+            Is.True, "the reseeded grid loads");
+        var secondSrc = (await browser.EvaluateAsync("document.getElementById('grid').src")).GetString();
+        Assert.That(secondSrc, Does.Contain("seed=" + seed).And.Not.EqualTo(firstSrc));
+
+        var screenshot = await browser.ScreenshotAsync();
+        var path = Path.Combine(TestContext.CurrentContext.WorkDirectory, "sample-page.png");
+        await File.WriteAllBytesAsync(path, screenshot);
+        TestContext.AddTestAttachment(path, "The sample page after reseeding");
+        using var shot = SKBitmap.Decode(screenshot);
+        Assert.That(shot.Width, Is.GreaterThan(400));
+    }
+}

@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GanOnnx.WebSample.Tests;
+
+/// <summary>The sample app listening on a free loopback port, for the duration of a test fixture.</summary>
+internal sealed class SampleServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private SampleServer(WebApplication app, Uri address)
+    {
+        _app = app;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public static async Task<SampleServer> StartAsync()
+    {
+        var model = Path.Combine(RepositoryRoot(), "models", "mnist-dcgan", "model.onnx");
+        var app = SampleApp.Build(["--Generator:ModelPath=" + model, "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"]);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new SampleServer(app, new Uri(address));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    public static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GanOnnx.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("GanOnnx.sln not found above the test folder.");
+    }
+}
