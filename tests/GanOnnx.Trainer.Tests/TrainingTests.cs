@@ -29,12 +29,12 @@ public class TrainingTests
         var last = JsonSerializer.Deserialize<GanTrainer.StepMetrics>(lines[^1])!;
         Assert.That(last.Step, Is.EqualTo(4));
         Assert.That(float.IsFinite(last.LossD) && float.IsFinite(last.LossG), Is.True);
-        Assert.That(log.ToString(), Does.Contain("step      4/4"));
+        Assert.That(log.ToString(), Does.Contain("step      4/4").And.Contain("steps/s").And.Contain("left"));
 
         var checkpoint = Checkpoint.Load(checkpointPath);
         Assert.That(checkpoint.Info.Step, Is.EqualTo(4));
         Assert.That(checkpoint.Info.Model, Is.EqualTo(model));
-        Assert.That(checkpoint.Sections.Keys, Is.EquivalentTo(new[] { "generator", "generator_ema", "discriminator", "optimizer_g", "optimizer_d" }));
+        Assert.That(checkpoint.Sections.Keys, Is.EquivalentTo(new[] { "generator", "generator_ema", "discriminator", "optimizer_g", "optimizer_d", "data_order", "rng_torch" }));
     }
 
     [Test]

@@ -86,7 +86,13 @@ public static class TrainerCli
         var optimizer = new Option<string>("--optimizer") { Description = "adam or rmsprop (default: rmsprop for keras-dcgan, adam otherwise)." };
         var lrG = new Option<double?>("--lr-g") { Description = "Generator learning rate (default 2e-4; keras-dcgan 4e-4)." };
         var lrD = new Option<double?>("--lr-d") { Description = "Discriminator learning rate (default 2e-4; keras-dcgan 8e-4)." };
-        var beta1 = new Option<double>("--beta1") { Description = "Adam β1.", DefaultValueFactory = _ => 0.5 };
+        var beta1 = new Option<double?>("--beta1") { Description = "Adam β1 (default 0.5; wgan-gp 0)." };
+        var beta2 = new Option<double?>("--beta2") { Description = "Adam β2 (default 0.999; wgan-gp 0.9)." };
+        var loss = new Option<string>("--loss") { Description = "bce, wgan-gp or hinge.", DefaultValueFactory = _ => "bce" };
+        var criticSteps = new Option<int?>("--critic-steps") { Description = "Critic updates per generator update (default 1; wgan-gp 5)." };
+        var gpWeight = new Option<double>("--gp-weight") { Description = "WGAN-GP gradient penalty weight λ.", DefaultValueFactory = _ => 10 };
+        var emaDecay = new Option<double>("--ema-decay") { Description = "Decay of the generator's weight average.", DefaultValueFactory = _ => 0.999 };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (same data, seed and model)." };
         var clip = new Option<double?>("--clip") { Description = "Clip gradient values to ±this (default 0 = off; keras-dcgan 1.0)." };
         var smoothing = new Option<double>("--label-smoothing") { Description = "One-sided label smoothing for real images.", DefaultValueFactory = _ => 0 };
         var logEvery = new Option<int>("--log-every") { Description = "Log every N steps.", DefaultValueFactory = _ => 50 };
@@ -95,13 +101,15 @@ public static class TrainerCli
         var threads = new Option<int>("--threads") { Description = "CPU threads for TorchSharp (0 = all cores).", DefaultValueFactory = _ => 0 };
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
-            data, outOption, arch, steps, batch, seed, latent, width, conditional, optimizer, lrG, lrD, beta1, clip, smoothing,
-            logEvery, sampleEvery, checkpointEvery, threads,
+            data, outOption, arch, steps, batch, seed, latent, width, conditional, loss, criticSteps, gpWeight, optimizer, lrG, lrD, beta1, beta2,
+            clip, smoothing, emaDecay, logEvery, sampleEvery, checkpointEvery, threads, resume,
         };
         command.SetAction(parse => Guarded(error, () =>
         {
             var architecture = ModelConfig.ParseArchitecture(parse.GetValue(arch)!);
             var keras = architecture == GanArchitecture.KerasDcgan;
+            var lossKind = GanLoss.Parse(parse.GetValue(loss)!);
+            var wgan = lossKind == LossKind.WganGp;
             var optimizerName = parse.GetValue(optimizer) ?? (keras ? "rmsprop" : "adam");
             var optimizerKind = optimizerName.ToLowerInvariant() switch
             {
@@ -126,16 +134,18 @@ public static class TrainerCli
             {
                 Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), Seed = parse.GetValue(seed),
                 Optimizer = optimizerKind,
-                LearningRateG = parse.GetValue(lrG) ?? (keras ? 4e-4 : 2e-4),
-                LearningRateD = parse.GetValue(lrD) ?? (keras ? 8e-4 : 2e-4),
-                Beta1 = parse.GetValue(beta1), ClipValue = parse.GetValue(clip) ?? (keras ? 1.0 : 0.0),
+                Loss = lossKind, CriticSteps = parse.GetValue(criticSteps) ?? (wgan ? 5 : 1), GradientPenaltyWeight = parse.GetValue(gpWeight),
+                LearningRateG = parse.GetValue(lrG) ?? (keras ? 4e-4 : wgan ? 1e-4 : 2e-4),
+                LearningRateD = parse.GetValue(lrD) ?? (keras ? 8e-4 : wgan ? 1e-4 : 2e-4),
+                Beta1 = parse.GetValue(beta1) ?? (wgan ? 0.0 : 0.5), Beta2 = parse.GetValue(beta2) ?? (wgan ? 0.9 : 0.999),
+                ClipValue = parse.GetValue(clip) ?? (keras ? 1.0 : 0.0), EmaDecay = parse.GetValue(emaDecay),
                 LabelSmoothing = parse.GetValue(smoothing), LogEvery = parse.GetValue(logEvery),
                 SampleEvery = parse.GetValue(sampleEvery), CheckpointEvery = parse.GetValue(checkpointEvery),
             };
             options.Validate();
             using var dataset = model.ValueRange == ValueRange.Sigmoid ? null : ImageDataset.LoadIdxFolder(folder, model.ValueRange);
             var trainer = new GanTrainer(model, options, parse.GetValue(outOption)!, output);
-            trainer.Train(dataset ?? peek);
+            trainer.Train(dataset ?? peek, parse.GetValue(resume));
             return 0;
         }));
         return command;

@@ -41,73 +41,88 @@ public sealed class GanTrainer
     /// <summary>Path of the final checkpoint.</summary>
     public string FinalCheckpointPath => Path.Combine(OutputFolder, "checkpoint.gockpt");
 
-    /// <summary>Trains on <paramref name="data"/> and returns the path of the final checkpoint.</summary>
-    public string Train(ImageDataset data, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Trains on <paramref name="data"/> and returns the path of the final checkpoint. With <paramref name="resumeFrom"/>,
+    /// continues the run saved in that checkpoint (weights, EMA, optimizer and random states, data order) so that it ends
+    /// where an uninterrupted run with the same seed would have ended (on the CPU).
+    /// </summary>
+    public string Train(ImageDataset data, string? resumeFrom = null, CancellationToken cancellationToken = default)
     {
         // ---- Setup -------------------------------------------------------------------------------------------------
         if (data.Channels != Model.Channels || data.Height != Model.ImageSize || data.Width != Model.ImageSize)
             throw new TrainerException($"The dataset '{data.Name}' has {data.Channels}×{data.Height}×{data.Width} images but the model makes {Model.Channels}×{Model.ImageSize}×{Model.ImageSize}.");
         if (Model.NumClasses > 0 && data.ClassNames.Count > Model.NumClasses)
             throw new TrainerException($"The dataset '{data.Name}' has {data.ClassNames.Count} classes but the model is built for {Model.NumClasses}.");
+        var resume = resumeFrom is null ? null : Checkpoint.Load(resumeFrom);
+        if (resume is not null) CheckResumable(resume, resumeFrom!, data);
         Directory.CreateDirectory(OutputFolder);
         torch.manual_seed(Options.Seed);
-        var shuffle = new torch.Generator(unchecked((ulong)Options.Seed) ^ 0x5DEECE66DUL);
         var device = CPU;
         var stopwatch = Stopwatch.StartNew();
 
         // ---- Models and optimizers -----------------------------------------------------------------------------------
         using var generator = new Generator(Model);
         using var discriminator = new Discriminator(Model);
-        generator.to(device).train();
-        discriminator.to(device).train();
         using var ema = new Generator(Model);
         ema.load_state_dict(generator.state_dict());
-        ema.to(device).eval();
         using var optG = CreateOptimizer(generator.parameters(), Options.LearningRateG);
         using var optD = CreateOptimizer(discriminator.parameters(), Options.LearningRateD);
+        var batch = (int)Math.Min(Options.BatchSize, data.Count);
+        using var batches = new BatchSampler(data.Count, Options.Seed);
+        var firstStep = 1;
+        var previousSeconds = 0.0;
+        if (resume is not null)
+        {
+            resume.LoadInto(generator, "generator", resumeFrom!);
+            resume.LoadInto(ema, "generator_ema", resumeFrom!);
+            resume.LoadInto(discriminator, "discriminator", resumeFrom!);
+            LoadOptimizer(optG, resume, "optimizer_g", resumeFrom!);
+            LoadOptimizer(optD, resume, "optimizer_d", resumeFrom!);
+            batches.LoadState(resume.Sections["data_order"]);
+            using (var rng = tensor(resume.Sections["rng_torch"])) torch.random.set_rng_state(rng);
+            firstStep = (int)resume.Info.Step + 1;
+            previousSeconds = resume.Info.WallSeconds;
+        }
+        generator.to(device).train();
+        discriminator.to(device).train();
+        ema.to(device).eval();
         var realTarget = 1.0 - Options.LabelSmoothing;
-        var count = data.Count;
-        var batch = (int)Math.Min(Options.BatchSize, count);
-        Tensor permutation = randperm(count, generator: shuffle);
-        long cursor = 0;
-        using var metrics = new StreamWriter(Path.Combine(OutputFolder, "metrics.jsonl"), append: false);
+        using var metrics = new StreamWriter(Path.Combine(OutputFolder, "metrics.jsonl"), append: resume is not null);
+        var progress = new TrainingProgress(Log, Options.Steps, firstStep);
 
-        Log.WriteLine($"Training {Model.ArchitectureName} on {data.Name} ({count} images {data.Channels}×{data.Height}×{data.Width}) for {Options.Steps} steps, batch {batch}, {Options.Optimizer}.");
+        Log.WriteLine($"Training {Model.ArchitectureName} on {data.Name} ({data.Count} images {data.Channels}×{data.Height}×{data.Width}), " +
+            $"{GanLoss.NameOf(Options.Loss)} loss, {Options.Optimizer}, batch {batch}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
 
         // ---- The loop ------------------------------------------------------------------------------------------------
-        for (var step = 1; step <= Options.Steps; step++)
+        for (var step = firstStep; step <= Options.Steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
 
-            // Next batch of real images (a fresh permutation each epoch).
-            if (cursor + batch > count)
+            // Discriminator (critic) steps: real images against fresh fakes.
+            Tensor lossD = null!, dReal = null!, dFake = null!;
+            for (var c = 0; c < Options.CriticSteps; c++)
             {
-                permutation.Dispose();
-                permutation = randperm(count, generator: shuffle).MoveToOuterDisposeScope();
-                cursor = 0;
+                var index = batches.Next(batch);
+                var real = data.Images.index_select(0, index).to(device);
+                var labels = Model.NumClasses > 0 ? data.Labels.index_select(0, index).to(device) : null;
+                Tensor fake;
+                using (no_grad()) fake = generator.forward(SampleLatents(batch, device), labels);
+                dReal = discriminator.forward(real, labels);
+                dFake = discriminator.forward(fake, labels);
+                lossD = GanLoss.Discriminator(Options.Loss, dReal, dFake, realTarget);
+                if (Options.Loss == LossKind.WganGp && Options.GradientPenaltyWeight > 0)
+                    lossD = lossD + Options.GradientPenaltyWeight * GanLoss.GradientPenalty(discriminator, real, fake, labels);
+                optD.zero_grad();
+                lossD.backward();
+                Clip(discriminator);
+                optD.step();
             }
-            var index = permutation.narrow(0, cursor, batch);
-            cursor += batch;
-            var real = data.Images.index_select(0, index).to(device);
-            var labels = Model.NumClasses > 0 ? data.Labels.index_select(0, index).to(device) : null;
 
-            // Discriminator step: real → 1 (or 1 − smoothing), fake → 0.
-            var z = SampleLatents(batch, device);
+            // Generator step.
             var fakeLabels = Model.NumClasses > 0 ? randint(0, Model.NumClasses, [batch], dtype: ScalarType.Int64, device: device) : null;
-            var fake = generator.forward(z, fakeLabels);
-            var dReal = discriminator.forward(real, labels);
-            var dFake = discriminator.forward(fake.detach(), fakeLabels);
-            var lossD = F.binary_cross_entropy_with_logits(dReal, full_like(dReal, realTarget))
-                      + F.binary_cross_entropy_with_logits(dFake, zeros_like(dFake));
-            optD.zero_grad();
-            lossD.backward();
-            Clip(discriminator);
-            optD.step();
-
-            // Generator step (non-saturating): fake → 1.
-            var dGen = discriminator.forward(fake, fakeLabels);
-            var lossG = F.binary_cross_entropy_with_logits(dGen, ones_like(dGen));
+            var generated = generator.forward(SampleLatents(batch, device), fakeLabels);
+            var lossG = GanLoss.Generator(Options.Loss, discriminator.forward(generated, fakeLabels));
             optG.zero_grad();
             lossG.backward();
             Clip(generator);
@@ -115,30 +130,64 @@ public sealed class GanTrainer
             UpdateEma(ema, generator, Options.EmaDecay);
 
             // Log, sample, checkpoint.
+            var seconds = previousSeconds + stopwatch.Elapsed.TotalSeconds;
             if (step % Options.LogEvery == 0 || step == Options.Steps)
             {
+                var probabilities = Options.Loss == LossKind.Bce;
                 var line = new StepMetrics(step, lossD.item<float>(), lossG.item<float>(),
-                    sigmoid(dReal).mean().item<float>(), sigmoid(dFake).mean().item<float>(), stopwatch.Elapsed.TotalSeconds);
+                    (probabilities ? sigmoid(dReal) : dReal).mean().item<float>(), (probabilities ? sigmoid(dFake) : dFake).mean().item<float>(), seconds);
                 if (!float.IsFinite(line.LossD) || !float.IsFinite(line.LossG))
                     throw new TrainerException($"Training diverged at step {step}: loss D = {line.LossD}, loss G = {line.LossG}. Lower the learning rates or try another seed.");
                 metrics.WriteLine(JsonSerializer.Serialize(line));
                 metrics.Flush();
-                Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"step {step,6}/{Options.Steps}  loss D {line.LossD:F4}  loss G {line.LossG:F4}  D(x) {line.DReal:F3}  D(G(z)) {line.DFake:F3}  {step / stopwatch.Elapsed.TotalSeconds:F1} steps/s"));
+                progress.Report(line);
             }
             if (Options.SampleEvery > 0 && step % Options.SampleEvery == 0 && step != Options.Steps)
                 SampleGrid.Save(generator, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples", $"step-{step:D6}.png"));
             if (Options.CheckpointEvery > 0 && step % Options.CheckpointEvery == 0 && step != Options.Steps)
-                SaveCheckpoint(generator, ema, discriminator, optG, optD, data, step, stopwatch.Elapsed.TotalSeconds, FinalCheckpointPath);
+                SaveCheckpoint(generator, ema, discriminator, optG, optD, batches, data, step, seconds, FinalCheckpointPath);
         }
-        permutation.Dispose();
 
         // ---- Final samples and checkpoint ----------------------------------------------------------------------------
+        var total = previousSeconds + stopwatch.Elapsed.TotalSeconds;
         SampleGrid.Save(generator, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples.png"));
         SampleGrid.Save(ema, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples-ema.png"));
-        SaveCheckpoint(generator, ema, discriminator, optG, optD, data, Options.Steps, stopwatch.Elapsed.TotalSeconds, FinalCheckpointPath);
-        Log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Done in {stopwatch.Elapsed.TotalSeconds:F1} s. Checkpoint: {FinalCheckpointPath}"));
+        SaveCheckpoint(generator, ema, discriminator, optG, optD, batches, data, Options.Steps, total, FinalCheckpointPath);
+        Log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Done in {total:F1} s. Checkpoint: {FinalCheckpointPath}"));
         return FinalCheckpointPath;
+    }
+
+    private void CheckResumable(Checkpoint checkpoint, string path, ImageDataset data)
+    {
+        if (checkpoint.Info.Model != Model)
+            throw new TrainerException($"Checkpoint '{path}' holds a {checkpoint.Info.Model.ArchitectureName} model {Describe(checkpoint.Info.Model)}, but this run builds {Describe(Model)}; resume with the same architecture, sizes and classes.");
+        if (checkpoint.Info.Training.Loss != Options.Loss)
+            throw new TrainerException($"Checkpoint '{path}' was trained with the {GanLoss.NameOf(checkpoint.Info.Training.Loss)} loss, not {GanLoss.NameOf(Options.Loss)}.");
+        if (checkpoint.Info.Training.Seed != Options.Seed)
+            throw new TrainerException($"Checkpoint '{path}' was trained with seed {checkpoint.Info.Training.Seed}, not {Options.Seed}; an exact resume needs the same seed.");
+        if (checkpoint.Info.Dataset != data.Name)
+            throw new TrainerException($"Checkpoint '{path}' was trained on '{checkpoint.Info.Dataset}', not '{data.Name}'.");
+        if (checkpoint.Info.Step >= Options.Steps)
+            throw new TrainerException($"Checkpoint '{path}' is at step {checkpoint.Info.Step}; ask for more --steps than that to continue it.");
+        foreach (var section in new[] { "generator", "generator_ema", "discriminator", "optimizer_g", "optimizer_d", "data_order", "rng_torch" })
+            if (!checkpoint.Sections.ContainsKey(section))
+                throw new TrainerException($"Checkpoint '{path}' has no '{section}' section, so the run cannot be resumed exactly.");
+    }
+
+    private static string Describe(ModelConfig m) =>
+        $"(latent {m.LatentDim}, {m.Channels}×{m.ImageSize}×{m.ImageSize}, width {m.EffectiveWidth}, {m.NumClasses} classes)";
+
+    private static void LoadOptimizer(OptimizerHelper optimizer, Checkpoint checkpoint, string section, string path)
+    {
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(checkpoint.Sections[section]));
+            optimizer.load_state_dict(reader);
+        }
+        catch (Exception ex) when (ex is not TrainerException)
+        {
+            throw new TrainerException($"Checkpoint '{path}': the '{section}' state does not fit this run's optimizer ({ex.Message}).", ex);
+        }
     }
 
     private Tensor SampleLatents(int batch, Device device) =>
@@ -150,7 +199,7 @@ public sealed class GanTrainer
     {
         // Keras RMSprop: rho 0.9, epsilon 1e-7.
         OptimizerKind.RmsProp => optim.RMSProp(parameters, lr, alpha: 0.9, eps: 1e-7),
-        _ => optim.Adam(parameters, lr, beta1: Options.Beta1, beta2: 0.999),
+        _ => optim.Adam(parameters, lr, beta1: Options.Beta1, beta2: Options.Beta2),
     };
 
     private void Clip(nn.Module module)
@@ -168,14 +217,15 @@ public sealed class GanTrainer
             be.copy_(bg);
     }
 
-    private void SaveCheckpoint(Generator g, Generator ema, Discriminator d, OptimizerHelper optG, OptimizerHelper optD, ImageDataset data, long step, double seconds, string path)
+    private void SaveCheckpoint(Generator g, Generator ema, Discriminator d, OptimizerHelper optG, OptimizerHelper optD, BatchSampler batches,
+        ImageDataset data, long step, double seconds, string path)
     {
         var checkpoint = new Checkpoint
         {
             Info = new Checkpoint.Header
             {
                 Model = Model, Training = Options, Step = step, Dataset = data.Name,
-                ClassNames = data.ClassNames, Loss = "bce", WallSeconds = seconds,
+                ClassNames = data.ClassNames, Loss = GanLoss.NameOf(Options.Loss), WallSeconds = seconds,
             },
             Sections = new Dictionary<string, byte[]>
             {
@@ -184,6 +234,8 @@ public sealed class GanTrainer
                 ["discriminator"] = Checkpoint.StateOf(d),
                 ["optimizer_g"] = OptimizerState(optG),
                 ["optimizer_d"] = OptimizerState(optD),
+                ["data_order"] = batches.SaveState(),
+                ["rng_torch"] = torch.random.get_rng_state().data<byte>().ToArray(),
             },
         };
         checkpoint.Save(path);

@@ -20,6 +20,12 @@ public sealed record TrainingOptions
     public int BatchSize { get; init; } = 64;
     /// <summary>Seed of every random choice (weights, shuffling, latents). Default 1.</summary>
     public long Seed { get; init; } = 1;
+    /// <summary>Adversarial loss. Default BCE.</summary>
+    public LossKind Loss { get; init; } = LossKind.Bce;
+    /// <summary>Discriminator (critic) updates per generator update. Default 1 (WGAN-GP usually 5).</summary>
+    public int CriticSteps { get; init; } = 1;
+    /// <summary>Weight λ of WGAN-GP's gradient penalty. Default 10.</summary>
+    public double GradientPenaltyWeight { get; init; } = 10;
     /// <summary>Optimizer. Default Adam.</summary>
     [JsonConverter(typeof(JsonStringEnumConverter<OptimizerKind>))]
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
@@ -29,6 +35,8 @@ public sealed record TrainingOptions
     public double LearningRateD { get; init; } = 2e-4;
     /// <summary>Adam β1. Default 0.5.</summary>
     public double Beta1 { get; init; } = 0.5;
+    /// <summary>Adam β2. Default 0.999 (WGAN-GP uses 0.9).</summary>
+    public double Beta2 { get; init; } = 0.999;
     /// <summary>Clip every gradient value to ±this (0 = no clipping; the Keras preset uses 1.0). Default 0.</summary>
     public double ClipValue { get; init; }
     /// <summary>One-sided label smoothing: real targets are 1 − this. Default 0.</summary>
@@ -54,8 +62,12 @@ public sealed record TrainingOptions
         if (!(LearningRateG > 0 && LearningRateG < 1)) throw new TrainerException($"--lr-g is {LearningRateG}; it must be in (0, 1).");
         if (!(LearningRateD > 0 && LearningRateD < 1)) throw new TrainerException($"--lr-d is {LearningRateD}; it must be in (0, 1).");
         if (!(Beta1 >= 0 && Beta1 < 1)) throw new TrainerException($"--beta1 is {Beta1}; it must be in [0, 1).");
+        if (!(Beta2 >= 0 && Beta2 < 1)) throw new TrainerException($"--beta2 is {Beta2}; it must be in [0, 1).");
         if (!(ClipValue >= 0)) throw new TrainerException($"--clip is {ClipValue}; it must be 0 (off) or more.");
         if (!(LabelSmoothing >= 0 && LabelSmoothing < 0.5)) throw new TrainerException($"--label-smoothing is {LabelSmoothing}; it must be in [0, 0.5).");
+        if (!Enum.IsDefined(Loss)) throw new TrainerException($"--loss {(int)Loss} is unknown; choose bce, wgan-gp or hinge.");
+        if (CriticSteps is < 1 or > 100) throw new TrainerException($"--critic-steps is {CriticSteps}; it must be between 1 and 100.");
+        if (!(GradientPenaltyWeight >= 0)) throw new TrainerException($"--gp-weight is {GradientPenaltyWeight}; it must be 0 or more.");
         if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new TrainerException($"--ema-decay is {EmaDecay}; it must be in [0, 1).");
         if (LogEvery < 1) throw new TrainerException($"--log-every is {LogEvery}; it must be at least 1.");
         if (SampleEvery < 0) throw new TrainerException($"--sample-every is {SampleEvery}; it must be 0 (end only) or more.");

@@ -1,0 +1,108 @@
+using GanOnnx.Trainer.Models;
+using GanOnnx.Trainer.Training;
+using static TorchSharp.torch;
+
+namespace GanOnnx.Trainer.Tests;
+
+public class ResumeAndLossTests
+{
+    private static float[] Weights(string checkpointPath, string section = "generator")
+    {
+        var checkpoint = Checkpoint.Load(checkpointPath);
+        using var g = checkpoint.LoadGenerator(checkpointPath, section);
+        return g.parameters().SelectMany(p => p.detach().contiguous().data<float>().ToArray()).ToArray();
+    }
+
+    [TestCase(LossKind.Bce)]
+    [TestCase(LossKind.WganGp)]
+    public void AResumedRunEndsExactlyWhereAnUninterruptedRunEnds(LossKind loss)
+    {
+        var model = new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 8, NumClasses = 10 };
+        using var data = TestData.Dataset(40, 28, 1, model.ValueRange); // 40 images, batch 16: epochs turn over mid-run
+        var options = new TrainingOptions { Steps = 6, BatchSize = 16, SampleEvery = 0, CheckpointEvery = 0, Loss = loss, CriticSteps = loss == LossKind.WganGp ? 2 : 1 };
+
+        var straight = TestData.NewTempFolder();
+        var straightPath = new GanTrainer(model, options, straight, TextWriter.Null).Train(data);
+
+        var interrupted = TestData.NewTempFolder();
+        var halfway = new GanTrainer(model, options with { Steps = 3 }, interrupted, TextWriter.Null).Train(data);
+        var resumedFolder = TestData.NewTempFolder();
+        var resumedPath = new GanTrainer(model, options, resumedFolder, TextWriter.Null).Train(data, resumeFrom: halfway);
+
+        Assert.That(Weights(resumedPath), Is.EqualTo(Weights(straightPath)), "generator");
+        Assert.That(Weights(resumedPath, "generator_ema"), Is.EqualTo(Weights(straightPath, "generator_ema")), "EMA");
+        Assert.That(Checkpoint.Load(resumedPath).Info.Step, Is.EqualTo(6));
+    }
+
+    [Test]
+    public void AMismatchedCheckpointIsRefusedWithTheReason()
+    {
+        var model = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 8, LatentDim = 8 };
+        using var data = TestData.Dataset(32, 28, 1, model.ValueRange);
+        var options = new TrainingOptions { Steps = 2, BatchSize = 8, SampleEvery = 0 };
+        var path = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data);
+
+        Assert.That(() => new GanTrainer(model with { LatentDim = 9 }, options with { Steps = 4 }, TestData.NewTempFolder(), TextWriter.Null).Train(data, path),
+            Throws.TypeOf<TrainerException>().With.Message.Contains("latent 8").And.Message.Contains("latent 9"));
+        Assert.That(() => new GanTrainer(model, options with { Steps = 4, Seed = 99 }, TestData.NewTempFolder(), TextWriter.Null).Train(data, path),
+            Throws.TypeOf<TrainerException>().With.Message.Contains("seed"));
+        Assert.That(() => new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data, path),
+            Throws.TypeOf<TrainerException>().With.Message.Contains("more --steps"));
+        using var other = TestData.Dataset(24, 28, 1, model.ValueRange);
+        Assert.That(() => new GanTrainer(model, options with { Steps = 4 }, TestData.NewTempFolder(), TextWriter.Null).Train(other, path),
+            Throws.TypeOf<TrainerException>().With.Message.Contains("24"));
+    }
+
+    [TestCase(LossKind.Bce)]
+    [TestCase(LossKind.WganGp)]
+    [TestCase(LossKind.Hinge)]
+    public void EveryLossTrainsWithFiniteValues(LossKind loss)
+    {
+        var model = new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 16 };
+        using var data = TestData.Dataset(64, 28, 1, model.ValueRange);
+        var folder = TestData.NewTempFolder();
+        new GanTrainer(model, new TrainingOptions { Steps = 3, BatchSize = 16, Loss = loss, CriticSteps = 2, LogEvery = 1, SampleEvery = 0 }, folder, TextWriter.Null).Train(data);
+        var lines = File.ReadAllLines(Path.Combine(folder, "metrics.jsonl")).Select(l => System.Text.Json.JsonSerializer.Deserialize<GanTrainer.StepMetrics>(l)!).ToList();
+        Assert.That(lines, Has.Count.EqualTo(3));
+        Assert.That(lines.All(l => float.IsFinite(l.LossD) && float.IsFinite(l.LossG)), Is.True);
+        Assert.That(Checkpoint.Load(Path.Combine(folder, "checkpoint.gockpt")).Info.Loss, Is.EqualTo(GanLoss.NameOf(loss)));
+    }
+
+    [Test]
+    public void TheLossFormulasMatchTheirDefinitions()
+    {
+        using var scope = NewDisposeScope();
+        var real = tensor(new float[] { 2f, -1f });
+        var fake = tensor(new float[] { 0.5f, -3f });
+        Assert.That(GanLoss.Discriminator(LossKind.WganGp, real, fake, 1).item<float>(), Is.EqualTo((0.5f - 3f) / 2 - (2f - 1f) / 2).Within(1e-6));
+        // hinge: mean(relu(1 - real)) + mean(relu(1 + fake)) = (0 + 2)/2 + (1.5 + 0)/2
+        Assert.That(GanLoss.Discriminator(LossKind.Hinge, real, fake, 1).item<float>(), Is.EqualTo(1f + 0.75f).Within(1e-6));
+        Assert.That(GanLoss.Generator(LossKind.Hinge, fake).item<float>(), Is.EqualTo(1.25f).Within(1e-6));
+        // BCE non-saturating generator loss: mean(softplus(-fake))
+        var expected = (Math.Log(1 + Math.Exp(-0.5)) + Math.Log(1 + Math.Exp(3))) / 2;
+        Assert.That(GanLoss.Generator(LossKind.Bce, fake).item<float>(), Is.EqualTo(expected).Within(1e-5));
+    }
+
+    [Test]
+    public void TheGradientPenaltyIsZeroForAUnitGradientCriticAndPositiveOtherwise()
+    {
+        // An MLP critic with one linear layer scaled so that ‖∇ₓD‖ = s everywhere (LeakyReLU slope 1 makes it linear).
+        using var scope = NewDisposeScope();
+        var model = new ModelConfig { Architecture = GanArchitecture.Mlp, ImageSize = 4, Width = 1, LatentDim = 2 };
+        using var critic = new Discriminator(model);
+        var layers = critic.named_modules().ToDictionary(m => m.name, m => m.module);
+        ((TorchSharp.Modules.LeakyReLU)layers["body.act1"]).negative_slope.ToString(); // the layer exists
+        using (no_grad())
+        {
+            var fc1 = (TorchSharp.Modules.Linear)layers["body.fc1"];
+            var fc2 = (TorchSharp.Modules.Linear)layers["body.fc2"];
+            fc1.weight!.fill_(0.25f); // 16 inputs → ‖w‖ = 1
+            fc2.weight!.fill_(1f);
+        }
+        var real = rand(8, 1, 4, 4) + 1; // positive pre-activations, so LeakyReLU is the identity
+        var fake = rand(8, 1, 4, 4) + 1;
+        Assert.That(GanLoss.GradientPenalty(critic, real, fake, null).item<float>(), Is.EqualTo(0f).Within(1e-6));
+        using (no_grad()) ((TorchSharp.Modules.Linear)layers["body.fc1"]).weight!.fill_(0.5f); // ‖∇‖ = 2
+        Assert.That(GanLoss.GradientPenalty(critic, real, fake, null).item<float>(), Is.EqualTo(1f).Within(1e-5));
+    }
+}
