@@ -12,7 +12,7 @@ internal static class TestData
         return path;
     }
 
-    /// <summary>Synthetic "digits": class c is a bright vertical bar at column 2 + 2c, with a little noise.</summary>
+    /// <summary>Synthetic "digits": class c is a bright vertical bar, two columns wide, at column 3c·size/30, with a little noise.</summary>
     public static (byte[] Pixels, byte[] Labels) Bars(int count, int size = 28, int classes = 10, int seed = 1)
     {
         var rng = new Random(seed);
@@ -25,20 +25,27 @@ internal static class TestData
             for (var y = 0; y < size; y++)
                 for (var x = 0; x < size; x++)
                 {
-                    var on = Math.Abs(x - (2 + 2 * c) % size) <= 1 && y > 3 && y < size - 3;
+                    var column = 3 * c * size / 30;
+                    var on = (x == column || x == column + 1) && y > 3 && y < size - 3;
                     pixels[i * size * size + y * size + x] = (byte)(on ? 200 + rng.Next(56) : rng.Next(20));
                 }
         }
         return (pixels, labels);
     }
 
-    /// <summary>Writes a synthetic IDX folder (gzip) and returns its path.</summary>
-    public static string IdxFolder(int count = 256, int size = 28)
+    /// <summary>Writes a synthetic IDX folder (gzip; with a t10k split of <paramref name="testCount"/> images when positive) and returns its path.</summary>
+    public static string IdxFolder(int count = 256, int size = 28, int testCount = 0)
     {
         var folder = NewTempFolder();
         var (pixels, labels) = Bars(count, size);
         IdxFile.WriteImages(Path.Combine(folder, "train-images-idx3-ubyte.gz"), pixels, count, size, size);
         IdxFile.WriteLabels(Path.Combine(folder, "train-labels-idx1-ubyte.gz"), labels);
+        if (testCount > 0)
+        {
+            var (testPixels, testLabels) = Bars(testCount, size, seed: 2);
+            IdxFile.WriteImages(Path.Combine(folder, "t10k-images-idx3-ubyte.gz"), testPixels, testCount, size, size);
+            IdxFile.WriteLabels(Path.Combine(folder, "t10k-labels-idx1-ubyte.gz"), testLabels);
+        }
         return folder;
     }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using GanOnnx.Runtime;
 using GanOnnx.Runtime.Diagnostics;
 using GanOnnx.Trainer.Diagnostics;
+using GanOnnx.Trainer.Evaluation;
 using GanOnnx.Trainer.Data;
 using GanOnnx.Trainer.Models;
 using GanOnnx.Trainer.Onnx;
@@ -22,6 +23,8 @@ public static class TrainerCli
             TrainCommand(output, error),
             ExportCommand(output, error),
             BenchCommand(output, error),
+            ClassifierCommand(output, error),
+            EvalCommand(output, error),
         };
         var parse = root.Parse(args);
         return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
@@ -93,6 +96,9 @@ public static class TrainerCli
         var gpWeight = new Option<double>("--gp-weight") { Description = "WGAN-GP gradient penalty weight λ.", DefaultValueFactory = _ => 10 };
         var emaDecay = new Option<double>("--ema-decay") { Description = "Decay of the generator's weight average.", DefaultValueFactory = _ => 0.999 };
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (same data, seed and model)." };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Score the generator and its EMA every N steps (eval.jsonl; needs t10k files).", DefaultValueFactory = _ => 0 };
+        var evalCount = new Option<int>("--eval-count") { Description = "Images per evaluation.", DefaultValueFactory = _ => 2000 };
+        var classifierOption = new Option<string?>("--classifier") { Description = "Evaluation classifier (default: the data folder's classifier.gockpt, trained if missing)." };
         var clip = new Option<double?>("--clip") { Description = "Clip gradient values to ±this (default 0 = off; keras-dcgan 1.0)." };
         var smoothing = new Option<double>("--label-smoothing") { Description = "One-sided label smoothing for real images.", DefaultValueFactory = _ => 0 };
         var logEvery = new Option<int>("--log-every") { Description = "Log every N steps.", DefaultValueFactory = _ => 50 };
@@ -102,7 +108,7 @@ public static class TrainerCli
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
             data, outOption, arch, steps, batch, seed, latent, width, conditional, loss, criticSteps, gpWeight, optimizer, lrG, lrD, beta1, beta2,
-            clip, smoothing, emaDecay, logEvery, sampleEvery, checkpointEvery, threads, resume,
+            clip, smoothing, emaDecay, logEvery, sampleEvery, checkpointEvery, threads, resume, evalEvery, evalCount, classifierOption,
         };
         command.SetAction(parse => Guarded(error, () =>
         {
@@ -141,10 +147,12 @@ public static class TrainerCli
                 ClipValue = parse.GetValue(clip) ?? (keras ? 1.0 : 0.0), EmaDecay = parse.GetValue(emaDecay),
                 LabelSmoothing = parse.GetValue(smoothing), LogEvery = parse.GetValue(logEvery),
                 SampleEvery = parse.GetValue(sampleEvery), CheckpointEvery = parse.GetValue(checkpointEvery),
+                EvalEvery = parse.GetValue(evalEvery), EvalCount = parse.GetValue(evalCount),
             };
             options.Validate();
+            using var evaluator = options.EvalEvery > 0 ? Evaluator.Open(folder, parse.GetValue(classifierOption), log: output) : null;
             using var dataset = model.ValueRange == ValueRange.Sigmoid ? null : ImageDataset.LoadIdxFolder(folder, model.ValueRange);
-            var trainer = new GanTrainer(model, options, parse.GetValue(outOption)!, output);
+            var trainer = new GanTrainer(model, options, parse.GetValue(outOption)!, output) { Evaluator = evaluator };
             trainer.Train(dataset ?? peek, parse.GetValue(resume));
             return 0;
         }));
@@ -158,7 +166,8 @@ public static class TrainerCli
         var opset = new Option<int>("--opset") { Description = $"ONNX opset ({ExportOptions.MinOpset}–{ExportOptions.MaxOpset}).", DefaultValueFactory = _ => 17 };
         var ema = new Option<bool>("--ema") { Description = "Export the exponential moving average of the generator's weights." };
         var fp16 = new Option<bool>("--fp16") { Description = "Float16 weights and compute, float32 inputs and outputs." };
-        var command = new Command("export", "Export a checkpoint's generator to ONNX with the model contract's metadata.") { checkpoint, outOption, opset, ema, fp16 };
+        var quality = new Option<string?>("--quality") { Description = "JSON written by 'eval --json': recorded as the model's measured quality." };
+        var command = new Command("export", "Export a checkpoint's generator to ONNX with the model contract's metadata.") { checkpoint, outOption, opset, ema, fp16, quality };
         command.SetAction(parse => Guarded(error, () =>
         {
             var path = parse.GetValue(checkpoint)!;
@@ -169,6 +178,7 @@ public static class TrainerCli
             {
                 Opset = parse.GetValue(opset), Dataset = ckpt.Info.Dataset, ClassNames = ckpt.Info.ClassNames,
                 Loss = ckpt.Info.Loss, TrainingSteps = ckpt.Info.Step, Ema = useEma, Fp16 = parse.GetValue(fp16),
+                Quality = parse.GetValue(quality) is { } q ? ReadQuality(q) : new Dictionary<string, double>(),
             };
             var result = OnnxExporter.Export(generator, options, parse.GetValue(outOption)!);
             output.WriteLine($"Wrote {result.Path} ({result.Bytes.ToString("N0", CultureInfo.InvariantCulture)} bytes, opset {result.Opset}, {result.Nodes} nodes, {result.Initializers} initializers)");
@@ -239,6 +249,89 @@ public static class TrainerCli
             {
                 if (temp is not null) File.Delete(temp);
             }
+        }));
+        return command;
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
+    private static Dictionary<string, double> ReadQuality(string path)
+    {
+        if (!File.Exists(path)) throw new TrainerException($"Quality file '{path}' does not exist.");
+        try
+        {
+            var scores = System.Text.Json.JsonSerializer.Deserialize<QualityScores>(File.ReadAllText(path))
+                ?? throw new TrainerException($"Quality file '{path}' is empty.");
+            return scores.ToMetadata();
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            throw new TrainerException($"Quality file '{path}' is not the JSON 'eval --json' writes: {ex.Message}", ex);
+        }
+    }
+
+    private static Command ClassifierCommand(TextWriter output, TextWriter error)
+    {
+        var data = new Option<string>("--data") { Description = "IDX folder with train and t10k files.", Required = true };
+        var outOption = new Option<string?>("--out") { Description = "Where to save it (default: the data folder's classifier.gockpt)." };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 3 };
+        var command = new Command("classifier", "Train the evaluation classifier of a dataset (eval trains one when missing).") { data, outOption, epochs };
+        command.SetAction(parse => Guarded(error, () =>
+        {
+            var folder = parse.GetValue(data)!;
+            var path = parse.GetValue(outOption) ?? Path.Combine(folder, Evaluator.ClassifierFileName);
+            using var train = ImageDataset.LoadIdxFolder(folder, ValueRange.Sigmoid);
+            using var test = ImageDataset.LoadIdxFolder(folder, ValueRange.Sigmoid, testSplit: true);
+            var (model, accuracy) = Classifier.Train(train, test, parse.GetValue(epochs), log: output);
+            using (model) model.Save(path, train.Name, accuracy);
+            output.WriteLine($"Saved {path}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command EvalCommand(TextWriter output, TextWriter error)
+    {
+        var data = new Option<string>("--data") { Description = "IDX folder with train and t10k files (the dataset to compare with).", Required = true };
+        var model = new Option<string?>("--model") { Description = "An exported ONNX generator." };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "A training checkpoint (scored through an in-memory export)." };
+        var ema = new Option<bool>("--ema") { Description = "With --checkpoint: score the EMA weights." };
+        var classifierOption = new Option<string?>("--classifier") { Description = "Classifier file (default: the data folder's classifier.gockpt, trained if missing)." };
+        var count = new Option<int>("--count") { Description = "Images to generate and score.", DefaultValueFactory = _ => 5000 };
+        var json = new Option<string?>("--json") { Description = "Write the scores as JSON (for 'export --quality')." };
+        var command = new Command("eval", "Score a generator: Fréchet distance of classifier features (with the real-data floor), class entropy, confidence, class accuracy.")
+        {
+            data, model, checkpoint, ema, classifierOption, count, json,
+        };
+        command.SetAction(parse => Guarded(error, () =>
+        {
+            var modelPath = parse.GetValue(model);
+            var checkpointPath = parse.GetValue(checkpoint);
+            if ((modelPath is null) == (checkpointPath is null)) throw new TrainerException("Give exactly one of --model (ONNX) or --checkpoint.");
+            using var evaluator = Evaluator.Open(parse.GetValue(data)!, parse.GetValue(classifierOption), log: output);
+            var started = DateTime.UtcNow;
+            QualityScores scores;
+            if (modelPath is not null)
+            {
+                using var session = GeneratorSession.Load(modelPath);
+                scores = evaluator.Score(session, parse.GetValue(count));
+            }
+            else
+            {
+                var ckpt = Checkpoint.Load(checkpointPath!);
+                using var generator = ckpt.LoadGenerator(checkpointPath!, parse.GetValue(ema) ? "generator_ema" : "generator");
+                scores = evaluator.Score(generator, parse.GetValue(count));
+            }
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"images scored:        {scores.Count} ({(DateTime.UtcNow - started).TotalSeconds:F1} s)"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Fréchet distance:     {scores.FrechetDistance:F3}  (real-against-real floor {scores.FrechetFloor:F3}, ratio {scores.FrechetRatio:F2}×)"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"class entropy:        {scores.ClassEntropy:F4}  (1 = every class equally often)"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mean confidence:      {scores.MeanConfidence:F4}"));
+            if (scores.ClassAccuracy is { } a) output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"class accuracy:       {a:P2}  (images classified as the class asked for)"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"classifier accuracy:  {scores.ClassifierAccuracy:P2} on held-out real images"));
+            output.WriteLine($"class histogram:      {string.Join(" ", scores.ClassHistogram)}");
+            if (parse.GetValue(json) is { } jsonPath)
+                File.WriteAllText(jsonPath, System.Text.Json.JsonSerializer.Serialize(scores, IndentedJson));
+            return 0;
         }));
         return command;
     }

@@ -35,6 +35,8 @@ public sealed class Checkpoint
         public string Loss { get; init; } = "bce";
         /// <summary>Seconds spent training so far.</summary>
         public double WallSeconds { get; init; }
+        /// <summary>Further string properties (e.g. what kind of model a file holds).</summary>
+        public Dictionary<string, string> Extra { get; init; } = [];
         /// <summary>Section names and lengths, in file order.</summary>
         public Dictionary<string, long> Sections { get; init; } = [];
     }

@@ -38,6 +38,9 @@ public sealed class GanTrainer
     /// <summary>Where progress lines are written.</summary>
     public TextWriter Log { get; }
 
+    /// <summary>Scores the generators every <see cref="TrainingOptions.EvalEvery"/> steps when set (see eval.jsonl).</summary>
+    public Evaluation.Evaluator? Evaluator { get; init; }
+
     /// <summary>Path of the final checkpoint.</summary>
     public string FinalCheckpointPath => Path.Combine(OutputFolder, "checkpoint.gockpt");
 
@@ -142,6 +145,8 @@ public sealed class GanTrainer
                 metrics.Flush();
                 progress.Report(line);
             }
+            if (Evaluator is not null && Options.EvalEvery > 0 && (step % Options.EvalEvery == 0 || step == Options.Steps))
+                Evaluate(generator, ema, step);
             if (Options.SampleEvery > 0 && step % Options.SampleEvery == 0 && step != Options.Steps)
                 SampleGrid.Save(generator, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples", $"step-{step:D6}.png"));
             if (Options.CheckpointEvery > 0 && step % Options.CheckpointEvery == 0 && step != Options.Steps)
@@ -155,6 +160,19 @@ public sealed class GanTrainer
         SaveCheckpoint(generator, ema, discriminator, optG, optD, batches, data, Options.Steps, total, FinalCheckpointPath);
         Log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Done in {total:F1} s. Checkpoint: {FinalCheckpointPath}"));
         return FinalCheckpointPath;
+    }
+
+    private void Evaluate(Generator generator, Generator ema, int step)
+    {
+        var raw = Evaluator!.Score(generator, Options.EvalCount);
+        var averaged = Evaluator.Score(ema, Options.EvalCount);
+        var line = JsonSerializer.Serialize(new { step, generator = raw, ema = averaged });
+        File.AppendAllText(Path.Combine(OutputFolder, "eval.jsonl"), line + Environment.NewLine);
+        var accuracy = raw.ClassAccuracy is { } a
+            ? string.Create(CultureInfo.InvariantCulture, $", class accuracy {a:P1} (EMA {averaged.ClassAccuracy:P1})")
+            : "";
+        Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"eval at step {step}: Fréchet {raw.FrechetDistance:F2} (EMA {averaged.FrechetDistance:F2}, floor {raw.FrechetFloor:F2}), class entropy {raw.ClassEntropy:F3} (EMA {averaged.ClassEntropy:F3}), confidence {raw.MeanConfidence:F3}{accuracy}"));
     }
 
     private void CheckResumable(Checkpoint checkpoint, string path, ImageDataset data)

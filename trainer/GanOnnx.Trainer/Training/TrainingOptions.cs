@@ -49,6 +49,10 @@ public sealed record TrainingOptions
     public int SampleEvery { get; init; } = 500;
     /// <summary>Write a checkpoint every this many steps (and at the end); 0 = only at the end. Default 1000.</summary>
     public int CheckpointEvery { get; init; } = 1000;
+    /// <summary>Score the generator and its EMA with the dataset's classifier every this many steps (0 = never). Default 0.</summary>
+    public int EvalEvery { get; init; }
+    /// <summary>Images generated per evaluation. Default 2000.</summary>
+    public int EvalCount { get; init; } = 2000;
     /// <summary>Seed of the fixed latents of the sample grids. Default 42.</summary>
     public long SampleSeed { get; init; } = 42;
     /// <summary>Images in a sample grid. Default 64.</summary>
@@ -72,6 +76,8 @@ public sealed record TrainingOptions
         if (LogEvery < 1) throw new TrainerException($"--log-every is {LogEvery}; it must be at least 1.");
         if (SampleEvery < 0) throw new TrainerException($"--sample-every is {SampleEvery}; it must be 0 (end only) or more.");
         if (CheckpointEvery < 0) throw new TrainerException($"--checkpoint-every is {CheckpointEvery}; it must be 0 (end only) or more.");
+        if (EvalEvery < 0) throw new TrainerException($"--eval-every is {EvalEvery}; it must be 0 (never) or more.");
+        if (EvalCount is < 2 or > 1_000_000) throw new TrainerException($"--eval-count is {EvalCount}; it must be between 2 and 1000000.");
         if (SampleCount is < 1 or > 1024) throw new TrainerException($"--sample-count is {SampleCount}; it must be between 1 and 1024.");
     }
 }

@@ -1,0 +1,100 @@
+using GanOnnx.Runtime;
+using GanOnnx.Trainer.Evaluation;
+using static TorchSharp.torch;
+
+namespace GanOnnx.Trainer.Tests.Evaluation;
+
+public class EvaluationTests
+{
+    private string _folder = null!;
+    private Evaluator _evaluator = null!;
+
+    [OneTimeSetUp]
+    public void TrainClassifierOnSyntheticBars()
+    {
+        _folder = TestData.IdxFolder(count: 400, testCount: 200);
+        _evaluator = Evaluator.Open(_folder, epochs: 2);
+    }
+
+    [OneTimeTearDown]
+    public void Dispose() => _evaluator.Dispose();
+
+    [Test]
+    public void TheClassifierLearnsTheDatasetAndIsSavedBesideIt()
+    {
+        Assert.That(_evaluator.ClassifierAccuracy, Is.GreaterThan(0.9));
+        Assert.That(File.Exists(Path.Combine(_folder, Evaluator.ClassifierFileName)), Is.True);
+        using var again = Evaluator.Open(_folder);
+        Assert.That(again.ClassifierAccuracy, Is.EqualTo(_evaluator.ClassifierAccuracy), "the saved classifier is reused");
+    }
+
+    [Test]
+    public void RealImagesScoreNearTheFloorAndACollapsedGeneratorScoresFarFromIt()
+    {
+        var test = _evaluator.Train.Images;
+        var labels = _evaluator.Train.Labels;
+        GeneratorScorer.ImageSource real = (count, start) =>
+            (test.narrow(0, start % 300, count).contiguous().data<float>().ToArray(), labels.narrow(0, start % 300, count).data<long>().ToArray());
+        var good = GeneratorScorer.Score(_evaluator.Classifier, real, 100, _evaluator.Train, _evaluator.Test, _evaluator.ClassifierAccuracy);
+
+        // Mode collapse: every image is the same bar (class 3).
+        var one = test.narrow(0, 3, 1).contiguous().data<float>().ToArray();
+        GeneratorScorer.ImageSource collapsed = (count, _) => (Enumerable.Range(0, count).SelectMany(_ => one).ToArray(), null);
+        var bad = GeneratorScorer.Score(_evaluator.Classifier, collapsed, 100, _evaluator.Train, _evaluator.Test, _evaluator.ClassifierAccuracy);
+
+        TestContext.Out.WriteLine($"real: FD {good.FrechetDistance:F3} floor {good.FrechetFloor:F3} entropy {good.ClassEntropy:F3}; collapsed: FD {bad.FrechetDistance:F3} entropy {bad.ClassEntropy:F3}");
+        Assert.That(good.ClassEntropy, Is.GreaterThan(0.97));
+        Assert.That(good.ClassAccuracy, Is.GreaterThan(0.9));
+        Assert.That(bad.ClassEntropy, Is.LessThan(0.1));
+        Assert.That(bad.ClassHistogram[3], Is.EqualTo(100));
+        Assert.That(bad.FrechetDistance, Is.GreaterThan(10 * Math.Max(good.FrechetDistance, good.FrechetFloor)));
+        Assert.That(bad.ClassAccuracy, Is.Null);
+    }
+
+    [Test]
+    public void TheFrechetDistanceOfShiftedGaussiansIsTheSquaredShift()
+    {
+        manual_seed(5);
+        using var scope = NewDisposeScope();
+        var a = randn(20000, 4, dtype: ScalarType.Float64);
+        var b = a + tensor(new double[] { 3, 0, 0, 4 });
+        Assert.That(GeneratorScorer.FrechetDistance(a, a), Is.EqualTo(0).Within(1e-6));
+        Assert.That(GeneratorScorer.FrechetDistance(a, b), Is.EqualTo(25).Within(1e-6));
+        var c = randn(20000, 4, dtype: ScalarType.Float64) * 2; // covariance 4I against I: Tr(I + 4I − 2·2I) = 4
+        Assert.That(GeneratorScorer.FrechetDistance(a, c), Is.EqualTo(4).Within(0.15));
+    }
+
+    [Test]
+    public void NormalizedEntropyIsOneForUniformAndZeroForOneClass()
+    {
+        Assert.That(GeneratorScorer.NormalizedEntropy([5, 5, 5, 5]), Is.EqualTo(1).Within(1e-12));
+        Assert.That(GeneratorScorer.NormalizedEntropy([0, 20, 0, 0]), Is.EqualTo(0));
+        Assert.That(GeneratorScorer.NormalizedEntropy([10, 10, 0, 0]), Is.EqualTo(0.5).Within(1e-12));
+    }
+
+    [Test]
+    public void AnExportedGeneratorIsScoredAndItsScoresGoIntoTheModelMetadata()
+    {
+        var run = TestData.NewTempFolder();
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        Assert.That(Cli.TrainerCli.Run(["train", "--data", _folder, "--out", run, "--steps", "2", "--batch-size", "16", "--width", "8", "--latent", "8", "--conditional"], output, error), Is.EqualTo(0), error.ToString());
+        var checkpoint = Path.Combine(run, "checkpoint.gockpt");
+        var json = Path.Combine(run, "eval.json");
+        Assert.That(Cli.TrainerCli.Run(["eval", "--data", _folder, "--checkpoint", checkpoint, "--count", "50", "--json", json], output, error), Is.EqualTo(0), error.ToString());
+        Assert.That(output.ToString(), Does.Contain("Fréchet distance").And.Contain("class accuracy"));
+        var onnx = Path.Combine(run, "m.onnx");
+        Assert.That(Cli.TrainerCli.Run(["export", "--checkpoint", checkpoint, "--out", onnx, "--quality", json], output, error), Is.EqualTo(0), error.ToString());
+        using var session = GeneratorSession.Load(onnx);
+        Assert.That(session.Contract.Quality.Keys, Is.SupersetOf(new[] { "frechet_distance", "frechet_floor", "class_entropy", "class_accuracy", "mean_confidence" }));
+    }
+
+    [Test]
+    public void EvalNeedsExactlyOneGenerator()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        Assert.That(Cli.TrainerCli.Run(["eval", "--data", _folder], output, error), Is.Not.EqualTo(0));
+        Assert.That(error.ToString(), Does.Contain("exactly one of --model"));
+    }
+}

@@ -1,0 +1,102 @@
+using GanOnnx.Runtime;
+using GanOnnx.Trainer.Data;
+using GanOnnx.Trainer.Onnx;
+using GanOnnx.Trainer.Training;
+using Google.Protobuf;
+
+namespace GanOnnx.Trainer.Evaluation;
+
+/// <summary>
+/// Scores generators against an IDX dataset folder: loads (or trains and saves) the folder's classifier, loads the train
+/// and t10k splits in [0, 1], and scores an exported model or a checkpoint's generator. Owns tensors: dispose it.
+/// </summary>
+public sealed class Evaluator : IDisposable
+{
+    /// <summary>The classifier file an IDX folder keeps beside its data.</summary>
+    public const string ClassifierFileName = "classifier.gockpt";
+
+    private Evaluator(Classifier classifier, double accuracy, ImageDataset train, ImageDataset test)
+    {
+        Classifier = classifier;
+        ClassifierAccuracy = accuracy;
+        Train = train;
+        Test = test;
+    }
+
+    /// <summary>The classifier.</summary>
+    public Classifier Classifier { get; }
+    /// <summary>Its accuracy on the held-out split.</summary>
+    public double ClassifierAccuracy { get; }
+    /// <summary>Training images in [0, 1].</summary>
+    public ImageDataset Train { get; }
+    /// <summary>Held-out images in [0, 1].</summary>
+    public ImageDataset Test { get; }
+
+    /// <summary>
+    /// Opens <paramref name="dataFolder"/>: the classifier at <paramref name="classifierPath"/> (default: the folder's
+    /// classifier.gockpt), trained for <paramref name="epochs"/> epochs and saved there when it does not exist yet.
+    /// </summary>
+    public static Evaluator Open(string dataFolder, string? classifierPath = null, int epochs = 3, TextWriter? log = null)
+    {
+        var train = ImageDataset.LoadIdxFolder(dataFolder, ValueRange.Sigmoid);
+        ImageDataset? test = null;
+        try
+        {
+            test = ImageDataset.LoadIdxFolder(dataFolder, ValueRange.Sigmoid, testSplit: true);
+            classifierPath ??= Path.Combine(dataFolder, ClassifierFileName);
+            Classifier classifier;
+            double accuracy;
+            if (File.Exists(classifierPath))
+            {
+                string dataset;
+                (classifier, dataset, accuracy) = Classifier.Load(classifierPath);
+                if (dataset != train.Name || classifier.Config.Channels != train.Channels || classifier.Config.ImageSize != train.Height)
+                {
+                    classifier.Dispose();
+                    throw new TrainerException($"The classifier '{classifierPath}' was trained on '{dataset}' ({classifier.Config.Channels}×{classifier.Config.ImageSize}²), not on '{train.Name}'; delete it or pass --classifier.");
+                }
+                log?.WriteLine($"classifier: {classifierPath} (test accuracy {accuracy:P2})");
+            }
+            else
+            {
+                log?.WriteLine($"classifier: training one on {train.Name} ({train.Count} images), saved to {classifierPath}");
+                (classifier, accuracy) = Classifier.Train(train, test, epochs, log: log);
+                classifier.Save(classifierPath, train.Name, accuracy);
+            }
+            return new Evaluator(classifier, accuracy, train, test);
+        }
+        catch
+        {
+            train.Dispose();
+            test?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Scores <paramref name="count"/> images of an ONNX generator (as the runtime makes them).</summary>
+    public QualityScores Score(GeneratorSession session, int count)
+    {
+        var c = session.Contract;
+        if (c.Channels != Train.Channels || c.Height != Train.Height || c.Width != Train.Width)
+            throw new TrainerException($"The generator makes {c.Channels}×{c.Height}×{c.Width} images but '{Train.Name}' has {Train.Channels}×{Train.Height}×{Train.Width}.");
+        if (c.IsConditional && c.NumClasses != Classifier.Config.NumClasses)
+            throw new TrainerException($"The generator has {c.NumClasses} classes but the classifier of '{Train.Name}' has {Classifier.Config.NumClasses}.");
+        return GeneratorScorer.Score(Classifier, GeneratorScorer.FromSession(session), count, Train, Test, ClassifierAccuracy);
+    }
+
+    /// <summary>Scores a generator module by exporting it in memory and running it with ONNX Runtime.</summary>
+    public QualityScores Score(Models.Generator generator, int count)
+    {
+        var bytes = OnnxExporter.Build(generator, new ExportOptions()).ToByteArray();
+        using var session = GeneratorSession.Load(bytes, name: "generator under training");
+        return Score(session, count);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Classifier.Dispose();
+        Train.Dispose();
+        Test.Dispose();
+    }
+}

@@ -1,0 +1,153 @@
+using GanOnnx.Runtime;
+using GanOnnx.Trainer.Data;
+using static TorchSharp.torch;
+
+namespace GanOnnx.Trainer.Evaluation;
+
+/// <summary>
+/// Scores generated images with a <see cref="Classifier"/>: Fréchet distance of features (with the real-against-real
+/// floor), class histogram entropy, mean confidence and, for conditional models, class accuracy.
+/// </summary>
+public static class GeneratorScorer
+{
+    /// <summary>Makes images <c>start</c> … <c>start + count − 1</c> as float32 NCHW in [0, 1], with the class each was asked for (or null).</summary>
+    public delegate (float[] Pixels, long[]? Labels) ImageSource(int count, long start);
+
+    /// <summary>
+    /// Scores <paramref name="count"/> images from <paramref name="source"/> against <paramref name="test"/> (held-out real
+    /// images in [0, 1]); the floor compares <paramref name="train"/> images with <paramref name="test"/>.
+    /// </summary>
+    public static QualityScores Score(Classifier classifier, ImageSource source, int count, ImageDataset train, ImageDataset test, double classifierAccuracy)
+    {
+        if (count < 2) throw new TrainerException($"--count is {count}; the Fréchet distance needs at least 2 images (use thousands).");
+        classifier.eval();
+        using var _ = no_grad();
+        var config = classifier.Config;
+        var generatedFeatures = new List<Tensor>();
+        var histogram = new int[config.NumClasses];
+        double confidence = 0;
+        long asked = 0, hit = 0;
+        try
+        {
+            for (var start = 0; start < count; start += 256)
+            {
+                var n = Math.Min(256, count - start);
+                var (pixels, labels) = source(n, start);
+                using var scope = NewDisposeScope();
+                var images = tensor(pixels, [n, config.Channels, config.ImageSize, config.ImageSize]);
+                var (features, logits) = classifier.Both(images);
+                generatedFeatures.Add(features.to_type(ScalarType.Float64).DetachFromDisposeScope());
+                var probabilities = nn.functional.softmax(logits, 1);
+                var (top, predicted) = probabilities.max(1);
+                confidence += top.sum().item<float>();
+                var predictedArray = predicted.data<long>().ToArray();
+                for (var i = 0; i < n; i++)
+                {
+                    histogram[predictedArray[i]]++;
+                    if (labels is not null)
+                    {
+                        asked++;
+                        if (predictedArray[i] == labels[i]) hit++;
+                    }
+                }
+            }
+            using var generated = cat(generatedFeatures, 0);
+            using var testFeatures = Features(classifier, test.Images, count);
+            using var trainFeatures = Features(classifier, train.Images, count);
+            return new QualityScores
+            {
+                Count = count,
+                FrechetDistance = FrechetDistance(generated, testFeatures),
+                FrechetFloor = FrechetDistance(trainFeatures, testFeatures),
+                ClassEntropy = NormalizedEntropy(histogram),
+                MeanConfidence = confidence / count,
+                ClassAccuracy = asked > 0 ? (double)hit / asked : null,
+                ClassifierAccuracy = classifierAccuracy,
+                ClassHistogram = histogram,
+            };
+        }
+        finally
+        {
+            foreach (var t in generatedFeatures) t.Dispose();
+        }
+    }
+
+    /// <summary>Scores an exported model: its images go through ONNX Runtime exactly as users get them.</summary>
+    public static ImageSource FromSession(GeneratorSession session, long seed = 12345) => (count, start) =>
+    {
+        var batch = session.Generate(count, seed, start);
+        return (ToUnit(batch.Pixels, batch.ValueRange), batch.Labels);
+    };
+
+    /// <summary>Maps values from <paramref name="range"/> to [0, 1] (clamped).</summary>
+    public static float[] ToUnit(float[] pixels, ValueRange range)
+    {
+        var result = new float[pixels.Length];
+        var scale = 1f / (range.Max - range.Min);
+        for (var i = 0; i < pixels.Length; i++) result[i] = Math.Clamp((pixels[i] - range.Min) * scale, 0f, 1f);
+        return result;
+    }
+
+    /// <summary>
+    /// Fréchet distance between Gaussians fitted to two feature sets [N, d]:
+    /// ‖μ₁ − μ₂‖² + Tr(Σ₁ + Σ₂ − 2 (Σ₁^½ Σ₂ Σ₁^½)^½), in float64 with symmetric eigendecompositions.
+    /// </summary>
+    public static double FrechetDistance(Tensor a, Tensor b)
+    {
+        using var scope = NewDisposeScope();
+        var x = a.to_type(ScalarType.Float64);
+        var y = b.to_type(ScalarType.Float64);
+        var (muA, covA) = Moments(x);
+        var (muB, covB) = Moments(y);
+        var (valuesA, vectorsA) = linalg.eigh(covA);
+        var sqrtA = vectorsA.matmul(diag(valuesA.clamp_min(0).sqrt())).matmul(vectorsA.t());
+        var middle = sqrtA.matmul(covB).matmul(sqrtA);
+        middle = (middle + middle.t()) / 2;
+        var traceSqrt = linalg.eigvalsh(middle).clamp_min(0).sqrt().sum();
+        var distance = (muA - muB).square().sum() + covA.trace() + covB.trace() - 2 * traceSqrt;
+        return Math.Max(0, distance.item<double>());
+    }
+
+    /// <summary>Entropy of a histogram divided by log(bins): 0 when one bin holds everything, 1 when all are equal.</summary>
+    public static double NormalizedEntropy(IReadOnlyList<int> histogram)
+    {
+        var total = histogram.Sum();
+        if (total == 0 || histogram.Count < 2) return 0;
+        var entropy = 0.0;
+        foreach (var c in histogram)
+        {
+            if (c == 0) continue;
+            var p = (double)c / total;
+            entropy -= p * Math.Log(p);
+        }
+        return entropy / Math.Log(histogram.Count);
+    }
+
+    private static (Tensor Mean, Tensor Covariance) Moments(Tensor x)
+    {
+        var mean = x.mean([0]);
+        var centred = x - mean;
+        var covariance = centred.t().matmul(centred) / (x.shape[0] - 1);
+        return (mean, covariance);
+    }
+
+    private static Tensor Features(Classifier classifier, Tensor images, int limit)
+    {
+        var n = (int)Math.Min(limit, images.shape[0]);
+        var parts = new List<Tensor>();
+        try
+        {
+            for (var start = 0; start < n; start += 512)
+            {
+                using var scope = NewDisposeScope();
+                var m = Math.Min(512, n - start);
+                parts.Add(classifier.Both(images.narrow(0, start, m)).Features.to_type(ScalarType.Float64).DetachFromDisposeScope());
+            }
+            return cat(parts, 0);
+        }
+        finally
+        {
+            foreach (var t in parts) t.Dispose();
+        }
+    }
+}

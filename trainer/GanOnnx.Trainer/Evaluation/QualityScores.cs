@@ -1,0 +1,47 @@
+using System.Text.Json.Serialization;
+
+namespace GanOnnx.Trainer.Evaluation;
+
+/// <summary>
+/// A generator's scores against a labelled dataset, measured with the project's classifier. The Fréchet distance is
+/// between classifier features of generated and held-out real images; <see cref="FrechetFloor"/> is the same distance
+/// between two sets of real images (what a perfect generator would get). Mode collapse shows as a low
+/// <see cref="ClassEntropy"/> and a Fréchet distance far above the floor.
+/// </summary>
+public sealed record QualityScores
+{
+    /// <summary>Images generated and scored.</summary>
+    [JsonPropertyName("count")] public int Count { get; init; }
+    /// <summary>Fréchet distance of generated against held-out real features.</summary>
+    [JsonPropertyName("frechet_distance")] public double FrechetDistance { get; init; }
+    /// <summary>Fréchet distance of real training images against held-out real images (the floor).</summary>
+    [JsonPropertyName("frechet_floor")] public double FrechetFloor { get; init; }
+    /// <summary>FrechetDistance / FrechetFloor.</summary>
+    [JsonPropertyName("frechet_ratio")] public double FrechetRatio => FrechetDistance / Math.Max(FrechetFloor, 1e-12);
+    /// <summary>Entropy of the predicted-class histogram divided by log(classes): 1 = all classes equally often.</summary>
+    [JsonPropertyName("class_entropy")] public double ClassEntropy { get; init; }
+    /// <summary>Mean of the classifier's top softmax probability.</summary>
+    [JsonPropertyName("mean_confidence")] public double MeanConfidence { get; init; }
+    /// <summary>Conditional models: fraction of images classified as the class they were asked for; null otherwise.</summary>
+    [JsonPropertyName("class_accuracy")] public double? ClassAccuracy { get; init; }
+    /// <summary>The classifier's accuracy on the held-out real images.</summary>
+    [JsonPropertyName("classifier_accuracy")] public double ClassifierAccuracy { get; init; }
+    /// <summary>How many generated images fell in each class.</summary>
+    [JsonPropertyName("class_histogram")] public IReadOnlyList<int> ClassHistogram { get; init; } = [];
+
+    /// <summary>The scores as the flat name → number map written into an exported model's metadata.</summary>
+    public Dictionary<string, double> ToMetadata()
+    {
+        var result = new Dictionary<string, double>
+        {
+            ["frechet_distance"] = Math.Round(FrechetDistance, 4),
+            ["frechet_floor"] = Math.Round(FrechetFloor, 4),
+            ["class_entropy"] = Math.Round(ClassEntropy, 4),
+            ["mean_confidence"] = Math.Round(MeanConfidence, 4),
+            ["classifier_accuracy"] = Math.Round(ClassifierAccuracy, 4),
+            ["eval_count"] = Count,
+        };
+        if (ClassAccuracy is { } a) result["class_accuracy"] = Math.Round(a, 4);
+        return result;
+    }
+}
