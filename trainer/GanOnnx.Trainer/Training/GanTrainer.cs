@@ -90,8 +90,10 @@ public sealed class GanTrainer
         discriminator.to(device).train();
         ema.to(device).eval();
         var realTarget = 1.0 - Options.LabelSmoothing;
+        var history = resume is null ? new List<StepMetrics>() : ReadHistory();
         using var metrics = new StreamWriter(Path.Combine(OutputFolder, "metrics.jsonl"), append: resume is not null);
         var progress = new TrainingProgress(Log, Options.Steps, firstStep);
+        using var tensorBoard = new TensorBoardWriter(Path.Combine(OutputFolder, "tensorboard"));
 
         Log.WriteLine($"Training {Model.ArchitectureName} on {data.Name} ({data.Count} images {data.Channels}×{data.Height}×{data.Width}), " +
             $"{GanLoss.NameOf(Options.Loss)} loss, {Options.Optimizer}, batch {batch}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
@@ -143,10 +145,12 @@ public sealed class GanTrainer
                     throw new TrainerException($"Training diverged at step {step}: loss D = {line.LossD}, loss G = {line.LossG}. Lower the learning rates or try another seed.");
                 metrics.WriteLine(JsonSerializer.Serialize(line));
                 metrics.Flush();
+                history.Add(line);
+                tensorBoard.Scalars(step, [new("loss/discriminator", line.LossD), new("loss/generator", line.LossG), new("D/real", line.DReal), new("D/fake", line.DFake)]);
                 progress.Report(line);
             }
             if (Evaluator is not null && Options.EvalEvery > 0 && (step % Options.EvalEvery == 0 || step == Options.Steps))
-                Evaluate(generator, ema, step);
+                Evaluate(generator, ema, step, tensorBoard);
             if (Options.SampleEvery > 0 && step % Options.SampleEvery == 0 && step != Options.Steps)
                 SampleGrid.Save(generator, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples", $"step-{step:D6}.png"));
             if (Options.CheckpointEvery > 0 && step % Options.CheckpointEvery == 0 && step != Options.Steps)
@@ -155,6 +159,7 @@ public sealed class GanTrainer
 
         // ---- Final samples and checkpoint ----------------------------------------------------------------------------
         var total = previousSeconds + stopwatch.Elapsed.TotalSeconds;
+        MetricsPlot.Save(history, Path.Combine(OutputFolder, "losses.png"));
         SampleGrid.Save(generator, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples.png"));
         SampleGrid.Save(ema, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples-ema.png"));
         SaveCheckpoint(generator, ema, discriminator, optG, optD, batches, data, Options.Steps, total, FinalCheckpointPath);
@@ -162,10 +167,31 @@ public sealed class GanTrainer
         return FinalCheckpointPath;
     }
 
-    private void Evaluate(Generator generator, Generator ema, int step)
+    private List<StepMetrics> ReadHistory()
+    {
+        var path = Path.Combine(OutputFolder, "metrics.jsonl");
+        if (!File.Exists(path)) return [];
+        var lines = new List<StepMetrics>();
+        foreach (var text in File.ReadLines(path))
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize<StepMetrics>(text) is { } m) lines.Add(m);
+            }
+            catch (JsonException)
+            {
+                // a line torn by a crash
+            }
+        }
+        return lines;
+    }
+
+    private void Evaluate(Generator generator, Generator ema, int step, TensorBoardWriter tensorBoard)
     {
         var raw = Evaluator!.Score(generator, Options.EvalCount);
         var averaged = Evaluator.Score(ema, Options.EvalCount);
+        tensorBoard.Scalars(step, raw.ToMetadata().Select(kv => new KeyValuePair<string, double>("eval/" + kv.Key, kv.Value))
+            .Concat(averaged.ToMetadata().Select(kv => new KeyValuePair<string, double>("eval_ema/" + kv.Key, kv.Value))));
         var line = JsonSerializer.Serialize(new { step, generator = raw, ema = averaged });
         File.AppendAllText(Path.Combine(OutputFolder, "eval.jsonl"), line + Environment.NewLine);
         var accuracy = raw.ClassAccuracy is { } a
