@@ -98,6 +98,9 @@ public static class TrainerCli
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (same data, seed and model)." };
         var evalEvery = new Option<int>("--eval-every") { Description = "Score the generator and its EMA every N steps (eval.jsonl; needs t10k files).", DefaultValueFactory = _ => 0 };
         var evalCount = new Option<int>("--eval-count") { Description = "Images per evaluation.", DefaultValueFactory = _ => 2000 };
+        var imageSize = new Option<int>("--image-size") { Description = "Image folders: the square size images are resized and cropped to.", DefaultValueFactory = _ => 64 };
+        var channelsOption = new Option<int>("--channels") { Description = "Image folders: 1 (grayscale) or 3 (RGB).", DefaultValueFactory = _ => 3 };
+        var onBadImage = new Option<string>("--on-bad-image") { Description = "Image folders: fail or skip when a file is not a readable image.", DefaultValueFactory = _ => "fail" };
         var classifierOption = new Option<string?>("--classifier") { Description = "Evaluation classifier (default: the data folder's classifier.gockpt, trained if missing)." };
         var clip = new Option<double?>("--clip") { Description = "Clip gradient values to ±this (default 0 = off; keras-dcgan 1.0)." };
         var smoothing = new Option<double>("--label-smoothing") { Description = "One-sided label smoothing for real images.", DefaultValueFactory = _ => 0 };
@@ -109,6 +112,7 @@ public static class TrainerCli
         {
             data, outOption, arch, steps, batch, seed, latent, width, conditional, loss, criticSteps, gpWeight, optimizer, lrG, lrD, beta1, beta2,
             clip, smoothing, emaDecay, logEvery, sampleEvery, checkpointEvery, threads, resume, evalEvery, evalCount, classifierOption,
+            imageSize, channelsOption, onBadImage,
         };
         command.SetAction(parse => Guarded(error, () =>
         {
@@ -128,12 +132,19 @@ public static class TrainerCli
             TorchSharp.torch.set_num_threads(threadCount > 0 ? threadCount : Environment.ProcessorCount);
 
             var folder = parse.GetValue(data)!;
-            using var peek = ImageDataset.LoadIdxFolder(folder, ValueRange.Sigmoid);
-            var classes = parse.GetValue(conditional) ? peek.ClassNames.Count : 0;
+            var policy = parse.GetValue(onBadImage)!.ToLowerInvariant() switch
+            {
+                "fail" => BadImagePolicy.Fail,
+                "skip" => BadImagePolicy.Skip,
+                var other => throw new TrainerException($"--on-bad-image is '{other}'; choose fail or skip."),
+            };
+            var range = architecture == GanArchitecture.Dcgan ? ValueRange.Tanh : ValueRange.Sigmoid;
+            using var dataset = LoadTrainingData(folder, range, parse.GetValue(imageSize), parse.GetValue(channelsOption), policy, output);
+            var classes = parse.GetValue(conditional) ? dataset.ClassNames.Count : 0;
             var model = new ModelConfig
             {
-                Architecture = architecture, LatentDim = parse.GetValue(latent), Channels = peek.Channels,
-                ImageSize = peek.Height, Width = parse.GetValue(width), NumClasses = classes,
+                Architecture = architecture, LatentDim = parse.GetValue(latent), Channels = dataset.Channels,
+                ImageSize = dataset.Height, Width = parse.GetValue(width), NumClasses = classes,
             };
             model.Validate();
             var options = new TrainingOptions
@@ -151,9 +162,8 @@ public static class TrainerCli
             };
             options.Validate();
             using var evaluator = options.EvalEvery > 0 ? Evaluator.Open(folder, parse.GetValue(classifierOption), log: output) : null;
-            using var dataset = model.ValueRange == ValueRange.Sigmoid ? null : ImageDataset.LoadIdxFolder(folder, model.ValueRange);
             var trainer = new GanTrainer(model, options, parse.GetValue(outOption)!, output) { Evaluator = evaluator };
-            trainer.Train(dataset ?? peek, parse.GetValue(resume));
+            trainer.Train(dataset, parse.GetValue(resume));
             return 0;
         }));
         return command;
@@ -251,6 +261,21 @@ public static class TrainerCli
             }
         }));
         return command;
+    }
+
+    /// <summary>An IDX folder as it is, or a folder of images resized and cropped; reports how fast images loaded.</summary>
+    private static ImageDataset LoadTrainingData(string folder, ValueRange range, int size, int channels, BadImagePolicy policy, TextWriter output)
+    {
+        if (!Directory.Exists(folder))
+            throw new TrainerException($"Dataset folder '{folder}' does not exist. Run 'ganonnx-train data' to prepare MNIST and Fashion-MNIST, or point --data at a folder of IDX files or images.");
+        var hasIdx = Directory.EnumerateFiles(folder, "*idx3-ubyte*").Any();
+        if (hasIdx || !ImageFolderLoader.LooksLikeImageFolder(folder))
+            return ImageDataset.LoadIdxFolder(folder, range);
+        var (dataset, report) = ImageFolderLoader.Load(folder, size, channels, range, policy);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Loaded {report.Loaded} images from '{folder}' as {channels}×{size}×{size} in {report.Elapsed.TotalSeconds:F2} s ({report.ImagesPerSecond:F0} images/s), {dataset.ClassNames.Count} class(es)."));
+        foreach (var skipped in report.Skipped) output.WriteLine($"skipped unreadable image: {skipped}");
+        return dataset;
     }
 
     private static readonly System.Text.Json.JsonSerializerOptions IndentedJson = new() { WriteIndented = true };

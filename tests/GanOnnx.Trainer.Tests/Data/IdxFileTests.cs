@@ -1,6 +1,6 @@
 using GanOnnx.Trainer.Data;
 
-namespace GanOnnx.Trainer.Tests;
+namespace GanOnnx.Trainer.Tests.Data;
 
 public class IdxFileTests
 {
