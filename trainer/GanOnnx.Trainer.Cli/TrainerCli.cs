@@ -25,6 +25,7 @@ public static class TrainerCli
             BenchCommand(output, error),
             ClassifierCommand(output, error),
             EvalCommand(output, error),
+            PlotCommand(output, error),
         };
         var parse = root.Parse(args);
         return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
@@ -356,6 +357,36 @@ public static class TrainerCli
             output.WriteLine($"class histogram:      {string.Join(" ", scores.ClassHistogram)}");
             if (parse.GetValue(json) is { } jsonPath)
                 File.WriteAllText(jsonPath, System.Text.Json.JsonSerializer.Serialize(scores, IndentedJson));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command PlotCommand(TextWriter output, TextWriter error)
+    {
+        var run = new Option<string>("--run") { Description = "A training output folder (with metrics.jsonl).", Required = true };
+        var outOption = new Option<string?>("--out") { Description = "PNG to write (default: losses.png in the run folder)." };
+        var command = new Command("plot", "Plot a run's losses and discriminator outputs as a PNG.") { run, outOption };
+        command.SetAction(parse => Guarded(error, () =>
+        {
+            var folder = parse.GetValue(run)!;
+            var metricsPath = Path.Combine(folder, "metrics.jsonl");
+            if (!File.Exists(metricsPath)) throw new TrainerException($"'{folder}' has no metrics.jsonl; is it a training output folder?");
+            var lines = new List<GanTrainer.StepMetrics>();
+            foreach (var line in File.ReadLines(metricsPath))
+            {
+                try
+                {
+                    if (System.Text.Json.JsonSerializer.Deserialize<GanTrainer.StepMetrics>(line) is { } m) lines.Add(m);
+                }
+                catch (System.Text.Json.JsonException)
+                {
+                    // a line torn by a crash
+                }
+            }
+            var path = parse.GetValue(outOption) ?? Path.Combine(folder, "losses.png");
+            if (!MetricsPlot.Save(lines, path)) throw new TrainerException($"'{metricsPath}' has {lines.Count} logged step(s); a plot needs at least two.");
+            output.WriteLine($"Wrote {path} ({lines.Count} logged steps).");
             return 0;
         }));
         return command;
