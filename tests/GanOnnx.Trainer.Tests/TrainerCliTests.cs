@@ -74,4 +74,15 @@ public class TrainerCliTests
         Assert.That(error, Does.Contain("does not exist"));
         Assert.That(File.Exists(out_), Is.False);
     }
+
+    [Test]
+    public void BenchTrainReportsStepsPerSecondAndMemory()
+    {
+        var (code, output, error) = Run("bench-train", "--steps", "2", "--batch-size", "8", "--models", "mlp 28×28", "--memory-steps", "2,4");
+        Assert.That(code, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain("mlp 28×28").And.Contain("steps/s").And.Contain("after       2 steps").And.Contain("after       4 steps"));
+        var (bad, _, badError) = Run("bench-train", "--models", "resnet");
+        Assert.That(bad, Is.Not.EqualTo(0));
+        Assert.That(badError, Does.Contain("Unknown model 'resnet'"));
+    }
 }

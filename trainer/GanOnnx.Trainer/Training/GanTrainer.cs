@@ -41,6 +41,9 @@ public sealed class GanTrainer
     /// <summary>Scores the generators every <see cref="TrainingOptions.EvalEvery"/> steps when set (see eval.jsonl).</summary>
     public Evaluation.Evaluator? Evaluator { get; init; }
 
+    /// <summary>Called after every step with the step number (for benchmarks and hosts that watch a run).</summary>
+    public Action<int>? StepCompleted { get; init; }
+
     /// <summary>Path of the final checkpoint.</summary>
     public string FinalCheckpointPath => Path.Combine(OutputFolder, "checkpoint.gockpt");
 
@@ -133,6 +136,8 @@ public sealed class GanTrainer
             Clip(generator);
             optG.step();
             UpdateEma(ema, generator, Options.EmaDecay);
+
+            StepCompleted?.Invoke(step);
 
             // Log, sample, checkpoint.
             var seconds = previousSeconds + stopwatch.Elapsed.TotalSeconds;
