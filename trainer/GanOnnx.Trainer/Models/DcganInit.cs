@@ -17,6 +17,12 @@ internal static class DcganInit
                 case Convolution conv:
                     init.normal_(conv.weight!, 0.0, 0.02);
                     break;
+                case SafeConv2d conv:
+                    init.normal_(conv.Weight, 0.0, 0.02);
+                    break;
+                case SafeConvTranspose2d conv:
+                    init.normal_(conv.Weight, 0.0, 0.02);
+                    break;
                 case BatchNorm bn when bn.weight is not null && bn.bias is not null:
                     init.normal_(bn.weight, 1.0, 0.02);
                     init.zeros_(bn.bias);

@@ -4,30 +4,44 @@ using static TorchSharp.torch;
 namespace GanOnnx.Trainer.Models;
 
 /// <summary>
-/// A stride-1, dilation-1, single-group 2-D convolution whose backward pass is written as ordinary forward convolutions.
+/// A 2-D convolution (any stride, dilation 1, one group) whose backward pass uses only forward convolutions.
 /// </summary>
 /// <remarks>
-/// libtorch 2.10's float32 CPU kernels for stride-1 transposed convolution — which its Conv2d backward uses for the input
-/// gradient — return wrong values (up to 1.4 off from float64, measured) and sometimes NaN when the channel counts are
-/// small. Its forward Conv2d is exact, so this function computes y = conv(x, W) + b and, for the gradients,
-/// ∂x = conv(∂y, flip(W)ᵀ), ∂W = conv(xᵀ, ∂yᵀ)ᵀ and ∂b = Σ ∂y, all with forward convolutions.
+/// libtorch 2.10's float32 CPU transposed-convolution kernel — which its Conv2d backward uses for the input gradient and
+/// its ConvTranspose2d uses forward — returns wrong values (measured up to 3.4 off from float64), NaN, and different
+/// results for the same input when a channel count is small (≲ 8), at stride 1 and 2 alike. Its forward Conv2d is exact.
+/// So y = conv(x, W, stride s, padding p) + b, and for the gradients
+/// ∂x = conv(dilate(∂y, s), flip(W)ᵀ, padding k − 1 − p) (zero-filled to x's size),
+/// ∂W = conv(x_padᵀ, ∂yᵀ, dilation s)ᵀ, ∂b = Σ ∂y.
 /// </remarks>
 internal sealed class ExactConv2d : autograd.SingleTensorFunction<ExactConv2d>
 {
     public override string Name => nameof(ExactConv2d);
 
-    /// <summary>y = conv2d(x, weight, bias, stride 1, padding) with exact gradients.</summary>
-    public static Tensor Apply(Tensor input, Tensor weight, Tensor bias, long padding) => apply(input, weight, bias, padding);
+    /// <summary>y = conv2d(x, weight, bias, stride, padding) with exact gradients.</summary>
+    public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias, long stride, long padding) =>
+        apply(input, weight, bias ?? zeros(weight.shape[0], dtype: weight.dtype, device: weight.device), stride, padding);
+
+    /// <summary>Inserts s − 1 zeros between rows and columns: [N, C, H, W] → [N, C, (H − 1)s + 1, (W − 1)s + 1]. Differentiable.</summary>
+    public static Tensor Dilate(Tensor x, long s)
+    {
+        if (s == 1) return x.alias();
+        var (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]);
+        var spread = nn.functional.pad(x.reshape(n, c, h, 1, w, 1), [0, s - 1, 0, 0, 0, s - 1]);
+        return spread.reshape(n, c, h * s, w * s).narrow(2, 0, (h - 1) * s + 1).narrow(3, 0, (w - 1) * s + 1);
+    }
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         var input = (Tensor)vars[0];
         var weight = (Tensor)vars[1];
         var bias = (Tensor)vars[2];
-        var padding = (long)vars[3];
+        var stride = (long)vars[3];
+        var padding = (long)vars[4];
         ctx.save_for_backward([input, weight]);
+        ctx.save_data("stride", stride);
         ctx.save_data("padding", padding);
-        return nn.functional.conv2d(input, weight, bias, padding: [padding, padding]);
+        return nn.functional.conv2d(input, weight, bias, strides: [stride, stride], padding: [padding, padding]);
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad)
@@ -35,19 +49,28 @@ internal sealed class ExactConv2d : autograd.SingleTensorFunction<ExactConv2d>
         var saved = ctx.get_saved_variables();
         var input = saved[0];
         var weight = saved[1];
+        var stride = (long)ctx.get_data("stride");
         var padding = (long)ctx.get_data("padding");
         var k = weight.shape[2];
+        var (h, w) = (input.shape[2], input.shape[3]);
         using var scope = NewDisposeScope();
 
-        // ∂L/∂x: correlate the output gradient with the flipped, transposed kernel.
-        var gradInput = nn.functional.conv2d(grad, weight.flip(2, 3).transpose(0, 1), padding: [k - 1 - padding, k - 1 - padding]);
+        // ∂L/∂x: a stride-1 correlation of the dilated output gradient with the flipped, transposed kernel. The rows and
+        // columns that (H + 2p − k) mod s leaves over at the bottom and right are the transposed convolution's output
+        // padding: pad the dilated gradient by that much more there.
+        var dilated = Dilate(grad, stride);
+        var edge = k - 1 - padding;
+        var extraH = h - (dilated.shape[2] + 2 * edge - k + 1);
+        var extraW = w - (dilated.shape[3] + 2 * edge - k + 1);
+        // Through ExactConv2d again, so that a second derivative (WGAN-GP's gradient penalty) is exact too.
+        var gradInput = Apply(nn.functional.pad(dilated, [edge, edge + extraW, edge, edge + extraH]), weight.flip(2, 3).transpose(0, 1), null, 1, 0);
 
-        // ∂L/∂W[o, i, a, b] = Σ_n,h,w ∂y[n, o, h, w] · x_padded[n, i, h + a, w + b]: a convolution over the batch axis.
+        // ∂L/∂W[o, i, a, b] = Σ_n,h,w ∂y[n, o, h, w] · x_padded[n, i, s·h + a, s·w + b]: a dilated convolution over the batch axis.
         var padded = nn.functional.pad(input, [padding, padding, padding, padding]);
-        var gradWeight = nn.functional.conv2d(padded.transpose(0, 1), grad.transpose(0, 1)).transpose(0, 1);
-        if (gradWeight.shape[2] != k) gradWeight = gradWeight.narrow(2, 0, k).narrow(3, 0, k);
+        var gradWeight = nn.functional.conv2d(padded.transpose(0, 1), grad.transpose(0, 1), dilation: [stride, stride]).transpose(0, 1);
+        gradWeight = gradWeight.narrow(2, 0, k).narrow(3, 0, k);
 
         var gradBias = grad.sum([0, 2, 3]);
-        return [gradInput.MoveToOuterDisposeScope(), gradWeight.MoveToOuterDisposeScope(), gradBias.MoveToOuterDisposeScope(), null!];
+        return [gradInput.MoveToOuterDisposeScope(), gradWeight.MoveToOuterDisposeScope(), gradBias.MoveToOuterDisposeScope(), null!, null!];
     }
 }

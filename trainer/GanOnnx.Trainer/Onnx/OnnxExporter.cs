@@ -87,12 +87,12 @@ public static class OnnxExporter
                     x = graph.Node("Gemm", name, [x, wName, bName], Attr("transB", 1L));
                     break;
                 }
-                case StrideOneConvTranspose2d t:
+                case SafeConvTranspose2d t:
                 {
                     var foldable = next;
                     if (foldable is not null) i++;
                     x = Convolve(graph, name, x, transposed: true, t.Weight, t.Bias, t.OutChannels, [t.KernelSize, t.KernelSize],
-                        [1L], [t.Padding], [1L], groups: 1, outputPadding: [0L], foldable);
+                        [t.Stride], [t.Padding], [1L], groups: 1, outputPadding: [t.OutputPadding], foldable);
                     break;
                 }
                 case Convolution conv:

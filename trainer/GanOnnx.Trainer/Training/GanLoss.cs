@@ -63,7 +63,8 @@ public static class GanLoss
         var mixed = (alpha * real + (1 - alpha) * fake.detach()).requires_grad_(true);
         var scores = critic.forward(mixed, labels);
         var gradients = autograd.grad([scores.sum()], [mixed], retain_graph: true, create_graph: true)[0];
-        var norms = gradients.flatten(1).norm(1);
+        // ‖g‖ with a small epsilon: the norm's own gradient is NaN at g = 0.
+        var norms = (gradients.flatten(1).square().sum(1) + 1e-12).sqrt();
         return (norms - 1).square().mean();
     }
 }
