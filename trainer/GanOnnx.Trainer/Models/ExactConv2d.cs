@@ -12,7 +12,8 @@ namespace GanOnnx.Trainer.Models;
 /// results for the same input when a channel count is small (≲ 8), at stride 1 and 2 alike. Its forward Conv2d is exact.
 /// So y = conv(x, W, stride s, padding p) + b, and for the gradients
 /// ∂x = conv(dilate(∂y, s), flip(W)ᵀ, padding k − 1 − p) (zero-filled to x's size),
-/// ∂W = conv(x_padᵀ, ∂yᵀ, dilation s)ᵀ, ∂b = Σ ∂y.
+/// ∂W from libtorch's weight-gradient kernel (exact), ∂b = Σ ∂y. Second derivatives flow through ∂x (WGAN-GP needs
+/// those), not through ∂W.
 /// </remarks>
 internal sealed class ExactConv2d : autograd.SingleTensorFunction<ExactConv2d>
 {
@@ -65,10 +66,15 @@ internal sealed class ExactConv2d : autograd.SingleTensorFunction<ExactConv2d>
         // Through ExactConv2d again, so that a second derivative (WGAN-GP's gradient penalty) is exact too.
         var gradInput = Apply(nn.functional.pad(dilated, [edge, edge + extraW, edge, edge + extraH]), weight.flip(2, 3).transpose(0, 1), null, 1, 0);
 
-        // ∂L/∂W[o, i, a, b] = Σ_n,h,w ∂y[n, o, h, w] · x_padded[n, i, s·h + a, s·w + b]: a dilated convolution over the batch axis.
-        var padded = nn.functional.pad(input, [padding, padding, padding, padding]);
-        var gradWeight = nn.functional.conv2d(padded.transpose(0, 1), grad.transpose(0, 1), dilation: [stride, stride]).transpose(0, 1);
-        gradWeight = gradWeight.narrow(2, 0, k).narrow(3, 0, k);
+        // ∂L/∂W from libtorch's own weight-gradient kernel, which is exact (only the input-gradient path is not): a small
+        // graph in which only the weights require a gradient, so libtorch computes nothing else.
+        Tensor gradWeight;
+        using (enable_grad())
+        {
+            var w2 = weight.detach().requires_grad_(true);
+            var y2 = nn.functional.conv2d(input.detach(), w2, strides: [stride, stride], padding: [padding, padding]);
+            gradWeight = autograd.grad([y2], [w2], [grad.detach()])[0];
+        }
 
         var gradBias = grad.sum([0, 2, 3]);
         return [gradInput.MoveToOuterDisposeScope(), gradWeight.MoveToOuterDisposeScope(), gradBias.MoveToOuterDisposeScope(), null!, null!];
