@@ -37,12 +37,7 @@ public class GenerationBenchmarks
     [Benchmark]
     public void SampleLatentsOnly() => _session.Sampler.FillBatch(1, _index++, Batch, _destination.AsSpan(0, Batch * _session.Contract.LatentDim));
 
-    internal static string ModelPath()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GanOnnx.sln"))) dir = dir.Parent;
-        return Path.Combine(dir?.FullName ?? throw new InvalidOperationException("GanOnnx.sln not found above the benchmark."), "models", "mnist-dcgan", "model.onnx");
-    }
+    internal static string ModelPath() => GanOnnx.Tests.TestPaths.ShippedModel;
 }
 
 /// <summary>Value mapping and encoding of one 28×28 image.</summary>

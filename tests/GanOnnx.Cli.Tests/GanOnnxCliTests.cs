@@ -5,13 +5,7 @@ namespace GanOnnx.Cli.Tests;
 
 public class GanOnnxCliTests
 {
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var code = GanOnnxCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Output, string Error) Run(params string[] args) => CliRunner.Run(args);
 
     [Test]
     public void GenerateWritesTheRequestedImagesAndAGrid()

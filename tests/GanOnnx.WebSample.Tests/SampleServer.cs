@@ -20,7 +20,7 @@ internal sealed class SampleServer : IAsyncDisposable
 
     public static async Task<SampleServer> StartAsync()
     {
-        var model = Path.Combine(RepositoryRoot(), "models", "mnist-dcgan", "model.onnx");
+        var model = TestPaths.ShippedModel;
         var app = SampleApp.Build(["--Generator:ModelPath=" + model, "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"]);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -33,10 +33,4 @@ internal sealed class SampleServer : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    public static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GanOnnx.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("GanOnnx.sln not found above the test folder.");
-    }
 }

@@ -373,18 +373,7 @@ public static class TrainerCli
             var folder = parse.GetValue(run)!;
             var metricsPath = Path.Combine(folder, "metrics.jsonl");
             if (!File.Exists(metricsPath)) throw new TrainerException($"'{folder}' has no metrics.jsonl; is it a training output folder?");
-            var lines = new List<GanTrainer.StepMetrics>();
-            foreach (var line in File.ReadLines(metricsPath))
-            {
-                try
-                {
-                    if (System.Text.Json.JsonSerializer.Deserialize<GanTrainer.StepMetrics>(line) is { } m) lines.Add(m);
-                }
-                catch (System.Text.Json.JsonException)
-                {
-                    // a line torn by a crash
-                }
-            }
+            var lines = GanTrainer.ReadMetrics(metricsPath);
             var path = parse.GetValue(outOption) ?? Path.Combine(folder, "losses.png");
             if (!MetricsPlot.Save(lines, path)) throw new TrainerException($"'{metricsPath}' has {lines.Count} logged step(s); a plot needs at least two.");
             output.WriteLine($"Wrote {path} ({lines.Count} logged steps).");

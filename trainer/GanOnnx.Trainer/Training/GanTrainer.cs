@@ -172,9 +172,11 @@ public sealed class GanTrainer
         return FinalCheckpointPath;
     }
 
-    private List<StepMetrics> ReadHistory()
+    private List<StepMetrics> ReadHistory() => ReadMetrics(Path.Combine(OutputFolder, "metrics.jsonl"));
+
+    /// <summary>The logged steps of a metrics.jsonl file (empty when it does not exist); a line torn by a crash is skipped.</summary>
+    public static List<StepMetrics> ReadMetrics(string path)
     {
-        var path = Path.Combine(OutputFolder, "metrics.jsonl");
         if (!File.Exists(path)) return [];
         var lines = new List<StepMetrics>();
         foreach (var text in File.ReadLines(path))

@@ -1,5 +1,6 @@
-namespace GanOnnx.Cli.Tests;
+namespace GanOnnx.Tests;
 
+/// <summary>Paths every test project needs: the repository root and the shipped model. Linked into each project.</summary>
 internal static class TestPaths
 {
     /// <summary>The repository root (the folder holding GanOnnx.sln).</summary>
@@ -16,6 +17,7 @@ internal static class TestPaths
     /// <summary>The model the README's main command uses.</summary>
     public static string ShippedModel => Path.Combine(RepositoryRoot, "models", "mnist-dcgan", "model.onnx");
 
+    /// <summary>A new empty folder under the system's temporary folder.</summary>
     public static string NewTempFolder()
     {
         var path = Path.Combine(Path.GetTempPath(), "ganonnx-tests", Guid.NewGuid().ToString("N"));
