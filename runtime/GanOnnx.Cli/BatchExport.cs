@@ -25,7 +25,7 @@ public sealed record BatchExportOptions
     public Shard Shard { get; init; } = Shard.All;
     /// <summary>Class of every image (conditional models); null = image k gets class k mod classes.</summary>
     public int? Label { get; init; }
-    /// <summary>Write grid.png of the job's first images (by shard 0 only). Default true.</summary>
+    /// <summary>Write grid.png of the job's first images (by shard 0 only; a column per class for conditional models). Default true.</summary>
     public bool Grid { get; init; } = true;
     /// <summary>Threads that encode and write images while inference runs. Default: the processor count.</summary>
     public int EncoderThreads { get; init; } = Environment.ProcessorCount;
@@ -161,8 +161,11 @@ public static class BatchExporter
 
         if (options.Grid && options.Shard.Index == 0)
         {
-            var gridCount = (int)Math.Min(options.Count, 64);
-            ImageGrid.Save(session.Generate(gridCount, options.Seed, options.StartIndex, options.Label), Path.Combine(options.Folder, "grid.png"));
+            // Conditional models with balanced classes: one column per class, eight rows.
+            var byClass = contract.IsConditional && options.Label is null && contract.NumClasses <= 32;
+            var gridCount = (int)Math.Min(options.Count, byClass ? 8 * contract.NumClasses : 64);
+            ImageGrid.Save(session.Generate(gridCount, options.Seed, options.StartIndex, options.Label), Path.Combine(options.Folder, "grid.png"),
+                columns: byClass ? contract.NumClasses : 0);
         }
         return new BatchExportResult(written, skipped, length, stopwatch.Elapsed,
             Stopwatch.GetElapsedTime(0, inferenceTicks), Stopwatch.GetElapsedTime(0, encodeTicks), manifestPath);

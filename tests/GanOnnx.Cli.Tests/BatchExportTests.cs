@@ -1,4 +1,5 @@
 using GanOnnx.Runtime;
+using System.Linq;
 
 namespace GanOnnx.Cli.Tests;
 
@@ -137,5 +138,36 @@ public class ShardTests
         Assert.That(() => Shard.FromEnvironment(2, k => env.GetValueOrDefault(k)), Throws.TypeOf<GanOnnxException>().With.Message.Contains("not below"));
         env.Remove("GANONNX_SHARDS");
         Assert.That(() => Shard.FromEnvironment(null, k => env.GetValueOrDefault(k)), Throws.TypeOf<GanOnnxException>().With.Message.Contains("--shards"));
+    }
+}
+
+public class ConditionalExportTests
+{
+    private static string ConditionalModel => Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-cdcgan", "model.onnx");
+
+    [Test]
+    public void PerClassWritesThatManyImagesOfEveryClassNamedByClass()
+    {
+        var folder = TestPaths.NewTempFolder();
+        var (code, output, error) = CliRunner.Run("generate", "--model", ConditionalModel, "--per-class", "3", "--out", folder, "--quiet");
+        Assert.That(code, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain("Wrote 30 PNG images"));
+        var files = Directory.GetFiles(folder, "seed42-*").Select(Path.GetFileName).ToList();
+        Assert.That(files, Has.Count.EqualTo(30));
+        for (var c = 0; c < 10; c++)
+            Assert.That(files.Count(f => f!.EndsWith($"-c{c}.png", StringComparison.Ordinal)), Is.EqualTo(3), $"class {c}");
+        var manifest = File.ReadAllLines(Path.Combine(folder, "manifest.jsonl")).Select(l => System.Text.Json.JsonSerializer.Deserialize<ManifestEntry>(l)!);
+        Assert.That(manifest.All(e => e.Class == e.Index % 10), Is.True);
+    }
+
+    [Test]
+    public void AFixedClassGoesToEveryImageAndAClassOutOfRangeIsRefused()
+    {
+        var folder = TestPaths.NewTempFolder();
+        Assert.That(CliRunner.Run("generate", "--model", ConditionalModel, "--class", "7", "--count", "4", "--out", folder, "--quiet").Code, Is.EqualTo(0));
+        Assert.That(Directory.GetFiles(folder, "seed42-*").All(f => f.EndsWith("-c7.png", StringComparison.Ordinal)), Is.True);
+        var (code, _, error) = CliRunner.Run("generate", "--model", ConditionalModel, "--class", "10", "--out", TestPaths.NewTempFolder());
+        Assert.That(code, Is.Not.EqualTo(0));
+        Assert.That(error, Does.Contain("--class is 10").And.Contain("0 to 9"));
     }
 }
