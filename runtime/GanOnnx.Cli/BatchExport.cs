@@ -27,6 +27,8 @@ public sealed record BatchExportOptions
     public int? Label { get; init; }
     /// <summary>Write grid.png of the job's first images (by shard 0 only; a column per class for conditional models). Default true.</summary>
     public bool Grid { get; init; } = true;
+    /// <summary>Caption each grid tile with its class name (conditional models) or index. Default false.</summary>
+    public bool GridLabels { get; init; }
     /// <summary>Threads that encode and write images while inference runs. Default: the processor count.</summary>
     public int EncoderThreads { get; init; } = Environment.ProcessorCount;
     /// <summary>Batches that may wait between inference and encoding (bounds memory). Default 4.</summary>
@@ -164,8 +166,13 @@ public static class BatchExporter
             // Conditional models with balanced classes: one column per class, eight rows.
             var byClass = contract.IsConditional && options.Label is null && contract.NumClasses <= 32;
             var gridCount = (int)Math.Min(options.Count, byClass ? 8 * contract.NumClasses : 64);
-            ImageGrid.Save(session.Generate(gridCount, options.Seed, options.StartIndex, options.Label), Path.Combine(options.Folder, "grid.png"),
-                columns: byClass ? contract.NumClasses : 0);
+            var gridImages = session.Generate(gridCount, options.Seed, options.StartIndex, options.Label);
+            var captions = options.GridLabels
+                ? Enumerable.Range(0, gridCount).Select(i => gridImages.Labels is { } l
+                    ? (contract.ClassNames.Count > l[i] ? contract.ClassNames[(int)l[i]] : l[i].ToString(CultureInfo.InvariantCulture))
+                    : (options.StartIndex + i).ToString(CultureInfo.InvariantCulture)).ToList()
+                : null;
+            ImageGrid.Save(gridImages, Path.Combine(options.Folder, "grid.png"), columns: byClass ? contract.NumClasses : 0, labels: captions);
         }
         return new BatchExportResult(written, skipped, length, stopwatch.Elapsed,
             Stopwatch.GetElapsedTime(0, inferenceTicks), Stopwatch.GetElapsedTime(0, encodeTicks), manifestPath);

@@ -62,6 +62,7 @@ public static class GanOnnxCli
         var format = new Option<string>("--format") { Description = "png, jpeg or webp.", DefaultValueFactory = _ => "png" };
         var quality = new Option<int>("--quality") { Description = "JPEG/WebP quality 1–100.", DefaultValueFactory = _ => 95 };
         var noGrid = new Option<bool>("--no-grid") { Description = "Do not write grid.png." };
+        var gridLabels = new Option<bool>("--grid-labels") { Description = "Caption the grid's tiles with class names (or indices)." };
         var label = new Option<int?>("--class") { Description = "Class index for every image of a conditional model (default: balanced)." };
         var batch = new Option<int>("--batch-size") { Description = "Images per inference call.", DefaultValueFactory = _ => 64 };
         var truncation = new Option<float>("--truncation") { Description = "Truncation ψ in (0, 1] (1 = none).", DefaultValueFactory = _ => 1f };
@@ -72,7 +73,7 @@ public static class GanOnnxCli
         var provider = ProviderOption();
         var command = new Command("generate", "Write images (PNG/JPEG/WebP), a manifest and a grid from a generator; resumable and shardable.")
         {
-            model, count, perClass, seed, start, outDir, format, quality, noGrid, label, batch, truncation, shard, shards, threads, quiet, provider,
+            model, count, perClass, seed, start, outDir, format, quality, noGrid, gridLabels, label, batch, truncation, shard, shards, threads, quiet, provider,
         };
         command.SetAction(parse => Guarded(error, () =>
         {
@@ -99,7 +100,7 @@ public static class GanOnnxCli
             {
                 Count = total ?? 16, Seed = parse.GetValue(seed), StartIndex = parse.GetValue(start), Folder = parse.GetValue(outDir)!,
                 Format = fileFormat, Quality = parse.GetValue(quality), Shard = selected, Label = parse.GetValue(label),
-                Grid = !parse.GetValue(noGrid), EncoderThreads = parse.GetValue(threads),
+                Grid = !parse.GetValue(noGrid), GridLabels = parse.GetValue(gridLabels), EncoderThreads = parse.GetValue(threads),
             };
             export.Validate();
             using var printer = parse.GetValue(quiet) ? null : new ProgressPrinter(error);

@@ -6,24 +6,31 @@ namespace GanOnnx.Imaging;
 /// <summary>Lays a batch out as one image: a grid of tiles with padding between them.</summary>
 public static class ImageGrid
 {
+    /// <summary>Height in pixels of the caption strip under each tile when labels are drawn.</summary>
+    public const int CaptionHeight = 14;
+
     /// <summary>
     /// Draws the images of <paramref name="batch"/> into a grid with <paramref name="columns"/> columns (0 = as square as
     /// possible) and <paramref name="padding"/> pixels between tiles, on a background of <paramref name="background"/>.
-    /// Grayscale batches give a grayscale grid, RGB an RGB one. The caller disposes the bitmap.
+    /// With <paramref name="labels"/> (one per image), each tile gets a caption strip beneath it. Grayscale batches
+    /// without labels give a grayscale grid, anything else an RGB one. The caller disposes the bitmap.
     /// </summary>
-    public static SKBitmap Compose(ImageBatch batch, int columns = 0, int padding = 2, byte background = 0)
+    public static SKBitmap Compose(ImageBatch batch, int columns = 0, int padding = 2, byte background = 0, IReadOnlyList<string>? labels = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        if (labels is not null && labels.Count != batch.Count)
+            throw new ArgumentException($"labels has {labels.Count} entries; the batch has {batch.Count} images.", nameof(labels));
         if (batch.Count == 0) throw new ArgumentException("a grid needs at least one image.", nameof(batch));
         if (columns < 0) throw new ArgumentOutOfRangeException(nameof(columns), columns, "columns must be 0 (automatic) or more.");
         if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, "padding must be 0 or more.");
         if (columns == 0) columns = (int)Math.Ceiling(Math.Sqrt(batch.Count));
         columns = Math.Min(columns, batch.Count);
         var rows = (batch.Count + columns - 1) / columns;
+        var caption = labels is null ? 0 : CaptionHeight;
         var width = columns * batch.Width + (columns + 1) * padding;
-        var height = rows * batch.Height + (rows + 1) * padding;
+        var height = rows * (batch.Height + caption) + (rows + 1) * padding;
 
-        var info = batch.Channels == 1
+        var info = batch.Channels == 1 && labels is null
             ? new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque)
             : new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
         var grid = new SKBitmap(info);
@@ -31,12 +38,14 @@ public static class ImageGrid
         {
             using var canvas = new SKCanvas(grid);
             canvas.Clear(new SKColor(background, background, background));
+            using var text = new SKPaint { Color = background < 128 ? SKColors.White : SKColors.Black, TextSize = 10, IsAntialias = true, TextAlign = SKTextAlign.Center };
             for (var i = 0; i < batch.Count; i++)
             {
                 using var tile = ImageEncoder.ToBitmap(batch.Image(i), batch.Channels, batch.Height, batch.Width, batch.ValueRange);
                 var x = padding + (i % columns) * (batch.Width + padding);
-                var y = padding + (i / columns) * (batch.Height + padding);
+                var y = padding + (i / columns) * (batch.Height + caption + padding);
                 canvas.DrawBitmap(tile, x, y);
+                if (labels is not null) canvas.DrawText(labels[i], x + batch.Width / 2f, y + batch.Height + CaptionHeight - 3, text);
             }
             canvas.Flush();
             return grid;
@@ -48,10 +57,10 @@ public static class ImageGrid
         }
     }
 
-    /// <summary>Composes a grid and writes it atomically as a file of <paramref name="format"/>.</summary>
-    public static void Save(ImageBatch batch, string path, int columns = 0, int padding = 2, ImageFileFormat format = ImageFileFormat.Png)
+    /// <summary>Composes a grid (with optional captions) and writes it atomically as a file of <paramref name="format"/>.</summary>
+    public static void Save(ImageBatch batch, string path, int columns = 0, int padding = 2, ImageFileFormat format = ImageFileFormat.Png, IReadOnlyList<string>? labels = null)
     {
-        using var grid = Compose(batch, columns, padding);
+        using var grid = Compose(batch, columns, padding, labels: labels);
         using var stream = new MemoryStream();
         ImageEncoder.Encode(grid, stream, format);
         ImageEncoder.WriteAtomically(path, stream.GetBuffer().AsSpan(0, (int)stream.Length));

@@ -77,3 +77,22 @@ public class ImagingTests
         Assert.That(Directory.GetFiles(folder), Has.Length.EqualTo(1));
     }
 }
+
+public class ImageGridCaptionTests
+{
+    [Test]
+    public void CaptionsAddAStripUnderEachTileWithText()
+    {
+        var pixels = new float[2 * 16 * 16];
+        var batch = new ImageBatch(pixels, 2, 1, 16, 16, ValueRange.Sigmoid);
+        using var plain = ImageGrid.Compose(batch, columns: 2, padding: 1);
+        using var captioned = ImageGrid.Compose(batch, columns: 2, padding: 1, labels: ["seven", "8"]);
+        Assert.That(captioned.Height, Is.EqualTo(plain.Height + ImageGrid.CaptionHeight));
+        var lit = 0;
+        for (var y = 1 + 16; y < 1 + 16 + ImageGrid.CaptionHeight; y++)
+            for (var x = 0; x < captioned.Width; x++)
+                if (captioned.GetPixel(x, y).Red > 100) lit++;
+        Assert.That(lit, Is.GreaterThan(10), "the caption text is drawn");
+        Assert.That(() => ImageGrid.Compose(batch, labels: ["only one"]), Throws.ArgumentException.With.Message.Contains("labels"));
+    }
+}

@@ -49,9 +49,9 @@ internal static class TestData
         return folder;
     }
 
-    public static ImageDataset Dataset(int count, int size, int channels, ValueRange range)
+    public static ImageDataset Dataset(int count, int size, int channels, ValueRange range, int classes = 10)
     {
-        var (gray, labels) = Bars(count, size);
+        var (gray, labels) = Bars(count, size, classes);
         var pixels = channels == 1 ? gray : gray.Chunk(size * size).SelectMany(img => img.Concat(img.Reverse()).Concat(img)).ToArray();
         return ImageDataset.FromBytes("bars", pixels, labels, count, channels, size, size, range);
     }
