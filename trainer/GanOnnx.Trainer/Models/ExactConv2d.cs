@@ -64,7 +64,7 @@ internal sealed class ExactConv2d : autograd.SingleTensorFunction<ExactConv2d>
         var extraH = h - (dilated.shape[2] + 2 * edge - k + 1);
         var extraW = w - (dilated.shape[3] + 2 * edge - k + 1);
         // Through ExactConv2d again, so that a second derivative (WGAN-GP's gradient penalty) is exact too.
-        var gradInput = Apply(nn.functional.pad(dilated, [edge, edge + extraW, edge, edge + extraH]), weight.flip(2, 3).transpose(0, 1), null, 1, 0);
+        var gradInput = Apply(nn.functional.pad(dilated, [edge, edge + extraW, edge, edge + extraH]), weight.flip(2, 3).transpose(0, 1).contiguous(), null, 1, 0);
 
         // ∂L/∂W from libtorch's own weight-gradient kernel, which is exact (only the input-gradient path is not): a small
         // graph in which only the weights require a gradient, so libtorch computes nothing else.
