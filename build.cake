@@ -42,11 +42,16 @@ Task("Test")
 });
 
 Task("Pack")
-    .Description("Packs GanOnnx.Runtime and GanOnnx.Imaging (with symbols) into ./artifacts/packages.")
+    .Description("Packs GanOnnx.Runtime, GanOnnx.Imaging and GanOnnx.Hosting (with symbols) into ./artifacts/packages.")
     .IsDependentOn("Build")
     .Does(() =>
 {
-    foreach (var project in new[] { "./runtime/GanOnnx.Runtime/GanOnnx.Runtime.csproj", "./runtime/GanOnnx.Imaging/GanOnnx.Imaging.csproj" })
+    foreach (var project in new[]
+    {
+        "./runtime/GanOnnx.Runtime/GanOnnx.Runtime.csproj",
+        "./runtime/GanOnnx.Imaging/GanOnnx.Imaging.csproj",
+        "./runtime/GanOnnx.Hosting/GanOnnx.Hosting.csproj",
+    })
     {
         DotNetPack(project, new DotNetPackSettings
         {
