@@ -78,10 +78,7 @@ public static class BatchExporter
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var contract = session.Contract;
-        if (options.Label is not null && !contract.IsConditional)
-            throw new GanOnnxException($"--class was given but '{session.Source}' is unconditional.");
-        if (options.Label is { } fixedLabel && (fixedLabel < 0 || fixedLabel >= contract.NumClasses))
-            throw new GanOnnxException($"--class is {fixedLabel}; '{session.Source}' has classes 0 to {contract.NumClasses - 1}.");
+        GanOnnxCli.CheckClassOption(session, options.Label);
 
         Directory.CreateDirectory(options.Folder);
         // Temporary files left by a killed run never look complete (hidden, ".partial"); remove them when this process is

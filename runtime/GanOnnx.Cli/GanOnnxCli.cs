@@ -115,6 +115,14 @@ public static class GanOnnxCli
         return command;
     }
 
+    /// <summary>Refuses a --class the model cannot take: any class for an unconditional model, one outside its classes otherwise.</summary>
+    internal static void CheckClassOption(GeneratorSession session, int? label)
+    {
+        var c = session.Contract;
+        if (label is not null && !c.IsConditional) throw new GanOnnxException($"--class was given but '{session.Source}' is unconditional.");
+        if (label is { } l && (l < 0 || l >= c.NumClasses)) throw new GanOnnxException($"--class is {l}; '{session.Source}' has classes 0 to {c.NumClasses - 1}.");
+    }
+
     internal static ImageFileFormat ParseFormat(string text) => text.ToLowerInvariant() switch
     {
         "png" => ImageFileFormat.Png,

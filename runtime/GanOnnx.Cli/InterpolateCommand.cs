@@ -31,8 +31,7 @@ internal static class InterpolateCommand
             using var session = GeneratorSession.Load(parse.GetValue(model)!);
             var c = session.Contract;
             var fixedLabel = parse.GetValue(label);
-            if (fixedLabel is not null && !c.IsConditional) throw new GanOnnxException($"--class was given but '{session.Source}' is unconditional.");
-            if (fixedLabel is { } l && (l < 0 || l >= c.NumClasses)) throw new GanOnnxException($"--class is {l}; '{session.Source}' has classes 0 to {c.NumClasses - 1}.");
+            GanOnnxCli.CheckClassOption(session, fixedLabel);
 
             var rows = seedList.Length - 1;
             var latents = new float[rows * n * c.LatentDim];

@@ -22,10 +22,10 @@ public sealed partial class GeneratorSession : IDisposable
         Options.Validate();
         Source = source;
 
-        ProviderSelection.Available(); // a missing native library becomes a GanOnnxException naming the packages
+        var available = ProviderSelection.Available(); // first: a missing native library becomes a GanOnnxException naming the packages
         using var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         if (Options.IntraOpThreads > 0) sessionOptions.IntraOpNumThreads = Options.IntraOpThreads;
-        (Provider, ProviderReport) = ProviderSelection.Apply(sessionOptions, Options);
+        (Provider, ProviderReport) = ProviderSelection.Apply(sessionOptions, Options, available);
 
         try
         {

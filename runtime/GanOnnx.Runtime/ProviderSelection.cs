@@ -24,10 +24,12 @@ internal static class ProviderSelection
         }
     }
 
-    /// <summary>Configures <paramref name="session"/> for <paramref name="options"/> and returns the provider used and a report of the choice.</summary>
-    public static (ExecutionProvider Provider, string Report) Apply(SessionOptions session, GeneratorOptions options)
+    /// <summary>
+    /// Configures <paramref name="session"/> for <paramref name="options"/>, given the <paramref name="available"/> providers,
+    /// and returns the provider used and a report of the choice.
+    /// </summary>
+    public static (ExecutionProvider Provider, string Report) Apply(SessionOptions session, GeneratorOptions options, IReadOnlyList<string> available)
     {
-        var available = Available();
         switch (options.Provider)
         {
             case ExecutionProvider.Cpu:

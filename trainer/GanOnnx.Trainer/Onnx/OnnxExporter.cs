@@ -34,18 +34,7 @@ public static class OnnxExporter
     {
         var model = Build(generator, options);
         var bytes = model.ToByteArray();
-        var full = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        var temp = full + ".partial";
-        try
-        {
-            File.WriteAllBytes(temp, bytes);
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        Imaging.ImageEncoder.WriteAtomically(path, bytes);
         return new Result(path, bytes.Length, options.Opset, model.Graph.Node.Count, model.Graph.Initializer.Count,
             model.Graph.Input.Select(Describe).ToList(), model.Graph.Output.Select(Describe).ToList(),
             model.MetadataProps.ToDictionary(p => p.Key, p => p.Value));
