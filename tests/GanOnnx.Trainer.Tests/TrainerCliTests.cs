@@ -58,11 +58,24 @@ public class TrainerCliTests
     [TestCase("--arch", "transformer", "Unknown architecture")]
     [TestCase("--steps", "0", "--steps")]
     [TestCase("--optimizer", "sgd", "--optimizer")]
+    [TestCase("--device", "tpu", "--device is 'tpu'; choose cpu, cuda or cuda:N")]
+    [TestCase("--device", "cuda:x", "the GPU index after 'cuda:' must be a number")]
     public void BadOptionsFailNamingTheOption(string option, string value, string expected)
     {
         var (code, _, error) = Run("train", "--data", TestData.IdxFolder(count: 16), "--out", TestData.NewTempFolder(), option, value);
         Assert.That(code, Is.Not.EqualTo(0));
         Assert.That(error, Does.Contain(expected));
+    }
+
+    [Test]
+    public void CudaWithoutACudaLibtorchSaysHowToGetOneAndWritesNothing()
+    {
+        // This build carries the CPU libtorch (TorchBackend=Cpu), so CUDA is never available to it.
+        var run = Path.Combine(TestData.NewTempFolder(), "run");
+        var (code, _, error) = Run("train", "--data", TestData.IdxFolder(count: 16), "--out", run, "--steps", "1", "--device", "cuda");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--device cuda").And.Contain("-p:TorchBackend=Cuda").And.Contain("--device cpu"));
+        Assert.That(Directory.Exists(run), Is.False, "nothing is written before the device is known to work");
     }
 
     [Test]

@@ -110,10 +110,11 @@ public static class TrainerCli
         var sampleEvery = new Option<int>("--sample-every") { Description = "Sample grid every N steps (0 = end only).", DefaultValueFactory = _ => 500 };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (0 = end only).", DefaultValueFactory = _ => 1000 };
         var threads = new Option<int>("--threads") { Description = "CPU threads for TorchSharp (0 = all cores).", DefaultValueFactory = _ => 0 };
+        var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a build with -p:TorchBackend=Cuda).", DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
             data, outOption, arch, steps, batch, seed, latent, width, conditional, loss, criticSteps, gpWeight, optimizer, lrG, lrD, beta1, beta2,
-            clip, smoothing, emaDecay, logEvery, sampleEvery, checkpointEvery, threads, resume, evalEvery, evalCount, classifierOption,
+            clip, smoothing, emaDecay, logEvery, sampleEvery, checkpointEvery, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
             imageSize, channelsOption, onBadImage,
         };
         command.SetAction(parse => Guarded(error, () =>
@@ -132,6 +133,7 @@ public static class TrainerCli
             var threadCount = parse.GetValue(threads);
             if (threadCount < 0) throw new TrainerException($"--threads is {threadCount}; it must be 0 (all cores) or more.");
             TorchSharp.torch.set_num_threads(threadCount > 0 ? threadCount : Environment.ProcessorCount);
+            var device = TrainingDevice.Resolve(parse.GetValue(deviceOption)!);
 
             var folder = parse.GetValue(data)!;
             var policy = parse.GetValue(onBadImage)!.ToLowerInvariant() switch
@@ -164,7 +166,7 @@ public static class TrainerCli
             };
             options.Validate();
             using var evaluator = options.EvalEvery > 0 ? Evaluator.Open(folder, parse.GetValue(classifierOption), log: output) : null;
-            var trainer = new GanTrainer(model, options, parse.GetValue(outOption)!, output) { Evaluator = evaluator };
+            var trainer = new GanTrainer(model, options, parse.GetValue(outOption)!, output) { Evaluator = evaluator, Device = device };
             trainer.Train(dataset, parse.GetValue(resume));
             return 0;
         }));

@@ -69,6 +69,35 @@ public class ExactConv2dTests
     }
 
     [Test]
+    public void GradientsHandedToLibtorchFromAThreadWithoutADisposeScopeAreReleased()
+    {
+        // On a GPU, libtorch calls backward functions from its own device thread, where no dispose scope exists. Every
+        // tensor wrapper made there used to live until the garbage collector finalized it, and with it the activations
+        // it points at. Here a CPU backward pass runs on a thread without a scope, as a GPU one does.
+        manual_seed(5);
+        using var layer = new SafeConvTranspose2d(4, 2, 4, 2, 1, 0);
+        ExactConv2d.ReleaseReturnedGradients();
+        ExactConv2d.ReleaseReturnedGradients();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var before = Tensor.TotalCount;
+
+        var scope = NewDisposeScope();
+        var x = randn(3, 4, 7, 7).requires_grad_(true);
+        var loss = layer.forward(x).square().sum();
+        var thread = new Thread(() => loss.backward());
+        thread.Start();
+        thread.Join();
+        scope.Dispose();
+        var leftAfterBackward = Tensor.TotalCount - before;
+        ExactConv2d.ReleaseReturnedGradients();
+        ExactConv2d.ReleaseReturnedGradients();
+
+        Assert.That(leftAfterBackward, Is.GreaterThan(0), "the returned gradients are released one call late");
+        Assert.That(Tensor.TotalCount, Is.LessThanOrEqualTo(before), "no tensor made for the backward pass outlives it");
+    }
+
+    [Test]
     public void TheSafeLayersKeepTheParameterNamesAndShapesOfTheirLibtorchTwins()
     {
         using var t = new SafeConvTranspose2d(8, 4, 5, stride: 2, padding: 2, hasBias: false);

@@ -81,6 +81,7 @@ public sealed class Classifier : Module<Tensor, Tensor>
                     optimizer.zero_grad();
                     loss.backward();
                     optimizer.step();
+                    Models.ExactConv2d.ReleaseReturnedGradients();
                     lossSum += loss.item<float>();
                     batches++;
                 }

@@ -41,6 +41,10 @@ public sealed class GanTrainer
     /// <summary>Scores the generators every <see cref="TrainingOptions.EvalEvery"/> steps when set (see eval.jsonl).</summary>
     public Evaluation.Evaluator? Evaluator { get; init; }
 
+    /// <summary>Where the models train (see <see cref="TrainingDevice.Resolve"/>). Default: the CPU, where a resumed run
+    /// matches an uninterrupted one bit for bit; on a GPU it continues from the same state but its random draws differ.</summary>
+    public Device Device { get; init; } = CPU;
+
     /// <summary>Called after every step with the step number (for benchmarks and hosts that watch a run).</summary>
     public Action<int>? StepCompleted { get; init; }
 
@@ -63,14 +67,25 @@ public sealed class GanTrainer
         if (resume is not null) CheckResumable(resume, resumeFrom!, data);
         Directory.CreateDirectory(OutputFolder);
         torch.manual_seed(Options.Seed);
-        var device = CPU;
+        var device = Device;
+        var onCpu = device.type == DeviceType.CPU;
         var stopwatch = Stopwatch.StartNew();
 
         // ---- Models and optimizers -----------------------------------------------------------------------------------
+        // Built on the CPU from the seed (the same initial weights on every device), then moved before the optimizers
+        // see their parameters.
         using var generator = new Generator(Model);
         using var discriminator = new Discriminator(Model);
         using var ema = new Generator(Model);
         ema.load_state_dict(generator.state_dict());
+        generator.to(device);
+        discriminator.to(device);
+        ema.to(device);
+        // The whole dataset lives on the training device; batches are gathered there.
+        using var imagesOnDevice = onCpu ? null : data.Images.to(device);
+        using var labelsOnDevice = onCpu ? null : data.Labels.to(device);
+        var images = imagesOnDevice ?? data.Images;
+        var imageLabels = labelsOnDevice ?? data.Labels;
         using var optG = CreateOptimizer(generator.parameters(), Options.LearningRateG);
         using var optD = CreateOptimizer(discriminator.parameters(), Options.LearningRateD);
         var batch = (int)Math.Min(Options.BatchSize, data.Count);
@@ -89,9 +104,9 @@ public sealed class GanTrainer
             firstStep = (int)resume.Info.Step + 1;
             previousSeconds = resume.Info.WallSeconds;
         }
-        generator.to(device).train();
-        discriminator.to(device).train();
-        ema.to(device).eval();
+        generator.train();
+        discriminator.train();
+        ema.eval();
         var realTarget = 1.0 - Options.LabelSmoothing;
         var history = resume is null ? new List<StepMetrics>() : ReadHistory();
         using var metrics = new StreamWriter(Path.Combine(OutputFolder, "metrics.jsonl"), append: resume is not null);
@@ -111,9 +126,9 @@ public sealed class GanTrainer
             Tensor lossD = null!, dReal = null!, dFake = null!;
             for (var c = 0; c < Options.CriticSteps; c++)
             {
-                var index = batches.Next(batch);
-                var real = data.Images.index_select(0, index).to(device);
-                var labels = Model.NumClasses > 0 ? data.Labels.index_select(0, index).to(device) : null;
+                var index = batches.Next(batch).to(device);
+                var real = images.index_select(0, index);
+                var labels = Model.NumClasses > 0 ? imageLabels.index_select(0, index) : null;
                 Tensor fake;
                 using (no_grad()) fake = generator.forward(SampleLatents(batch, device), labels);
                 dReal = discriminator.forward(real, labels);
@@ -136,6 +151,7 @@ public sealed class GanTrainer
             Clip(generator);
             optG.step();
             UpdateEma(ema, generator, Options.EmaDecay);
+            ExactConv2d.ReleaseReturnedGradients();
 
             StepCompleted?.Invoke(step);
 
