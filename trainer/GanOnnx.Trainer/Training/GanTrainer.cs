@@ -151,6 +151,7 @@ public sealed class GanTrainer
             Clip(generator);
             optG.step();
             UpdateEma(ema, generator, Options.EmaDecay);
+            _emaCalibratedAt = -1;
             ExactConv2d.ReleaseReturnedGradients();
 
             StepCompleted?.Invoke(step);
@@ -182,10 +183,20 @@ public sealed class GanTrainer
         var total = previousSeconds + stopwatch.Elapsed.TotalSeconds;
         MetricsPlot.Save(history, Path.Combine(OutputFolder, "losses.png"));
         SampleGrid.Save(generator, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples.png"));
-        SampleGrid.Save(ema, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples-ema.png"));
         SaveCheckpoint(generator, ema, discriminator, optG, optD, batches, data, Options.Steps, total, FinalCheckpointPath);
+        SampleGrid.Save(ema, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples-ema.png"));
         Log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Done in {total:F1} s. Checkpoint: {FinalCheckpointPath}"));
         return FinalCheckpointPath;
+    }
+
+    private long _emaCalibratedAt = -1;
+
+    /// <summary>Gives the EMA BatchNorm statistics of its own, once per step however many uses it has then.</summary>
+    private void CalibrateEma(Generator ema, long step)
+    {
+        if (_emaCalibratedAt == step) return;
+        BatchNormCalibration.Recalibrate(ema, Options.Seed);
+        _emaCalibratedAt = step;
     }
 
     private List<StepMetrics> ReadHistory() => ReadMetrics(Path.Combine(OutputFolder, "metrics.jsonl"));
@@ -212,6 +223,7 @@ public sealed class GanTrainer
     private void Evaluate(Generator generator, Generator ema, int step, TensorBoardWriter tensorBoard)
     {
         var raw = Evaluator!.Score(generator, Options.EvalCount);
+        CalibrateEma(ema, step);
         var averaged = Evaluator.Score(ema, Options.EvalCount);
         tensorBoard.Scalars(step, raw.ToMetadata().Select(kv => new KeyValuePair<string, double>("eval/" + kv.Key, kv.Value))
             .Concat(averaged.ToMetadata().Select(kv => new KeyValuePair<string, double>("eval_ema/" + kv.Key, kv.Value))));
@@ -274,7 +286,10 @@ public sealed class GanTrainer
         if (Options.ClipValue > 0) nn.utils.clip_grad_value_(module.parameters(), Options.ClipValue);
     }
 
-    /// <summary>ema ← decay·ema + (1 − decay)·g for parameters; buffers (BatchNorm statistics) are copied.</summary>
+    /// <summary>
+    /// ema ← decay·ema + (1 − decay)·g for parameters; buffers (BatchNorm statistics) are copied, and replaced by the
+    /// EMA's own (<see cref="BatchNormCalibration"/>) whenever the EMA is scored, sampled or saved.
+    /// </summary>
     internal static void UpdateEma(Generator ema, Generator g, double decay)
     {
         using var _ = no_grad();
@@ -287,6 +302,8 @@ public sealed class GanTrainer
     private void SaveCheckpoint(Generator g, Generator ema, Discriminator d, OptimizerHelper optG, OptimizerHelper optD, BatchSampler batches,
         ImageDataset data, long step, double seconds, string path)
     {
+        // The EMA is saved with BatchNorm statistics of its own (the next step's UpdateEma copies the raw ones back).
+        CalibrateEma(ema, step);
         var checkpoint = new Checkpoint
         {
             Info = new Checkpoint.Header
