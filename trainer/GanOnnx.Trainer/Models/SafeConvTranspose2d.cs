@@ -58,8 +58,7 @@ public sealed class SafeConvTranspose2d : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var edge = KernelSize - 1 - Padding;
-        var dilated = ExactConv2d.Dilate(input, Stride);
-        var padded = functional.pad(dilated, [edge, edge + OutputPadding, edge, edge + OutputPadding]);
+        var padded = ExactConv2d.DilatePad(input, Stride, edge, edge + OutputPadding, edge, edge + OutputPadding);
         var kernel = weight.flip(2, 3).transpose(0, 1).contiguous();
         return ExactConv2d.Apply(padded, kernel, bias, 1, 0).MoveToOuterDisposeScope();
     }
