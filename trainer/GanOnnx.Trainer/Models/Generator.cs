@@ -41,6 +41,19 @@ public sealed class Generator : Module<Tensor, Tensor>
     /// <summary>The class embedding of a conditional generator, or null.</summary>
     public Embedding? LabelEmbedding => label_embedding;
 
+    /// <summary>
+    /// A batch of latents from the model's distribution (normal, or uniform in [−1, 1]) on <paramref name="device"/>:
+    /// drawn there from the global random state, or on the CPU from <paramref name="random"/> when one is given.
+    /// </summary>
+    public static Tensor SampleLatents(ModelConfig config, long batch, Device device, torch.Generator? random = null)
+    {
+        var on = random is null ? device : CPU;
+        var z = config.LatentDistribution == Runtime.LatentDistribution.Uniform
+            ? rand([batch, config.LatentDim], generator: random, device: on).mul_(2).sub_(1)
+            : randn([batch, config.LatentDim], generator: random, device: on);
+        return random is null ? z : z.to(device);
+    }
+
     /// <summary>Unconditional forward pass.</summary>
     public override Tensor forward(Tensor z)
     {

@@ -18,7 +18,7 @@ public static class BatchNormCalibration
     public const int DefaultBatchSize = 256;
 
     /// <summary>
-    /// Runs <paramref name="batches"/> batches of fresh latents (and balanced random labels) through
+    /// Runs <paramref name="batches"/> batches of fresh latents (and uniformly drawn labels) through
     /// <paramref name="generator"/> in training mode, without gradients, and sets every BatchNorm layer's running mean
     /// and variance to the average over those batches. The latents come from a private generator seeded with
     /// <paramref name="seed"/>: the global random state is left alone, so an exact resume stays exact.
@@ -48,13 +48,11 @@ public static class BatchNormCalibration
                 using var scope = NewDisposeScope();
                 // momentum 1/i makes the running values the plain average of the i batches seen so far.
                 foreach (var n in norms) n.momentum = 1.0 / i;
-                var z = config.LatentDistribution == Runtime.LatentDistribution.Uniform
-                    ? rand([batchSize, config.LatentDim], generator: random).mul_(2).sub_(1)
-                    : randn([batchSize, config.LatentDim], generator: random);
+                var z = Generator.SampleLatents(config, batchSize, device, random);
                 var labels = config.NumClasses > 0
                     ? randint(0, config.NumClasses, [batchSize], dtype: ScalarType.Int64, generator: random).to(device)
                     : null;
-                generator.forward(z.to(device), labels);
+                generator.forward(z, labels);
             }
         }
         finally

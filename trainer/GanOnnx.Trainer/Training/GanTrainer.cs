@@ -130,7 +130,7 @@ public sealed class GanTrainer
                 var real = images.index_select(0, index);
                 var labels = Model.NumClasses > 0 ? imageLabels.index_select(0, index) : null;
                 Tensor fake;
-                using (no_grad()) fake = generator.forward(SampleLatents(batch, device), labels);
+                using (no_grad()) fake = generator.forward(Generator.SampleLatents(Model, batch, device), labels);
                 dReal = discriminator.forward(real, labels);
                 dFake = discriminator.forward(fake, labels);
                 lossD = GanLoss.Discriminator(Options.Loss, dReal, dFake, realTarget);
@@ -144,7 +144,7 @@ public sealed class GanTrainer
 
             // Generator step.
             var fakeLabels = Model.NumClasses > 0 ? randint(0, Model.NumClasses, [batch], dtype: ScalarType.Int64, device: device) : null;
-            var generated = generator.forward(SampleLatents(batch, device), fakeLabels);
+            var generated = generator.forward(Generator.SampleLatents(Model, batch, device), fakeLabels);
             var lossG = GanLoss.Generator(Options.Loss, discriminator.forward(generated, fakeLabels));
             optG.zero_grad();
             lossG.backward();
@@ -268,11 +268,6 @@ public sealed class GanTrainer
             throw new TrainerException($"Checkpoint '{path}': the '{section}' state does not fit this run's optimizer ({ex.Message}).", ex);
         }
     }
-
-    private Tensor SampleLatents(int batch, Device device) =>
-        Model.LatentDistribution == Runtime.LatentDistribution.Uniform
-            ? rand([batch, Model.LatentDim], device: device).mul_(2).sub_(1)
-            : randn([batch, Model.LatentDim], device: device);
 
     private OptimizerHelper CreateOptimizer(IEnumerable<Parameter> parameters, double lr) => Options.Optimizer switch
     {
