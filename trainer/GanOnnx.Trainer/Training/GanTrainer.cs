@@ -69,6 +69,7 @@ public sealed class GanTrainer
         torch.manual_seed(Options.Seed);
         var device = Device;
         var onCpu = device.type == DeviceType.CPU;
+        _emaCalibratedAt = -1;
         var stopwatch = Stopwatch.StartNew();
 
         // ---- Models and optimizers -----------------------------------------------------------------------------------
@@ -282,22 +283,20 @@ public sealed class GanTrainer
     }
 
     /// <summary>
-    /// ema ← decay·ema + (1 − decay)·g for parameters; buffers (BatchNorm statistics) are copied, and replaced by the
-    /// EMA's own (<see cref="BatchNormCalibration"/>) whenever the EMA is scored, sampled or saved.
+    /// ema ← decay·ema + (1 − decay)·g for parameters. The EMA's buffers (BatchNorm statistics) are not averaged: they are
+    /// computed from its own activations (<see cref="BatchNormCalibration"/>) whenever it is scored, sampled or saved.
     /// </summary>
     internal static void UpdateEma(Generator ema, Generator g, double decay)
     {
         using var _ = no_grad();
         foreach (var (pe, pg) in ema.parameters().Zip(g.parameters()))
             pe.mul_(decay).add_(pg, alpha: 1 - decay);
-        foreach (var (be, bg) in ema.buffers().Zip(g.buffers()))
-            be.copy_(bg);
     }
 
     private void SaveCheckpoint(Generator g, Generator ema, Discriminator d, OptimizerHelper optG, OptimizerHelper optD, BatchSampler batches,
         ImageDataset data, long step, double seconds, string path)
     {
-        // The EMA is saved with BatchNorm statistics of its own (the next step's UpdateEma copies the raw ones back).
+        // The EMA is saved with BatchNorm statistics of its own.
         CalibrateEma(ema, step);
         var checkpoint = new Checkpoint
         {
