@@ -60,6 +60,7 @@ public class TrainerCliTests
     [TestCase("--optimizer", "sgd", "--optimizer")]
     [TestCase("--device", "tpu", "--device is 'tpu'; choose cpu, cuda or cuda:N")]
     [TestCase("--device", "cuda:x", "the GPU index after 'cuda:' must be a number")]
+    [TestCase("--device", "cuda:", "the GPU index after 'cuda:' must be a number")]
     public void BadOptionsFailNamingTheOption(string option, string value, string expected)
     {
         var (code, _, error) = Run("train", "--data", TestData.IdxFolder(count: 16), "--out", TestData.NewTempFolder(), option, value);

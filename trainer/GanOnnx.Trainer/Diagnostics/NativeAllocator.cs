@@ -6,7 +6,7 @@ namespace GanOnnx.Trainer.Diagnostics;
 /// Keeps libtorch's large CPU buffers in glibc's heap instead of fresh memory maps. libtorch frees every activation
 /// after each step and allocates it again in the next; with glibc's defaults each buffer over the (adaptive) mmap
 /// threshold is a new mapping whose pages all fault in again, and freed heap tops are trimmed back to the OS.
-/// Measured on the project's 2-core VM, DCGAN 28×28 at batch 64: 2.6 → 4.1 steps/s.
+/// Measured on the project's 2-core VM, DCGAN 28×28 at batch 64: 2.0–3.4 → 4.3–4.4 steps/s (three runs each).
 /// </summary>
 public static partial class NativeAllocator
 {

@@ -81,7 +81,6 @@ public sealed class Classifier : Module<Tensor, Tensor>
                     optimizer.zero_grad();
                     loss.backward();
                     optimizer.step();
-                    Models.ExactConv2d.ReleaseReturnedGradients();
                     lossSum += loss.item<float>();
                     batches++;
                 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,31 +17,14 @@ namespace GanOnnx.Trainer.Models;
 /// </remarks>
 internal sealed class ExactConv2d : autograd.SingleTensorFunction<ExactConv2d>
 {
-    // Gradients returned to libtorch (which copies them). On a GPU, libtorch runs backward functions on its own device
-    // thread, where no dispose scope exists, so these wrappers would otherwise live until the garbage collector finalizes
-    // them: every step's activations stayed on the GPU (four runs sharing an 80 GB H100 ran out of memory within about
-    // 500 steps; with this release they held 4.7 GB together, flat).
-    // Released one call late (see ReleaseReturnedGradients), so a backward pass running on another thread at that moment
-    // has long handed its results over before they are disposed.
-    private static readonly ConcurrentQueue<Tensor> Returned = new();
-    private static readonly List<Tensor> ReturnedEarlier = [];
+    // The gradients this thread's previous backward call returned to libtorch. libtorch copies them as soon as that call
+    // returns, so their wrappers are disposed at the thread's next call. On a GPU, libtorch calls backward functions on
+    // its own device thread, where no dispose scope exists: these wrappers used to live until the garbage collector
+    // finalized them, and every step's activations stayed on the GPU (four runs sharing an 80 GB H100 ran out of memory
+    // within about 500 steps; releasing them here, they held 4.7 GB together, flat). At most three per thread linger.
+    [ThreadStatic] private static List<Tensor>? returnedByThisThread;
 
     public override string Name => nameof(ExactConv2d);
-
-    /// <summary>
-    /// Disposes the gradient tensors that backward passes returned to libtorch before the previous call of this method
-    /// (libtorch copies them at once; the delay only guards against a backward pass on another thread). Call after each
-    /// training step: the trainer and the classifier do.
-    /// </summary>
-    public static void ReleaseReturnedGradients()
-    {
-        lock (ReturnedEarlier)
-        {
-            foreach (var tensor in ReturnedEarlier) tensor.Dispose();
-            ReturnedEarlier.Clear();
-            while (Returned.TryDequeue(out var tensor)) ReturnedEarlier.Add(tensor);
-        }
-    }
 
     /// <summary>y = conv2d(x, weight, bias, stride, padding) with exact gradients.</summary>
     public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias, long stride, long padding) =>
@@ -81,6 +63,11 @@ internal sealed class ExactConv2d : autograd.SingleTensorFunction<ExactConv2d>
     {
         // Everything made here is disposed on return, on whichever thread libtorch calls this from; so is the wrapper of
         // the incoming gradient (libtorch holds its own reference).
+        if (returnedByThisThread is { } earlier)
+        {
+            foreach (var tensor in earlier) tensor.Dispose();
+            earlier.Clear();
+        }
         using var scope = NewDisposeScope();
         using var incoming = grad;
         var saved = ctx.get_saved_variables();
@@ -113,7 +100,7 @@ internal sealed class ExactConv2d : autograd.SingleTensorFunction<ExactConv2d>
 
         var gradBias = grad.sum([0, 2, 3]);
         List<Tensor> result = [gradInput.MoveToOuterDisposeScope(), gradWeight.MoveToOuterDisposeScope(), gradBias.MoveToOuterDisposeScope()];
-        foreach (var t in result) Returned.Enqueue(t);
+        (returnedByThisThread ??= []).AddRange(result);
         return [.. result, null!, null!];
     }
 }

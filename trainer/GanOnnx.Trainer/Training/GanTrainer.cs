@@ -153,7 +153,6 @@ public sealed class GanTrainer
             optG.step();
             UpdateEma(ema, generator, Options.EmaDecay);
             _emaCalibratedAt = -1;
-            ExactConv2d.ReleaseReturnedGradients();
 
             StepCompleted?.Invoke(step);
 

@@ -18,7 +18,7 @@ public static class TrainingDevice
         if (text != "cuda" && !text.StartsWith("cuda:", StringComparison.Ordinal))
             throw new TrainerException($"--device is '{name}'; choose cpu, cuda or cuda:N (N = GPU index).");
         var index = 0;
-        if (text.Length > 5 && (!int.TryParse(text.AsSpan(5), out index) || index < 0))
+        if (text != "cuda" && (!int.TryParse(text.AsSpan(5), out index) || index < 0))
             throw new TrainerException($"--device is '{name}'; the GPU index after 'cuda:' must be a number 0 or more.");
         if (!cuda.is_available())
             throw new TrainerException(
