@@ -19,6 +19,8 @@ public class ExportParityTests
         yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 64, Width = 8, ImageSize = 64, Channels = 3 }).SetName("Dcgan64Rgb");
         yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 32, Width = 8, NumClasses = 10 }).SetName("ConditionalDcgan28");
         yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Mlp, LatentDim = 20, NumClasses = 4 }).SetName("ConditionalMlp28");
+        yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 32, Width = 8, LatentClasses = 10 }).SetName("InfoGanDcgan28");
+        yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Mlp, LatentDim = 20, LatentClasses = 4 }).SetName("InfoGanMlp28");
     }
 
     [TestCaseSource(nameof(Configs))]

@@ -69,10 +69,7 @@ public class TensorBoardAndPlotTests
     [Test]
     public void ATrainingRunWritesTensorBoardEventsAndALossPlot()
     {
-        var model = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 8, LatentDim = 8 };
-        using var data = TestData.Dataset(32, 28, 1, model.ValueRange);
-        var folder = TestData.NewTempFolder();
-        new GanTrainer(model, new TrainingOptions { Steps = 4, BatchSize = 8, LogEvery = 1, SampleEvery = 0 }, folder, TextWriter.Null).Train(data);
+        var folder = TestData.TrainTinyMlp(steps: 4);
 
         var eventFile = Directory.GetFiles(Path.Combine(folder, "tensorboard"), "events.out.tfevents.*").Single();
         var events = ReadEvents(eventFile);

@@ -55,4 +55,15 @@ internal static class TestData
         var pixels = channels == 1 ? gray : gray.Chunk(size * size).SelectMany(img => img.Concat(img.Reverse()).Concat(img)).ToArray();
         return ImageDataset.FromBytes("bars", pixels, labels, count, channels, size, size, range);
     }
+
+    /// <summary>Trains a width-8 MLP GAN on 32 bar images for <paramref name="steps"/> steps (batch 8, a log line per step,
+    /// no sample grids) and returns its run folder.</summary>
+    public static string TrainTinyMlp(int steps)
+    {
+        var model = new Trainer.Models.ModelConfig { Architecture = Trainer.Models.GanArchitecture.Mlp, Width = 8, LatentDim = 8 };
+        using var data = Dataset(32, 28, 1, model.ValueRange);
+        var folder = NewTempFolder();
+        new Trainer.Training.GanTrainer(model, new Trainer.Training.TrainingOptions { Steps = steps, BatchSize = 8, LogEvery = 1, SampleEvery = 0 }, folder, TextWriter.Null).Train(data);
+        return folder;
+    }
 }

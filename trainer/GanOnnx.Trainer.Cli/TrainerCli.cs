@@ -88,6 +88,8 @@ public static class TrainerCli
         var latent = new Option<int>("--latent") { Description = "Latent size.", DefaultValueFactory = _ => 100 };
         var width = new Option<int>("--width") { Description = "Base width (0 = the architecture's default).", DefaultValueFactory = _ => 0 };
         var conditional = new Option<bool>("--conditional") { Description = "Train a class-conditional GAN on the dataset's labels." };
+        var latentClasses = new Option<int>("--latent-classes") { Description = "Unconditional models: categories of an InfoGAN code read from the latent (0 = none; 10 suits MNIST).", DefaultValueFactory = _ => 0 };
+        var codeWeight = new Option<double>("--code-weight") { Description = "Weight of the InfoGAN code's loss.", DefaultValueFactory = _ => 1 };
         var optimizer = new Option<string>("--optimizer") { Description = "adam or rmsprop (default: rmsprop for keras-dcgan, adam otherwise)." };
         var lrG = new Option<double?>("--lr-g") { Description = "Generator learning rate (default 2e-4; keras-dcgan 4e-4)." };
         var lrD = new Option<double?>("--lr-d") { Description = "Discriminator learning rate (default 2e-4; keras-dcgan 8e-4)." };
@@ -113,7 +115,7 @@ public static class TrainerCli
         var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a build with -p:TorchBackend=Cuda).", DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
-            data, outOption, arch, steps, batch, seed, latent, width, conditional, loss, criticSteps, gpWeight, optimizer, lrG, lrD, beta1, beta2,
+            data, outOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, codeWeight, loss, criticSteps, gpWeight, optimizer, lrG, lrD, beta1, beta2,
             clip, smoothing, emaDecay, logEvery, sampleEvery, checkpointEvery, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
             imageSize, channelsOption, onBadImage,
         };
@@ -148,7 +150,7 @@ public static class TrainerCli
             var model = new ModelConfig
             {
                 Architecture = architecture, LatentDim = parse.GetValue(latent), Channels = dataset.Channels,
-                ImageSize = dataset.Height, Width = parse.GetValue(width), NumClasses = classes,
+                ImageSize = dataset.Height, Width = parse.GetValue(width), NumClasses = classes, LatentClasses = parse.GetValue(latentClasses),
             };
             model.Validate();
             var options = new TrainingOptions
@@ -159,7 +161,7 @@ public static class TrainerCli
                 LearningRateG = parse.GetValue(lrG) ?? (keras ? 4e-4 : wgan ? 1e-4 : 2e-4),
                 LearningRateD = parse.GetValue(lrD) ?? (keras ? 8e-4 : wgan ? 1e-4 : 2e-4),
                 Beta1 = parse.GetValue(beta1) ?? (wgan ? 0.0 : 0.5), Beta2 = parse.GetValue(beta2) ?? (wgan ? 0.9 : 0.999),
-                ClipValue = parse.GetValue(clip) ?? (keras ? 1.0 : 0.0), EmaDecay = parse.GetValue(emaDecay),
+                ClipValue = parse.GetValue(clip) ?? (keras ? 1.0 : 0.0), EmaDecay = parse.GetValue(emaDecay), CodeWeight = parse.GetValue(codeWeight),
                 LabelSmoothing = parse.GetValue(smoothing), LogEvery = parse.GetValue(logEvery),
                 SampleEvery = parse.GetValue(sampleEvery), CheckpointEvery = parse.GetValue(checkpointEvery),
                 EvalEvery = parse.GetValue(evalEvery), EvalCount = parse.GetValue(evalCount),

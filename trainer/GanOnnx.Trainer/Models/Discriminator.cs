@@ -7,12 +7,15 @@ namespace GanOnnx.Trainer.Models;
 
 /// <summary>
 /// A GAN discriminator (critic): images [B, C, H, W] (and labels for a conditional model) → one logit per image, [B].
-/// A conditional discriminator adds a learned per-class image plane as an extra input channel.
+/// A conditional discriminator adds a learned per-class image plane as an extra input channel. For a model with an InfoGAN
+/// code (<see cref="ModelConfig.LatentClasses"/>), a linear head on the features before the last layer predicts the
+/// code's category (<see cref="ForwardWithCode"/>).
 /// </summary>
 public sealed class Discriminator : Module<Tensor, Tensor>
 {
     private readonly Sequential body;
     private readonly Embedding? label_plane;
+    private readonly Linear? code_head;
     private readonly int size;
 
     /// <summary>Builds the discriminator of <paramref name="config"/> with fresh weights.</summary>
@@ -28,6 +31,11 @@ public sealed class Discriminator : Module<Tensor, Tensor>
             GanArchitecture.KerasDcgan => KerasLayers(config, channels),
             _ => DcganLayers(config, channels),
         });
+        if (config.LatentClasses > 0)
+        {
+            var last = (Linear)body.children().Last();
+            code_head = Linear(last.in_features, config.LatentClasses);
+        }
         RegisterComponents();
         if (config.Architecture == GanArchitecture.Dcgan) DcganInit.Apply(this);
     }
@@ -47,6 +55,22 @@ public sealed class Discriminator : Module<Tensor, Tensor>
             input = cat([images, plane], 1);
         }
         return body.forward(input).view(-1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Unconditional forward pass of a model with an InfoGAN code: the logits [B] and the code head's logits [B, K] over
+    /// the categories, both from one pass through the layers before the last.
+    /// </summary>
+    public (Tensor Logits, Tensor CodeLogits) ForwardWithCode(Tensor images)
+    {
+        if (code_head is null) throw new TrainerException("This discriminator has no InfoGAN code head (--latent-classes).");
+        using var scope = NewDisposeScope();
+        var layers = body.children().Cast<Module<Tensor, Tensor>>().ToList();
+        var x = images;
+        foreach (var layer in layers.Take(layers.Count - 1)) x = layer.forward(x);
+        var logits = layers[^1].forward(x).view(-1).MoveToOuterDisposeScope();
+        var code = code_head.forward(x).MoveToOuterDisposeScope();
+        return (logits, code);
     }
 
     private static (string, Module<Tensor, Tensor>)[] MlpLayers(ModelConfig c, int channels) =>

@@ -8,7 +8,8 @@ namespace GanOnnx.Trainer.Models;
 /// <summary>
 /// A GAN generator: latent [B, L] (and labels [B] for a conditional model) → images [B, C, H, W].
 /// The layers are one flat <see cref="Body"/> sequence of named standard modules, which is what the ONNX exporter walks.
-/// A conditional generator concatenates a learned class embedding to the latent before the body.
+/// A conditional generator concatenates a learned class embedding to the latent before the body; one with an InfoGAN code
+/// (<see cref="ModelConfig.LatentClasses"/>) does the same with the category it reads from its latent.
 /// </summary>
 public sealed class Generator : Module<Tensor, Tensor>
 {
@@ -20,8 +21,9 @@ public sealed class Generator : Module<Tensor, Tensor>
     {
         config.Validate();
         Config = config;
-        if (config.NumClasses > 0) label_embedding = Embedding(config.NumClasses, config.NumClasses);
-        var input = config.LatentDim + config.NumClasses;
+        var classes = config.EmbeddedClasses;
+        if (classes > 0) label_embedding = Embedding(classes, classes);
+        var input = config.LatentDim + classes;
         body = Sequential(config.Architecture switch
         {
             GanArchitecture.Mlp => MlpLayers(config, input),
@@ -38,7 +40,7 @@ public sealed class Generator : Module<Tensor, Tensor>
     /// <summary>The layers after the (optional) label concatenation, in order.</summary>
     public Sequential Body => body;
 
-    /// <summary>The class embedding of a conditional generator, or null.</summary>
+    /// <summary>The class embedding of a conditional generator (or the code embedding of one with an InfoGAN code), or null.</summary>
     public Embedding? LabelEmbedding => label_embedding;
 
     /// <summary>
@@ -54,25 +56,40 @@ public sealed class Generator : Module<Tensor, Tensor>
         return random is null ? z : z.to(device);
     }
 
+    /// <summary>
+    /// The InfoGAN category each latent of <paramref name="z"/> [B, L] selects: the index of the largest of its first
+    /// <see cref="ModelConfig.LatentClasses"/> values, int64 [B].
+    /// </summary>
+    public static Tensor LatentCode(ModelConfig config, Tensor z)
+    {
+        if (config.LatentClasses < 2) throw new TrainerException("This model has no InfoGAN code (--latent-classes).");
+        return z.narrow(1, 0, config.LatentClasses).argmax(1);
+    }
+
     /// <summary>Unconditional forward pass.</summary>
     public override Tensor forward(Tensor z)
     {
-        if (label_embedding is not null)
+        if (Config.NumClasses > 0)
             throw new TrainerException("This generator is conditional: call forward(z, labels).");
-        return body.forward(z);
+        return forward(z, null);
     }
 
     /// <summary>Forward pass with class labels (int64 [B]); for an unconditional generator the labels must be null.</summary>
     public Tensor forward(Tensor z, Tensor? labels)
     {
-        if (label_embedding is null)
+        if (Config.NumClasses == 0)
         {
             if (labels is not null) throw new TrainerException("This generator is unconditional; it takes no labels.");
-            return body.forward(z);
+            if (label_embedding is null) return body.forward(z);
+            using var codeScope = NewDisposeScope();
+            using var code = LatentCode(Config, z);
+            using var embeddedCode = label_embedding.forward(code);
+            using var withCode = cat([z, embeddedCode], 1);
+            return body.forward(withCode).MoveToOuterDisposeScope();
         }
         if (labels is null) throw new TrainerException("This generator is conditional: labels are required.");
         using var scope = NewDisposeScope();
-        using var embedded = label_embedding.forward(labels);
+        using var embedded = label_embedding!.forward(labels);
         using var input = cat([z, embedded], 1);
         return body.forward(input).MoveToOuterDisposeScope();
     }

@@ -31,6 +31,20 @@ public sealed record ModelConfig
     /// <summary>Number of classes for a conditional GAN; 0 = unconditional. Default 0.</summary>
     public int NumClasses { get; init; }
 
+    /// <summary>
+    /// Categories of an InfoGAN code (Chen et al. 2016) in an unconditional model; 0 = none. Default 0. The generator reads
+    /// a category from its own noise — the index of the largest of the latent's first K values, uniform over the K
+    /// categories for normal and uniform latents alike — and adds that category's learned embedding to its input; during
+    /// training, a head on the discriminator learns to tell the category from the image and the generator is rewarded
+    /// when it can. No labels are used: the generator learns K distinct modes, which keeps it from blending them.
+    /// Exported models keep the plain unconditional contract (latent in, image out).
+    /// </summary>
+    public int LatentClasses { get; init; }
+
+    /// <summary>Rows of the generator's embedding table: the label classes, or the InfoGAN code's categories, or 0.</summary>
+    [JsonIgnore]
+    public int EmbeddedClasses => NumClasses > 0 ? NumClasses : LatentClasses;
+
     /// <summary>The width actually used (the architecture default when <see cref="Width"/> is 0).</summary>
     [JsonIgnore]
     public int EffectiveWidth => Width > 0 ? Width : Architecture == GanArchitecture.Mlp ? 128 : 64;
@@ -100,6 +114,14 @@ public sealed record ModelConfig
             throw new TrainerException($"Width {Width} is out of range; it must be between 1 and 4096, or 0 for the default.");
         if (NumClasses is < 0 or > 10000)
             throw new TrainerException($"Number of classes {NumClasses} is out of range; it must be between 0 (unconditional) and 10000.");
+        if (LatentClasses is < 0 or > 1000)
+            throw new TrainerException($"--latent-classes is {LatentClasses}; it must be between 0 (none) and 1000.");
+        if (LatentClasses == 1)
+            throw new TrainerException("--latent-classes is 1; a code needs at least 2 categories (or 0 for none).");
+        if (LatentClasses > LatentDim)
+            throw new TrainerException($"--latent-classes is {LatentClasses} but the latent has only {LatentDim} values; the code is read from the first {LatentClasses}.");
+        if (LatentClasses > 0 && NumClasses > 0)
+            throw new TrainerException("--latent-classes is for unconditional models; a conditional model already has its classes.");
         var ok = Architecture switch
         {
             GanArchitecture.Mlp => ImageSize is >= 4 and <= 128,

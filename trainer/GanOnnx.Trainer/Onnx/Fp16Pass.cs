@@ -6,12 +6,14 @@ namespace GanOnnx.Trainer.Onnx;
 
 /// <summary>
 /// Turns a float32 graph into a float16 one that keeps float32 at its edges: weights become float16, the latent input is
-/// cast to float16 before its first use, and the last tensor is cast back to float32.
+/// cast to float16 before its first use, and the last tensor is cast back to float32. Nodes named in
+/// <c>float32Readers</c> keep reading the float32 input (the InfoGAN code's slice: rounding the latent to float16 before
+/// its arg-max could pick another category, and so another kind of image, than the float32 model).
 /// </summary>
 internal static class Fp16Pass
 {
     /// <summary>Applies the pass; returns the name of the float32 tensor that is now the graph's last.</summary>
-    public static string Apply(GraphBuilder graph, string input, string last)
+    public static string Apply(GraphBuilder graph, string input, string last, IReadOnlySet<string>? float32Readers = null)
     {
         foreach (var tensor in graph.Graph.Initializer)
         {
@@ -25,7 +27,7 @@ internal static class Fp16Pass
 
         // Every consumer of the float32 input reads its float16 cast instead.
         var castIn = input + "_fp16";
-        foreach (var node in graph.Graph.Node)
+        foreach (var node in graph.Graph.Node.Where(n => float32Readers?.Contains(n.Name) != true))
             for (var i = 0; i < node.Input.Count; i++)
                 if (node.Input[i] == input) node.Input[i] = castIn;
         var cast = new NodeProto { OpType = "Cast", Name = castIn };

@@ -21,6 +21,9 @@ public static class OnnxExporter
 {
     /// <summary>Name of the latent input.</summary>
     public const string LatentInput = "z";
+    /// <summary>The node that slices an InfoGAN code's values off the latent (it reads the float32 latent in float16 exports).</summary>
+    private const string CodeSliceNode = "code_values";
+
     /// <summary>Name of the label input of conditional models.</summary>
     public const string LabelInput = "label";
     /// <summary>Name of the image output.</summary>
@@ -54,9 +57,23 @@ public static class OnnxExporter
         graph.Graph.Input.Add(Value(LatentInput, DataType.Float, "batch", config.LatentDim));
         if (generator.LabelEmbedding is { } embedding)
         {
-            graph.Graph.Input.Add(Value(LabelInput, DataType.Int64, "batch"));
             var table = graph.Initializer("label_embedding.weight", Floats(embedding.weight!), embedding.weight!.shape);
-            var embedded = graph.Node("Gather", "label_embedding", [table, LabelInput], Attr("axis", 0L));
+            string classes;
+            if (config.NumClasses > 0)
+            {
+                graph.Graph.Input.Add(Value(LabelInput, DataType.Int64, "batch"));
+                classes = LabelInput;
+            }
+            else
+            {
+                // InfoGAN code: the category is the index of the largest of the latent's first K values.
+                var starts = graph.Initializer("code_starts", [0L]);
+                var ends = graph.Initializer("code_ends", [(long)config.LatentClasses]);
+                var axes = graph.Initializer("code_axes", [1L]);
+                var head = graph.Node("Slice", CodeSliceNode, [LatentInput, starts, ends, axes]);
+                classes = graph.Node("ArgMax", "code", [head], Attr("axis", 1L), Attr("keepdims", 0L));
+            }
+            var embedded = graph.Node("Gather", "label_embedding", [table, classes], Attr("axis", 0L));
             x = graph.Node("Concat", "concat_label", [LatentInput, embedded], Attr("axis", 1L));
         }
 
@@ -150,7 +167,7 @@ public static class OnnxExporter
             }
         }
         if (x == LatentInput) throw new TrainerException("The generator has no layers to export.");
-        if (options.Fp16) x = Fp16Pass.Apply(graph, LatentInput, x);
+        if (options.Fp16) x = Fp16Pass.Apply(graph, LatentInput, x, new HashSet<string> { CodeSliceNode });
         graph.RenameOutput(x, ImageOutput);
         graph.Graph.Output.Add(Value(ImageOutput, DataType.Float, "batch", config.Channels, config.ImageSize, config.ImageSize));
 

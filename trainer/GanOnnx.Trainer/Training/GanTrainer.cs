@@ -12,7 +12,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace GanOnnx.Trainer.Training;
 
 /// <summary>
-/// Trains a GAN with the non-saturating BCE loss: for each step, one discriminator update on a real and a fake batch,
+/// Trains a GAN with the chosen loss: for each step, one (or --critic-steps) discriminator update on a real and a fake batch,
 /// then one generator update. Writes log lines, a JSON-lines metrics file, sample grids and checkpoints into
 /// <see cref="OutputFolder"/>. Every step runs inside a dispose scope, so memory stays flat over long runs.
 /// </summary>
@@ -109,6 +109,7 @@ public sealed class GanTrainer
         discriminator.train();
         ema.eval();
         var realTarget = 1.0 - Options.LabelSmoothing;
+        var withCode = Model.LatentClasses > 0;
         var history = resume is null ? new List<StepMetrics>() : ReadHistory();
         using var metrics = new StreamWriter(Path.Combine(OutputFolder, "metrics.jsonl"), append: resume is not null);
         var progress = new TrainingProgress(Log, Options.Steps, firstStep);
@@ -125,16 +126,23 @@ public sealed class GanTrainer
 
             // Discriminator (critic) steps: real images against fresh fakes.
             Tensor lossD = null!, dReal = null!, dFake = null!;
+            Tensor? codeHits = null;
             for (var c = 0; c < Options.CriticSteps; c++)
             {
                 var index = batches.Next(batch).to(device);
                 var real = images.index_select(0, index);
                 var labels = Model.NumClasses > 0 ? imageLabels.index_select(0, index) : null;
+                var z = Generator.SampleLatents(Model, batch, device);
                 Tensor fake;
-                using (no_grad()) fake = generator.forward(Generator.SampleLatents(Model, batch, device), labels);
+                using (no_grad()) fake = generator.forward(z, labels);
                 dReal = discriminator.forward(real, labels);
-                dFake = discriminator.forward(fake, labels);
+                Tensor? codeLoss = null;
+                if (withCode)
+                    (dFake, codeLoss, _) = CodeForward(discriminator, fake, z);
+                else
+                    dFake = discriminator.forward(fake, labels);
                 lossD = GanLoss.Discriminator(Options.Loss, dReal, dFake, realTarget);
+                if (codeLoss is not null) lossD = lossD + Options.CodeWeight * codeLoss;
                 if (Options.Loss == LossKind.WganGp && Options.GradientPenaltyWeight > 0)
                     lossD = lossD + Options.GradientPenaltyWeight * GanLoss.GradientPenalty(discriminator, real, fake, labels);
                 optD.zero_grad();
@@ -145,8 +153,19 @@ public sealed class GanTrainer
 
             // Generator step.
             var fakeLabels = Model.NumClasses > 0 ? randint(0, Model.NumClasses, [batch], dtype: ScalarType.Int64, device: device) : null;
-            var generated = generator.forward(Generator.SampleLatents(Model, batch, device), fakeLabels);
-            var lossG = GanLoss.Generator(Options.Loss, discriminator.forward(generated, fakeLabels));
+            var zG = Generator.SampleLatents(Model, batch, device);
+            var generated = generator.forward(zG, fakeLabels);
+            Tensor lossG;
+            if (withCode)
+            {
+                var (scores, codeLoss, hits) = CodeForward(discriminator, generated, zG);
+                lossG = GanLoss.Generator(Options.Loss, scores) + Options.CodeWeight * codeLoss;
+                codeHits = hits;
+            }
+            else
+            {
+                lossG = GanLoss.Generator(Options.Loss, discriminator.forward(generated, fakeLabels));
+            }
             optG.zero_grad();
             lossG.backward();
             Clip(generator);
@@ -162,13 +181,17 @@ public sealed class GanTrainer
             {
                 var probabilities = Options.Loss == LossKind.Bce;
                 var line = new StepMetrics(step, lossD.item<float>(), lossG.item<float>(),
-                    (probabilities ? sigmoid(dReal) : dReal).mean().item<float>(), (probabilities ? sigmoid(dFake) : dFake).mean().item<float>(), seconds);
+                    (probabilities ? sigmoid(dReal) : dReal).mean().item<float>(), (probabilities ? sigmoid(dFake) : dFake).mean().item<float>(), seconds)
+                {
+                    CodeAccuracy = codeHits?.to_type(ScalarType.Float32).mean().item<float>(),
+                };
                 if (!float.IsFinite(line.LossD) || !float.IsFinite(line.LossG))
                     throw new TrainerException($"Training diverged at step {step}: loss D = {line.LossD}, loss G = {line.LossG}. Lower the learning rates or try another seed.");
                 metrics.WriteLine(JsonSerializer.Serialize(line));
                 metrics.Flush();
                 history.Add(line);
-                tensorBoard.Scalars(step, [new("loss/discriminator", line.LossD), new("loss/generator", line.LossG), new("D/real", line.DReal), new("D/fake", line.DFake)]);
+                tensorBoard.Scalars(step, [new("loss/discriminator", line.LossD), new("loss/generator", line.LossG), new("D/real", line.DReal), new("D/fake", line.DFake),
+                    .. line.CodeAccuracy is { } accuracy ? [new KeyValuePair<string, double>("code/accuracy", accuracy)] : Array.Empty<KeyValuePair<string, double>>()]);
                 progress.Report(line);
             }
             if (Evaluator is not null && Options.EvalEvery > 0 && (step % Options.EvalEvery == 0 || step == Options.Steps))
@@ -187,6 +210,17 @@ public sealed class GanTrainer
         SampleGrid.Save(ema, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples-ema.png"));
         Log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Done in {total:F1} s. Checkpoint: {FinalCheckpointPath}"));
         return FinalCheckpointPath;
+    }
+
+    /// <summary>
+    /// InfoGAN: the discriminator's scores of <paramref name="images"/> made from latents <paramref name="z"/>, the
+    /// cross-entropy of its code head against the categories the latents selected, and which it got right.
+    /// </summary>
+    private (Tensor Scores, Tensor CodeLoss, Tensor Hits) CodeForward(Discriminator discriminator, Tensor images, Tensor z)
+    {
+        var code = Generator.LatentCode(Model, z);
+        var (scores, codeLogits) = discriminator.ForwardWithCode(images);
+        return (scores, F.cross_entropy(codeLogits, code), codeLogits.argmax(1).eq(code));
     }
 
     private long _emaCalibratedAt = -1;
@@ -254,7 +288,7 @@ public sealed class GanTrainer
     }
 
     private static string Describe(ModelConfig m) =>
-        $"(latent {m.LatentDim}, {m.Channels}×{m.ImageSize}×{m.ImageSize}, width {m.EffectiveWidth}, {m.NumClasses} classes)";
+        $"(latent {m.LatentDim}, {m.Channels}×{m.ImageSize}×{m.ImageSize}, width {m.EffectiveWidth}, {m.NumClasses} classes{(m.LatentClasses > 0 ? $", {m.LatentClasses} latent classes" : "")})";
 
     private static void LoadOptimizer(OptimizerHelper optimizer, Checkpoint checkpoint, string section, string path)
     {
@@ -326,5 +360,11 @@ public sealed class GanTrainer
     }
 
     /// <summary>One logged step, as written to metrics.jsonl.</summary>
-    public sealed record StepMetrics(int Step, float LossD, float LossG, float DReal, float DFake, double Seconds);
+    public sealed record StepMetrics(int Step, float LossD, float LossG, float DReal, float DFake, double Seconds)
+    {
+        /// <summary>Models with an InfoGAN code: the share of the generator step's images whose category the
+        /// discriminator's code head named correctly (1/K is chance).</summary>
+        [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        public float? CodeAccuracy { get; init; }
+    }
 }

@@ -41,6 +41,8 @@ public sealed record TrainingOptions
     public double ClipValue { get; init; }
     /// <summary>One-sided label smoothing: real targets are 1 − this. Default 0.</summary>
     public double LabelSmoothing { get; init; }
+    /// <summary>Weight λ of the InfoGAN code's cross-entropy in both players' losses (models with latent classes). Default 1.</summary>
+    public double CodeWeight { get; init; } = 1;
     /// <summary>Decay of the exponential moving average of the generator's weights (kept beside the raw weights). Default 0.999.</summary>
     public double EmaDecay { get; init; } = 0.999;
     /// <summary>Log a line every this many steps. Default 50.</summary>
@@ -72,6 +74,7 @@ public sealed record TrainingOptions
         if (!Enum.IsDefined(Loss)) throw new TrainerException($"--loss {(int)Loss} is unknown; choose bce, wgan-gp or hinge.");
         if (CriticSteps is < 1 or > 100) throw new TrainerException($"--critic-steps is {CriticSteps}; it must be between 1 and 100.");
         if (!(GradientPenaltyWeight >= 0)) throw new TrainerException($"--gp-weight is {GradientPenaltyWeight}; it must be 0 or more.");
+        if (!(CodeWeight >= 0 && CodeWeight <= 100)) throw new TrainerException($"--code-weight is {CodeWeight}; it must be between 0 and 100.");
         if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new TrainerException($"--ema-decay is {EmaDecay}; it must be in [0, 1).");
         if (LogEvery < 1) throw new TrainerException($"--log-every is {LogEvery}; it must be at least 1.");
         if (SampleEvery < 0) throw new TrainerException($"--sample-every is {SampleEvery}; it must be 0 (end only) or more.");
