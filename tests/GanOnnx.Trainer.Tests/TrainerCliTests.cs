@@ -14,6 +14,18 @@ public class TrainerCliTests
     }
 
     [Test]
+    public void TheDiscriminatorOptionsReachTheCheckpoint()
+    {
+        var data = TestData.IdxFolder(count: 32);
+        var run = TestData.NewTempFolder();
+        var (code, _, error) = Run("train", "--data", data, "--out", run, "--steps", "2", "--batch-size", "16", "--width", "8", "--latent", "16",
+            "--spectral-norm", "--latent-classes", "4", "--loss", "hinge");
+        Assert.That(code, Is.EqualTo(0), error);
+        var model = Training.Checkpoint.Load(Path.Combine(run, "checkpoint.gockpt")).Info.Model;
+        Assert.That((model.SpectralNorm, model.LatentClasses), Is.EqualTo((true, 4)));
+    }
+
+    [Test]
     public void TrainThenExportGivesAModelTheRuntimeLoads()
     {
         var data = TestData.IdxFolder(count: 64);

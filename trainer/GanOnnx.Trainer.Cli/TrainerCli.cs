@@ -90,6 +90,7 @@ public static class TrainerCli
         var conditional = new Option<bool>("--conditional") { Description = "Train a class-conditional GAN on the dataset's labels." };
         var latentClasses = new Option<int>("--latent-classes") { Description = "Unconditional models: categories of an InfoGAN code read from the latent (0 = none; 10 suits MNIST).", DefaultValueFactory = _ => 0 };
         var codeWeight = new Option<double>("--code-weight") { Description = "Weight of the InfoGAN code's loss.", DefaultValueFactory = _ => 1 };
+        var spectralNorm = new Option<bool>("--spectral-norm") { Description = "Spectrally normalize the discriminator's weights (Miyato et al. 2018)." };
         var optimizer = new Option<string>("--optimizer") { Description = "adam or rmsprop (default: rmsprop for keras-dcgan, adam otherwise)." };
         var lrG = new Option<double?>("--lr-g") { Description = "Generator learning rate (default 2e-4; keras-dcgan 4e-4)." };
         var lrD = new Option<double?>("--lr-d") { Description = "Discriminator learning rate (default 2e-4; keras-dcgan 8e-4)." };
@@ -115,7 +116,7 @@ public static class TrainerCli
         var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a build with -p:TorchBackend=Cuda).", DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
-            data, outOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, codeWeight, loss, criticSteps, gpWeight, optimizer, lrG, lrD, beta1, beta2,
+            data, outOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, codeWeight, spectralNorm, loss, criticSteps, gpWeight, optimizer, lrG, lrD, beta1, beta2,
             clip, smoothing, emaDecay, logEvery, sampleEvery, checkpointEvery, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
             imageSize, channelsOption, onBadImage,
         };
@@ -151,6 +152,7 @@ public static class TrainerCli
             {
                 Architecture = architecture, LatentDim = parse.GetValue(latent), Channels = dataset.Channels,
                 ImageSize = dataset.Height, Width = parse.GetValue(width), NumClasses = classes, LatentClasses = parse.GetValue(latentClasses),
+                SpectralNorm = parse.GetValue(spectralNorm),
             };
             model.Validate();
             var options = new TrainingOptions

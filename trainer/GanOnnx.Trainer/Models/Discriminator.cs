@@ -33,8 +33,13 @@ public sealed class Discriminator : Module<Tensor, Tensor>
         });
         if (config.LatentClasses > 0)
         {
-            var last = (Linear)body.children().Last();
-            code_head = Linear(last.in_features, config.LatentClasses);
+            var features = body.children().Last() switch
+            {
+                Linear linear => linear.in_features,
+                SpectralLinear linear => linear.InFeatures,
+                var other => throw new InvalidOperationException($"The discriminator ends in {other.GetName()}, not a linear layer."),
+            };
+            code_head = Linear(features, config.LatentClasses);
         }
         RegisterComponents();
         if (config.Architecture == GanArchitecture.Dcgan) DcganInit.Apply(this);
@@ -73,12 +78,16 @@ public sealed class Discriminator : Module<Tensor, Tensor>
         return (logits, code);
     }
 
+    /// <summary>A linear layer, spectrally normalized when the model asks for it.</summary>
+    private static Module<Tensor, Tensor> Dense(ModelConfig c, long inFeatures, long outFeatures) =>
+        c.SpectralNorm ? new SpectralLinear(inFeatures, outFeatures) : Linear(inFeatures, outFeatures);
+
     private static (string, Module<Tensor, Tensor>)[] MlpLayers(ModelConfig c, int channels) =>
     [
         ("flatten", Flatten()),
-        ("fc1", Linear(channels * c.ImageSize * c.ImageSize, c.EffectiveWidth)),
+        ("fc1", Dense(c, channels * c.ImageSize * c.ImageSize, c.EffectiveWidth)),
         ("act1", LeakyReLU(0.2)),
-        ("fc2", Linear(c.EffectiveWidth, 1)),
+        ("fc2", Dense(c, c.EffectiveWidth, 1)),
     ];
 
     private static (string, Module<Tensor, Tensor>)[] KerasLayers(ModelConfig c, int channels)
@@ -92,14 +101,14 @@ public sealed class Discriminator : Module<Tensor, Tensor>
         for (var i = 0; i < 4; i++)
         {
             var stride = i < 3 ? 2 : 1;
-            layers.Add(($"conv{i + 1}", new SafeConv2d(inCh, widths[i], 5, stride: stride, padding: 2)));
+            layers.Add(($"conv{i + 1}", new SafeConv2d(inCh, widths[i], 5, stride: stride, padding: 2, spectralNorm: c.SpectralNorm)));
             layers.Add(($"act{i + 1}", LeakyReLU(0.2)));
             layers.Add(($"drop{i + 1}", Dropout(0.4)));
             inCh = widths[i];
             if (stride == 2) s = (s - 1) / 2 + 1;
         }
         layers.Add(("flatten", Flatten()));
-        layers.Add(("fc", Linear(inCh * s * s, 1)));
+        layers.Add(("fc", Dense(c, inCh * s * s, 1)));
         return layers.ToArray();
     }
 
@@ -111,14 +120,14 @@ public sealed class Discriminator : Module<Tensor, Tensor>
         var outCh = c.EffectiveWidth;
         for (var b = 1; b <= blocks; b++)
         {
-            layers.Add(($"conv{b}", new SafeConv2d(inCh, outCh, 4, stride: 2, padding: 1)));
+            layers.Add(($"conv{b}", new SafeConv2d(inCh, outCh, 4, stride: 2, padding: 1, spectralNorm: c.SpectralNorm)));
             layers.Add(($"act{b}", LeakyReLU(0.2)));
             layers.Add(($"drop{b}", Dropout(0.3)));
             inCh = outCh;
             outCh *= 2;
         }
         layers.Add(("flatten", Flatten()));
-        layers.Add(("fc", Linear(inCh * start * start, 1)));
+        layers.Add(("fc", Dense(c, inCh * start * start, 1)));
         return layers.ToArray();
     }
 }

@@ -41,6 +41,12 @@ public sealed record ModelConfig
     /// </summary>
     public int LatentClasses { get; init; }
 
+    /// <summary>
+    /// Spectral normalization (Miyato et al. 2018) of every weight layer of the discriminator. Default false. The
+    /// generator, and so the exported model, is unchanged.
+    /// </summary>
+    public bool SpectralNorm { get; init; }
+
     /// <summary>Rows of the generator's embedding table: the label classes, or the InfoGAN code's categories, or 0.</summary>
     [JsonIgnore]
     public int EmbeddedClasses => NumClasses > 0 ? NumClasses : LatentClasses;

@@ -8,21 +8,24 @@ namespace GanOnnx.Trainer.Models;
 /// <summary>
 /// <c>Conv2d(in, out, kernel, stride, padding)</c> — same parameters, names and initialisation — trained through
 /// <see cref="ExactConv2d"/> so that its input gradient avoids libtorch 2.10's inexact float32 transposed-convolution
-/// kernel. Used in discriminators and the evaluation classifier (which are never exported).
+/// kernel. Used in discriminators and the evaluation classifier (which are never exported). With
+/// <c>spectralNorm</c>, the weight is divided by its largest singular value (<see cref="SpectralNorm"/>).
 /// </summary>
 public sealed class SafeConv2d : Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly Parameter bias;
+    private readonly Tensor? weight_u;
 
     /// <summary>Creates the layer with PyTorch's default initialisation of Conv2d.</summary>
-    public SafeConv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0) : base(nameof(SafeConv2d))
+    public SafeConv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, bool spectralNorm = false) : base(nameof(SafeConv2d))
     {
         Stride = stride;
         Padding = padding;
         using var template = Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: padding);
         weight = new Parameter(template.weight!.detach().clone());
         bias = new Parameter(template.bias!.detach().clone());
+        if (spectralNorm) weight_u = SpectralNorm.InitialVector(outChannels);
         RegisterComponents();
     }
 
@@ -34,5 +37,9 @@ public sealed class SafeConv2d : Module<Tensor, Tensor>
     public Parameter Weight => weight;
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor input) => ExactConv2d.Apply(input, weight, bias, Stride, Padding);
+    public override Tensor forward(Tensor input) => ExactConv2d.Apply(input, EffectiveWeight(), bias, Stride, Padding);
+
+    /// <summary>The weight the convolution uses: W, or W / σ(W) with spectral normalization (advancing its power
+    /// iteration in training mode).</summary>
+    public Tensor EffectiveWeight() => weight_u is null ? weight : SpectralNorm.Apply(weight, weight_u, training);
 }
