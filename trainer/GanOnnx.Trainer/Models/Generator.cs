@@ -77,21 +77,13 @@ public sealed class Generator : Module<Tensor, Tensor>
     /// <summary>Forward pass with class labels (int64 [B]); for an unconditional generator the labels must be null.</summary>
     public Tensor forward(Tensor z, Tensor? labels)
     {
-        if (Config.NumClasses == 0)
-        {
-            if (labels is not null) throw new TrainerException("This generator is unconditional; it takes no labels.");
-            if (label_embedding is null) return body.forward(z);
-            using var codeScope = NewDisposeScope();
-            using var code = LatentCode(Config, z);
-            using var embeddedCode = label_embedding.forward(code);
-            using var withCode = cat([z, embeddedCode], 1);
-            return body.forward(withCode).MoveToOuterDisposeScope();
-        }
-        if (labels is null) throw new TrainerException("This generator is conditional: labels are required.");
+        if (Config.NumClasses == 0 && labels is not null) throw new TrainerException("This generator is unconditional; it takes no labels.");
+        if (Config.NumClasses > 0 && labels is null) throw new TrainerException("This generator is conditional: labels are required.");
+        if (label_embedding is null) return body.forward(z);
+        // The class asked for, or the category of the InfoGAN code read from the latent.
         using var scope = NewDisposeScope();
-        using var embedded = label_embedding!.forward(labels);
-        using var input = cat([z, embedded], 1);
-        return body.forward(input).MoveToOuterDisposeScope();
+        var embedded = label_embedding.forward(labels ?? LatentCode(Config, z));
+        return body.forward(cat([z, embedded], 1)).MoveToOuterDisposeScope();
     }
 
     private static (string, Module<Tensor, Tensor>)[] MlpLayers(ModelConfig c, int input)
