@@ -109,7 +109,6 @@ public sealed class GanTrainer
         discriminator.train();
         ema.eval();
         var realTarget = 1.0 - Options.LabelSmoothing;
-        var withCode = Model.LatentClasses > 0;
         var history = resume is null ? new List<StepMetrics>() : ReadHistory();
         using var metrics = new StreamWriter(Path.Combine(OutputFolder, "metrics.jsonl"), append: resume is not null);
         var progress = new TrainingProgress(Log, Options.Steps, firstStep);
@@ -126,7 +125,6 @@ public sealed class GanTrainer
 
             // Discriminator (critic) steps: real images against fresh fakes.
             Tensor lossD = null!, dReal = null!, dFake = null!;
-            Tensor? codeHits = null;
             for (var c = 0; c < Options.CriticSteps; c++)
             {
                 var index = batches.Next(batch).to(device);
@@ -136,11 +134,8 @@ public sealed class GanTrainer
                 Tensor fake;
                 using (no_grad()) fake = generator.forward(z, labels);
                 dReal = discriminator.forward(real, labels);
-                Tensor? codeLoss = null;
-                if (withCode)
-                    (dFake, codeLoss, _) = CodeForward(discriminator, fake, z);
-                else
-                    dFake = discriminator.forward(fake, labels);
+                Tensor? codeLoss;
+                (dFake, codeLoss, _) = ScoreFakes(discriminator, fake, z, labels);
                 lossD = GanLoss.Discriminator(Options.Loss, dReal, dFake, realTarget);
                 if (codeLoss is not null) lossD = lossD + Options.CodeWeight * codeLoss;
                 if (Options.Loss == LossKind.WganGp && Options.GradientPenaltyWeight > 0)
@@ -155,17 +150,9 @@ public sealed class GanTrainer
             var fakeLabels = Model.NumClasses > 0 ? randint(0, Model.NumClasses, [batch], dtype: ScalarType.Int64, device: device) : null;
             var zG = Generator.SampleLatents(Model, batch, device);
             var generated = generator.forward(zG, fakeLabels);
-            Tensor lossG;
-            if (withCode)
-            {
-                var (scores, codeLoss, hits) = CodeForward(discriminator, generated, zG);
-                lossG = GanLoss.Generator(Options.Loss, scores) + Options.CodeWeight * codeLoss;
-                codeHits = hits;
-            }
-            else
-            {
-                lossG = GanLoss.Generator(Options.Loss, discriminator.forward(generated, fakeLabels));
-            }
+            var (scores, codeLossG, codeHits) = ScoreFakes(discriminator, generated, zG, fakeLabels);
+            var lossG = GanLoss.Generator(Options.Loss, scores);
+            if (codeLossG is not null) lossG = lossG + Options.CodeWeight * codeLossG;
             optG.zero_grad();
             lossG.backward();
             Clip(generator);
@@ -213,11 +200,13 @@ public sealed class GanTrainer
     }
 
     /// <summary>
-    /// InfoGAN: the discriminator's scores of <paramref name="images"/> made from latents <paramref name="z"/>, the
-    /// cross-entropy of its code head against the categories the latents selected, and which it got right.
+    /// The discriminator's scores of generated <paramref name="images"/> (made from latents <paramref name="z"/> and
+    /// <paramref name="labels"/>). For a model with an InfoGAN code also the cross-entropy of its code head against the
+    /// categories the latents selected, and which it got right; null otherwise.
     /// </summary>
-    private (Tensor Scores, Tensor CodeLoss, Tensor Hits) CodeForward(Discriminator discriminator, Tensor images, Tensor z)
+    private (Tensor Scores, Tensor? CodeLoss, Tensor? Hits) ScoreFakes(Discriminator discriminator, Tensor images, Tensor z, Tensor? labels)
     {
+        if (Model.LatentClasses == 0) return (discriminator.forward(images, labels), null, null);
         var code = Generator.LatentCode(Model, z);
         var (scores, codeLogits) = discriminator.ForwardWithCode(images);
         return (scores, F.cross_entropy(codeLogits, code), codeLogits.argmax(1).eq(code));
