@@ -21,6 +21,9 @@ public class ExportParityTests
         yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Mlp, LatentDim = 20, NumClasses = 4 }).SetName("ConditionalMlp28");
         yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 32, Width = 8, LatentClasses = 10 }).SetName("InfoGanDcgan28");
         yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Mlp, LatentDim = 20, LatentClasses = 4 }).SetName("InfoGanMlp28");
+        // Self-conditioned models with unequal cluster shares, for normal and for uniform latents.
+        yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 32, Width = 8, LatentClasses = 5, Clustered = true, LatentClassPrior = [0.1, 0.3, 0.2, 0.25, 0.15] }).SetName("SelfConditionedDcgan28");
+        yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.KerasDcgan, LatentDim = 32, Width = 8, LatentClasses = 3, Clustered = true, LatentClassPrior = [0.5, 0.2, 0.3] }).SetName("SelfConditionedKerasDcgan28");
     }
 
     [TestCaseSource(nameof(Configs))]

@@ -13,11 +13,15 @@ public class ResumeAndLossTests
         return g.parameters().SelectMany(p => p.detach().contiguous().data<float>().ToArray()).ToArray();
     }
 
-    [TestCase(LossKind.Bce)]
-    [TestCase(LossKind.WganGp)]
-    public void AResumedRunEndsExactlyWhereAnUninterruptedRunEnds(LossKind loss)
+    [TestCase(LossKind.Bce, false)]
+    [TestCase(LossKind.WganGp, false)]
+    [TestCase(LossKind.Hinge, true)]  // self-conditioned: the clusters come back from the checkpoint
+    [TestCase(LossKind.WganGp, true)]
+    public void AResumedRunEndsExactlyWhereAnUninterruptedRunEnds(LossKind loss, bool clustered)
     {
-        var model = new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 8, NumClasses = 10 };
+        var model = clustered
+            ? new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 8, LatentClasses = 4, Clustered = true }
+            : new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 8, NumClasses = 10 };
         using var data = TestData.Dataset(40, 28, 1, model.ValueRange); // 40 images, batch 16: epochs turn over mid-run
         var options = new TrainingOptions { Steps = 6, BatchSize = 16, SampleEvery = 0, CheckpointEvery = 0, Loss = loss, CriticSteps = loss == LossKind.WganGp ? 2 : 1 };
 

@@ -56,6 +56,23 @@ internal static class TestData
         return ImageDataset.FromBytes("bars", pixels, labels, count, channels, size, size, range);
     }
 
+    /// <summary>
+    /// Runs <c>ganonnx-train train</c> on <paramref name="count"/> bar images with two steps and <paramref name="options"/>
+    /// (space-separated), asserts that it fails without creating its output folder, and returns what it wrote to stderr.
+    /// </summary>
+    public static string RefusedTraining(string options, int count = 32)
+    {
+        var data = IdxFolder(count);
+        var run = Path.Combine(NewTempFolder(), "run");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        string[] args = ["train", "--data", data, "--out", run, "--steps", "2", .. options.Split(' ')];
+        var code = Trainer.Cli.TrainerCli.Run(args, output, error);
+        Assert.That(code, Is.Not.EqualTo(0), "exit code");
+        Assert.That(Directory.Exists(run), Is.False, "nothing is written");
+        return error.ToString();
+    }
+
     /// <summary>Trains a width-8 MLP GAN on 32 bar images for <paramref name="steps"/> steps (batch 8, a log line per step,
     /// no sample grids) and returns its run folder.</summary>
     public static string TrainTinyMlp(int steps)

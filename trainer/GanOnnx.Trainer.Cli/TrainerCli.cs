@@ -89,6 +89,7 @@ public static class TrainerCli
         var width = new Option<int>("--width") { Description = "Base width (0 = the architecture's default).", DefaultValueFactory = _ => 0 };
         var conditional = new Option<bool>("--conditional") { Description = "Train a class-conditional GAN on the dataset's labels." };
         var latentClasses = new Option<int>("--latent-classes") { Description = "Unconditional models: categories of an InfoGAN code read from the latent (0 = none; 10 suits MNIST).", DefaultValueFactory = _ => 0 };
+        var clusters = new Option<int>("--clusters") { Description = "Unconditional models: self-conditioning on K k-means clusters of the training images (0 = none; 50 suits MNIST).", DefaultValueFactory = _ => 0 };
         var codeWeight = new Option<double>("--code-weight") { Description = "Weight of the InfoGAN code's loss.", DefaultValueFactory = _ => 1 };
         var spectralNorm = new Option<bool>("--spectral-norm") { Description = "Spectrally normalize the discriminator's weights (Miyato et al. 2018)." };
         var optimizer = new Option<string>("--optimizer") { Description = "adam or rmsprop (default: rmsprop for keras-dcgan, adam otherwise)." };
@@ -116,7 +117,7 @@ public static class TrainerCli
         var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a build with -p:TorchBackend=Cuda).", DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
-            data, outOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, codeWeight, spectralNorm, loss, criticSteps, gpWeight, optimizer, lrG, lrD, beta1, beta2,
+            data, outOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, loss, criticSteps, gpWeight, optimizer, lrG, lrD, beta1, beta2,
             clip, smoothing, emaDecay, logEvery, sampleEvery, checkpointEvery, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
             imageSize, channelsOption, onBadImage,
         };
@@ -148,10 +149,14 @@ public static class TrainerCli
             var range = architecture == GanArchitecture.Dcgan ? ValueRange.Tanh : ValueRange.Sigmoid;
             using var dataset = LoadTrainingData(folder, range, parse.GetValue(imageSize), parse.GetValue(channelsOption), policy, output);
             var classes = parse.GetValue(conditional) ? dataset.ClassNames.Count : 0;
+            var clusterCount = parse.GetValue(clusters);
+            if (clusterCount != 0 && parse.GetValue(latentClasses) != 0)
+                throw new TrainerException("--clusters and --latent-classes both draw a category from the latent; choose one.");
             var model = new ModelConfig
             {
                 Architecture = architecture, LatentDim = parse.GetValue(latent), Channels = dataset.Channels,
-                ImageSize = dataset.Height, Width = parse.GetValue(width), NumClasses = classes, LatentClasses = parse.GetValue(latentClasses),
+                ImageSize = dataset.Height, Width = parse.GetValue(width), NumClasses = classes,
+                LatentClasses = clusterCount != 0 ? clusterCount : parse.GetValue(latentClasses), Clustered = clusterCount != 0,
                 SpectralNorm = parse.GetValue(spectralNorm),
             };
             model.Validate();

@@ -7,9 +7,10 @@ namespace GanOnnx.Trainer.Models;
 
 /// <summary>
 /// A GAN discriminator (critic): images [B, C, H, W] (and labels for a conditional model) → one logit per image, [B].
-/// A conditional discriminator adds a learned per-class image plane as an extra input channel. For a model with an InfoGAN
-/// code (<see cref="ModelConfig.LatentClasses"/>), a linear head on the features before the last layer predicts the
-/// code's category (<see cref="ForwardWithCode"/>).
+/// A conditional discriminator adds a learned per-class image plane as an extra input channel; a self-conditioned one
+/// (<see cref="ModelConfig.Clustered"/>) does the same for the images' clusters. For a model with an InfoGAN code
+/// (<see cref="ModelConfig.LatentClasses"/> without clusters), a linear head on the features before the last layer
+/// predicts the code's category (<see cref="ForwardWithCode"/>).
 /// </summary>
 public sealed class Discriminator : Module<Tensor, Tensor>
 {
@@ -23,15 +24,16 @@ public sealed class Discriminator : Module<Tensor, Tensor>
     {
         config.Validate();
         size = config.ImageSize;
-        var channels = config.Channels + (config.NumClasses > 0 ? 1 : 0);
-        if (config.NumClasses > 0) label_plane = Embedding(config.NumClasses, size * size);
+        var classes = config.DiscriminatorClasses;
+        var channels = config.Channels + (classes > 0 ? 1 : 0);
+        if (classes > 0) label_plane = Embedding(classes, size * size);
         body = Sequential(config.Architecture switch
         {
             GanArchitecture.Mlp => MlpLayers(config, channels),
             GanArchitecture.KerasDcgan => KerasLayers(config, channels),
             _ => DcganLayers(config, channels),
         });
-        if (config.LatentClasses > 0)
+        if (config.LatentClasses > 0 && !config.Clustered)
         {
             var features = body.children().Last() switch
             {
@@ -48,14 +50,15 @@ public sealed class Discriminator : Module<Tensor, Tensor>
     /// <summary>Unconditional forward pass: logits [B].</summary>
     public override Tensor forward(Tensor images) => forward(images, null);
 
-    /// <summary>Forward pass with labels (int64 [B]) for a conditional discriminator: logits [B].</summary>
+    /// <summary>Forward pass with labels (int64 [B]: classes, or clusters of a self-conditioned model) for a conditional
+    /// discriminator: logits [B].</summary>
     public Tensor forward(Tensor images, Tensor? labels)
     {
         using var scope = NewDisposeScope();
         var input = images;
         if (label_plane is not null)
         {
-            if (labels is null) throw new TrainerException("This discriminator is conditional: labels are required.");
+            if (labels is null) throw new TrainerException("This discriminator is conditional: labels (or clusters) are required.");
             var plane = label_plane.forward(labels).view(-1, 1, size, size);
             input = cat([images, plane], 1);
         }

@@ -8,8 +8,9 @@ namespace GanOnnx.Trainer.Models;
 /// <summary>
 /// A GAN generator: latent [B, L] (and labels [B] for a conditional model) → images [B, C, H, W].
 /// The layers are one flat <see cref="Body"/> sequence of named standard modules, which is what the ONNX exporter walks.
-/// A conditional generator concatenates a learned class embedding to the latent before the body; one with an InfoGAN code
-/// (<see cref="ModelConfig.LatentClasses"/>) does the same with the category it reads from its latent.
+/// A conditional generator concatenates a learned class embedding to the latent before the body; one with latent classes
+/// (an InfoGAN code or self-conditioning clusters, <see cref="ModelConfig.LatentClasses"/>) does the same with the
+/// category it reads from its latent.
 /// </summary>
 public sealed class Generator : Module<Tensor, Tensor>
 {
@@ -40,7 +41,7 @@ public sealed class Generator : Module<Tensor, Tensor>
     /// <summary>The layers after the (optional) label concatenation, in order.</summary>
     public Sequential Body => body;
 
-    /// <summary>The class embedding of a conditional generator (or the code embedding of one with an InfoGAN code), or null.</summary>
+    /// <summary>The class embedding of a conditional generator (or the embedding of the latent classes), or null.</summary>
     public Embedding? LabelEmbedding => label_embedding;
 
     /// <summary>
@@ -57,13 +58,17 @@ public sealed class Generator : Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// The InfoGAN category each latent of <paramref name="z"/> [B, L] selects: the index of the largest of its first
-    /// <see cref="ModelConfig.LatentClasses"/> values, int64 [B].
+    /// The latent class each latent of <paramref name="z"/> [B, L] selects, int64 [B]: how many of
+    /// <see cref="ModelConfig.LatentClassThresholds"/> its first value exceeds, so that class k comes up with probability
+    /// <see cref="ModelConfig.LatentClassPrior"/>[k]. The exported graph compares the same float32 values.
     /// </summary>
     public static Tensor LatentCode(ModelConfig config, Tensor z)
     {
-        if (config.LatentClasses < 2) throw new TrainerException("This model has no InfoGAN code (--latent-classes).");
-        return z.narrow(1, 0, config.LatentClasses).argmax(1);
+        if (config.LatentClasses < 2) throw new TrainerException("This model has no latent classes (--latent-classes or --clusters).");
+        using var thresholds = tensor(config.LatentClassThresholds(), device: z.device);
+        using var first = z.narrow(1, 0, 1);
+        using var above = first.gt(thresholds);
+        return above.sum(1, type: ScalarType.Int64);
     }
 
     /// <summary>Unconditional forward pass.</summary>
@@ -80,7 +85,7 @@ public sealed class Generator : Module<Tensor, Tensor>
         if (Config.NumClasses == 0 && labels is not null) throw new TrainerException("This generator is unconditional; it takes no labels.");
         if (Config.NumClasses > 0 && labels is null) throw new TrainerException("This generator is conditional: labels are required.");
         if (label_embedding is null) return body.forward(z);
-        // The class asked for, or the category of the InfoGAN code read from the latent.
+        // The class asked for, or the latent class read from the latent.
         using var scope = NewDisposeScope();
         var embedded = label_embedding.forward(labels ?? LatentCode(Config, z));
         return body.forward(cat([z, embedded], 1)).MoveToOuterDisposeScope();

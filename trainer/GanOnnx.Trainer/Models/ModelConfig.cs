@@ -32,14 +32,29 @@ public sealed record ModelConfig
     public int NumClasses { get; init; }
 
     /// <summary>
-    /// Categories of an InfoGAN code (Chen et al. 2016) in an unconditional model; 0 = none. Default 0. The generator reads
-    /// a category from its own noise — the index of the largest of the latent's first K values, uniform over the K
-    /// categories for normal and uniform latents alike — and adds that category's learned embedding to its input; during
-    /// training, a head on the discriminator learns to tell the category from the image and the generator is rewarded
-    /// when it can. No labels are used: the generator learns K distinct modes, which keeps it from blending them.
-    /// Exported models keep the plain unconditional contract (latent in, image out).
+    /// Categories read from the latent of an unconditional model; 0 = none. Default 0. The generator reads a category from
+    /// its own noise — which of K intervals the latent's first value falls into, with the intervals' probabilities given
+    /// by <see cref="LatentClassPrior"/> (equal when null) — and concatenates that category's learned embedding to its
+    /// input. What the categories mean depends on <see cref="Clustered"/>: an InfoGAN code (Chen et al. 2016), where a head
+    /// on the discriminator learns to tell the category from the image and the generator is rewarded when it can, or the
+    /// k-means clusters of a self-conditioned GAN. No labels are used either way, and exported models keep the plain
+    /// unconditional contract (latent in, image out).
     /// </summary>
     public int LatentClasses { get; init; }
+
+    /// <summary>
+    /// Self-conditioning (Liu et al. 2020, "Diverse image generation via self-conditioned GANs"): the latent classes are
+    /// k-means clusters of the training images. The discriminator is told each real image's cluster and each fake's drawn
+    /// category, as a conditional one is told labels, so the generator must cover every cluster. Default false (an
+    /// InfoGAN code). Set by --clusters.
+    /// </summary>
+    public bool Clustered { get; init; }
+
+    /// <summary>
+    /// The probability of each latent class (K values summing to 1); null = all equal. A self-conditioned run sets it to
+    /// the clusters' shares of the training images, so that generated images come in the data's proportions.
+    /// </summary>
+    public double[]? LatentClassPrior { get; init; }
 
     /// <summary>
     /// Spectral normalization (Miyato et al. 2018) of every weight layer of the discriminator. Default false. The
@@ -50,6 +65,35 @@ public sealed record ModelConfig
     /// <summary>Rows of the generator's embedding table: the label classes, or the InfoGAN code's categories, or 0.</summary>
     [JsonIgnore]
     public int EmbeddedClasses => NumClasses > 0 ? NumClasses : LatentClasses;
+
+    /// <summary>Classes the discriminator is conditioned on: the labels, or the clusters of a self-conditioned model, or 0.</summary>
+    [JsonIgnore]
+    public int DiscriminatorClasses => NumClasses > 0 ? NumClasses : Clustered ? LatentClasses : 0;
+
+    /// <summary>
+    /// Where the latent's first value splits the latent classes: K − 1 increasing float32 values; category k holds the
+    /// latents whose first value is above exactly k of them. They are quantiles of the latent distribution (normal, or
+    /// uniform in [−1, 1]) at the cumulative <see cref="LatentClassPrior"/>. Empty without latent classes.
+    /// </summary>
+    public float[] LatentClassThresholds()
+    {
+        if (LatentClasses < 2) return [];
+        var cumulative = 0.0;
+        var thresholds = new float[LatentClasses - 1];
+        for (var k = 0; k < thresholds.Length; k++)
+        {
+            cumulative += LatentClassPrior?[k] ?? 1.0 / LatentClasses;
+            thresholds[k] = (float)(LatentDistribution == LatentDistribution.Uniform ? 2 * cumulative - 1 : Quantiles.Normal(cumulative));
+        }
+        return thresholds;
+    }
+
+    /// <summary>This configuration without <see cref="LatentClassPrior"/>, which a resumed run takes from its checkpoint
+    /// (records compare arrays by reference, so two equal priors would otherwise differ).</summary>
+    public ModelConfig WithoutPrior() => this with { LatentClassPrior = null };
+
+    /// <summary>The command-line option that sets <see cref="LatentClasses"/>, for messages.</summary>
+    private string LatentClassesOption => Clustered ? "--clusters" : "--latent-classes";
 
     /// <summary>The width actually used (the architecture default when <see cref="Width"/> is 0).</summary>
     [JsonIgnore]
@@ -121,13 +165,22 @@ public sealed record ModelConfig
         if (NumClasses is < 0 or > 10000)
             throw new TrainerException($"Number of classes {NumClasses} is out of range; it must be between 0 (unconditional) and 10000.");
         if (LatentClasses is < 0 or > 1000)
-            throw new TrainerException($"--latent-classes is {LatentClasses}; it must be between 0 (none) and 1000.");
+            throw new TrainerException($"{LatentClassesOption} is {LatentClasses}; it must be between 0 (none) and 1000.");
         if (LatentClasses == 1)
-            throw new TrainerException("--latent-classes is 1; a code needs at least 2 categories (or 0 for none).");
+            throw new TrainerException($"{LatentClassesOption} is 1; it needs at least 2 categories (or 0 for none).");
         if (LatentClasses > LatentDim)
-            throw new TrainerException($"--latent-classes is {LatentClasses} but the latent has only {LatentDim} values; the code is read from the first {LatentClasses}.");
+            throw new TrainerException($"{LatentClassesOption} is {LatentClasses} but the latent has only {LatentDim} values; a model may have at most as many latent classes as latent values.");
         if (LatentClasses > 0 && NumClasses > 0)
-            throw new TrainerException("--latent-classes is for unconditional models; a conditional model already has its classes.");
+            throw new TrainerException($"{LatentClassesOption} is for unconditional models; a conditional model already has its classes.");
+        if (Clustered && LatentClasses == 0)
+            throw new TrainerException("A self-conditioned model needs --clusters 2 or more.");
+        if (LatentClassPrior is { } prior)
+        {
+            if (prior.Length != LatentClasses)
+                throw new TrainerException($"The latent class prior has {prior.Length} values but the model has {LatentClasses} latent classes.");
+            if (prior.Any(p => !(p > 0)) || Math.Abs(prior.Sum() - 1) > 1e-6)
+                throw new TrainerException($"The latent class prior ({string.Join(", ", prior)}) must hold positive shares that sum to 1.");
+        }
         var ok = Architecture switch
         {
             GanArchitecture.Mlp => ImageSize is >= 4 and <= 128,

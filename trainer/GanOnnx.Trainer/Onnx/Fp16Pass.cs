@@ -7,8 +7,9 @@ namespace GanOnnx.Trainer.Onnx;
 /// <summary>
 /// Turns a float32 graph into a float16 one that keeps float32 at its edges: weights become float16, the latent input is
 /// cast to float16 before its first use, and the last tensor is cast back to float32. Nodes named in
-/// <c>float32Readers</c> keep reading the float32 input (the InfoGAN code's slice: rounding the latent to float16 before
-/// its arg-max could pick another category, and so another kind of image, than the float32 model).
+/// <c>float32Readers</c> keep reading the float32 input (the slice that picks a latent class: rounding the latent to
+/// float16 before comparing it with the class thresholds could pick another class, and so another kind of image, than
+/// the float32 model).
 /// </summary>
 internal static class Fp16Pass
 {

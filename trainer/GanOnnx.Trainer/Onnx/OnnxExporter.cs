@@ -21,7 +21,7 @@ public static class OnnxExporter
 {
     /// <summary>Name of the latent input.</summary>
     public const string LatentInput = "z";
-    /// <summary>The node that slices an InfoGAN code's values off the latent (it reads the float32 latent in float16 exports).</summary>
+    /// <summary>The node that slices the value that picks the latent class off the latent (it reads the float32 latent in float16 exports).</summary>
     private const string CodeSliceNode = "code_values";
 
     /// <summary>Name of the label input of conditional models.</summary>
@@ -66,12 +66,16 @@ public static class OnnxExporter
             }
             else
             {
-                // InfoGAN code: the category is the index of the largest of the latent's first K values.
+                // Latent classes: the number of thresholds the latent's first value exceeds (Generator.LatentCode).
                 var starts = graph.Initializer("code_starts", [0L]);
-                var ends = graph.Initializer("code_ends", [(long)config.LatentClasses]);
+                var ends = graph.Initializer("code_ends", [1L]);
                 var axes = graph.Initializer("code_axes", [1L]);
-                var head = graph.Node("Slice", CodeSliceNode, [LatentInput, starts, ends, axes]);
-                classes = graph.Node("ArgMax", "code", [head], Attr("axis", 1L), Attr("keepdims", 0L));
+                var first = graph.Node("Slice", CodeSliceNode, [LatentInput, starts, ends, axes]);
+                var thresholds = config.LatentClassThresholds();
+                var bounds = graph.Constant("code_thresholds", thresholds, thresholds.Length);
+                var above = graph.Node("Less", "code_above", [bounds, first]);
+                var counts = graph.Node("Cast", "code_counts", [above], Attr("to", (long)DataType.Int64));
+                classes = graph.Node("ReduceSum", "code", [counts, axes], Attr("keepdims", 0L));
             }
             var embedded = graph.Node("Gather", "label_embedding", [table, classes], Attr("axis", 0L));
             x = graph.Node("Concat", "concat_label", [LatentInput, embedded], Attr("axis", 1L));

@@ -29,8 +29,8 @@ public sealed class GanTrainer
         Log = log ?? Console.Out;
     }
 
-    /// <summary>Model shape.</summary>
-    public ModelConfig Model { get; }
+    /// <summary>Model shape. A self-conditioned run fills in <see cref="ModelConfig.LatentClassPrior"/> from its clusters.</summary>
+    public ModelConfig Model { get; private set; }
     /// <summary>Training options.</summary>
     public TrainingOptions Options { get; }
     /// <summary>Where logs, samples and checkpoints go.</summary>
@@ -65,6 +65,7 @@ public sealed class GanTrainer
             throw new TrainerException($"The dataset '{data.Name}' has {data.ClassNames.Count} classes but the model is built for {Model.NumClasses}.");
         var resume = resumeFrom is null ? null : Checkpoint.Load(resumeFrom);
         if (resume is not null) CheckResumable(resume, resumeFrom!, data);
+        using var clusters = Model.Clustered ? Cluster(data, resume, resumeFrom) : null;
         Directory.CreateDirectory(OutputFolder);
         torch.manual_seed(Options.Seed);
         var device = Device;
@@ -85,8 +86,10 @@ public sealed class GanTrainer
         // The whole dataset lives on the training device; batches are gathered there.
         using var imagesOnDevice = onCpu ? null : data.Images.to(device);
         using var labelsOnDevice = onCpu ? null : data.Labels.to(device);
+        using var clustersOnDevice = onCpu ? null : clusters?.to(device);
         var images = imagesOnDevice ?? data.Images;
         var imageLabels = labelsOnDevice ?? data.Labels;
+        var imageClusters = clustersOnDevice ?? clusters;
         using var optG = CreateOptimizer(generator.parameters(), Options.LearningRateG);
         using var optD = CreateOptimizer(discriminator.parameters(), Options.LearningRateD);
         var batch = (int)Math.Min(Options.BatchSize, data.Count);
@@ -130,16 +133,18 @@ public sealed class GanTrainer
                 var index = batches.Next(batch).to(device);
                 var real = images.index_select(0, index);
                 var labels = Model.NumClasses > 0 ? imageLabels.index_select(0, index) : null;
+                // What the discriminator is told about the real images: their labels, or their clusters, or nothing.
+                var conditions = labels ?? imageClusters?.index_select(0, index);
                 var z = Generator.SampleLatents(Model, batch, device);
                 Tensor fake;
                 using (no_grad()) fake = generator.forward(z, labels);
-                dReal = discriminator.forward(real, labels);
+                dReal = discriminator.forward(real, conditions);
                 Tensor? codeLoss;
                 (dFake, codeLoss, _) = ScoreFakes(discriminator, fake, z, labels);
                 lossD = GanLoss.Discriminator(Options.Loss, dReal, dFake, realTarget);
                 if (codeLoss is not null) lossD = lossD + Options.CodeWeight * codeLoss;
                 if (Options.Loss == LossKind.WganGp && Options.GradientPenaltyWeight > 0)
-                    lossD = lossD + Options.GradientPenaltyWeight * GanLoss.GradientPenalty(discriminator, real, fake, labels);
+                    lossD = lossD + Options.GradientPenaltyWeight * GanLoss.GradientPenalty(discriminator, real, fake, conditions);
                 optD.zero_grad();
                 lossD.backward();
                 Clip(discriminator);
@@ -186,14 +191,14 @@ public sealed class GanTrainer
             if (Options.SampleEvery > 0 && step % Options.SampleEvery == 0 && step != Options.Steps)
                 SampleGrid.Save(generator, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples", $"step-{step:D6}.png"));
             if (Options.CheckpointEvery > 0 && step % Options.CheckpointEvery == 0 && step != Options.Steps)
-                SaveCheckpoint(generator, ema, discriminator, optG, optD, batches, data, step, seconds, FinalCheckpointPath);
+                SaveCheckpoint(generator, ema, discriminator, optG, optD, batches, data, clusters, step, seconds, FinalCheckpointPath);
         }
 
         // ---- Final samples and checkpoint ----------------------------------------------------------------------------
         var total = previousSeconds + stopwatch.Elapsed.TotalSeconds;
         MetricsPlot.Save(history, Path.Combine(OutputFolder, "losses.png"));
         SampleGrid.Save(generator, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples.png"));
-        SaveCheckpoint(generator, ema, discriminator, optG, optD, batches, data, Options.Steps, total, FinalCheckpointPath);
+        SaveCheckpoint(generator, ema, discriminator, optG, optD, batches, data, clusters, Options.Steps, total, FinalCheckpointPath);
         SampleGrid.Save(ema, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples-ema.png"));
         Log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Done in {total:F1} s. Checkpoint: {FinalCheckpointPath}"));
         return FinalCheckpointPath;
@@ -201,13 +206,15 @@ public sealed class GanTrainer
 
     /// <summary>
     /// The discriminator's scores of generated <paramref name="images"/> (made from latents <paramref name="z"/> and
-    /// <paramref name="labels"/>). For a model with an InfoGAN code also the cross-entropy of its code head against the
-    /// categories the latents selected, and which it got right; null otherwise.
+    /// <paramref name="labels"/>); a self-conditioned discriminator is told the cluster each latent drew. For a model with
+    /// an InfoGAN code also the cross-entropy of its code head against the categories the latents selected, and which it
+    /// got right; null otherwise.
     /// </summary>
     private (Tensor Scores, Tensor? CodeLoss, Tensor? Hits) ScoreFakes(Discriminator discriminator, Tensor images, Tensor z, Tensor? labels)
     {
         if (Model.LatentClasses == 0) return (discriminator.forward(images, labels), null, null);
         var code = Generator.LatentCode(Model, z);
+        if (Model.Clustered) return (discriminator.forward(images, code), null, null);
         var (scores, codeLogits) = discriminator.ForwardWithCode(images);
         return (scores, F.cross_entropy(codeLogits, code), codeLogits.argmax(1).eq(code));
     }
@@ -259,9 +266,30 @@ public sealed class GanTrainer
             $"eval at step {step}: Fréchet {raw.FrechetDistance:F2} (EMA {averaged.FrechetDistance:F2}, floor {raw.FrechetFloor:F2}), class entropy {raw.ClassEntropy:F3} (EMA {averaged.ClassEntropy:F3}), confidence {raw.MeanConfidence:F3}{accuracy}"));
     }
 
+    /// <summary>
+    /// The k-means cluster of every training image, int64 [N], for a self-conditioned run: computed afresh (and the
+    /// clusters' shares become the model's latent class prior), or read back from the checkpoint a run resumes.
+    /// </summary>
+    private Tensor Cluster(ImageDataset data, Checkpoint? resume, string? resumeFrom)
+    {
+        if (resume is not null)
+        {
+            if (!resume.Sections.TryGetValue("clusters", out var bytes) || bytes.Length != data.Count * sizeof(long))
+                throw new TrainerException($"Checkpoint '{resumeFrom}' has no clusters for the {data.Count} images of '{data.Name}', so the self-conditioned run cannot be resumed.");
+            Model = Model with { LatentClassPrior = resume.Info.Model.LatentClassPrior };
+            return tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(bytes).ToArray());
+        }
+        var watch = Stopwatch.StartNew();
+        var (assignments, shares) = ImageClusters.Assign(data.Images, Model.LatentClasses, Options.Seed);
+        Model = Model with { LatentClassPrior = shares };
+        Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Clustered {data.Count} images into {shares.Length} groups in {watch.Elapsed.TotalSeconds:F1} s (k-means; shares {shares.Min():P1} to {shares.Max():P1})."));
+        return assignments;
+    }
+
     private void CheckResumable(Checkpoint checkpoint, string path, ImageDataset data)
     {
-        if (checkpoint.Info.Model != Model)
+        if (checkpoint.Info.Model.WithoutPrior() != Model.WithoutPrior())
             throw new TrainerException($"Checkpoint '{path}' holds a {checkpoint.Info.Model.ArchitectureName} model {Describe(checkpoint.Info.Model)}, but this run builds {Describe(Model)}; resume with the same architecture, sizes and classes.");
         if (checkpoint.Info.Training.Loss != Options.Loss)
             throw new TrainerException($"Checkpoint '{path}' was trained with the {GanLoss.NameOf(checkpoint.Info.Training.Loss)} loss, not {GanLoss.NameOf(Options.Loss)}.");
@@ -277,7 +305,7 @@ public sealed class GanTrainer
     }
 
     private static string Describe(ModelConfig m) =>
-        $"(latent {m.LatentDim}, {m.Channels}×{m.ImageSize}×{m.ImageSize}, width {m.EffectiveWidth}, {m.NumClasses} classes{(m.LatentClasses > 0 ? $", {m.LatentClasses} latent classes" : "")})";
+        $"(latent {m.LatentDim}, {m.Channels}×{m.ImageSize}×{m.ImageSize}, width {m.EffectiveWidth}, {m.NumClasses} classes{(m.LatentClasses > 0 ? $", {m.LatentClasses} {(m.Clustered ? "clusters" : "latent classes")}" : "")})";
 
     private static void LoadOptimizer(OptimizerHelper optimizer, Checkpoint checkpoint, string section, string path)
     {
@@ -316,10 +344,21 @@ public sealed class GanTrainer
     }
 
     private void SaveCheckpoint(Generator g, Generator ema, Discriminator d, OptimizerHelper optG, OptimizerHelper optD, BatchSampler batches,
-        ImageDataset data, long step, double seconds, string path)
+        ImageDataset data, Tensor? clusters, long step, double seconds, string path)
     {
         // The EMA is saved with BatchNorm statistics of its own.
         CalibrateEma(ema, step);
+        var sections = new Dictionary<string, byte[]>
+        {
+            ["generator"] = Checkpoint.StateOf(g),
+            ["generator_ema"] = Checkpoint.StateOf(ema),
+            ["discriminator"] = Checkpoint.StateOf(d),
+            ["optimizer_g"] = OptimizerState(optG),
+            ["optimizer_d"] = OptimizerState(optD),
+            ["data_order"] = batches.SaveState(),
+            ["rng_torch"] = torch.random.get_rng_state().data<byte>().ToArray(),
+        };
+        if (clusters is not null) sections["clusters"] = System.Runtime.InteropServices.MemoryMarshal.AsBytes(clusters.data<long>().ToArray().AsSpan()).ToArray();
         var checkpoint = new Checkpoint
         {
             Info = new Checkpoint.Header
@@ -327,16 +366,7 @@ public sealed class GanTrainer
                 Model = Model, Training = Options, Step = step, Dataset = data.Name,
                 ClassNames = data.ClassNames, Loss = GanLoss.NameOf(Options.Loss), WallSeconds = seconds,
             },
-            Sections = new Dictionary<string, byte[]>
-            {
-                ["generator"] = Checkpoint.StateOf(g),
-                ["generator_ema"] = Checkpoint.StateOf(ema),
-                ["discriminator"] = Checkpoint.StateOf(d),
-                ["optimizer_g"] = OptimizerState(optG),
-                ["optimizer_d"] = OptimizerState(optD),
-                ["data_order"] = batches.SaveState(),
-                ["rng_torch"] = torch.random.get_rng_state().data<byte>().ToArray(),
-            },
+            Sections = sections,
         };
         checkpoint.Save(path);
     }
