@@ -40,7 +40,7 @@ public sealed partial class GeneratorSession : IDisposable
         {
             Contract = ModelContract.Create(source, Describe(_session.InputMetadata), Describe(_session.OutputMetadata),
                 _session.ModelMetadata.CustomMetadataMap);
-            Sampler = new LatentSampler(Contract.LatentDim, Contract.LatentDistribution, Options.Truncation);
+            Sampler = new LatentSampler(Contract.LatentDim, Contract.LatentDistribution, Options.Truncation, untruncated: Contract.LatentClasses > 0 ? 1 : 0);
             _inputNames = Contract.LabelInputName is null ? [Contract.LatentInputName] : [Contract.LatentInputName, Contract.LabelInputName];
             _outputNames = [Contract.ImageOutputName];
             _runOptions = new RunOptions();

@@ -14,19 +14,23 @@ public sealed class LatentSampler
     /// <param name="latentDim">Length of a latent vector; positive.</param>
     /// <param name="distribution">Distribution of each component.</param>
     /// <param name="truncation">Truncation ψ in (0, 1]; every component is scaled by ψ (1 = no truncation).</param>
+    /// <param name="untruncated">Leading components that truncation leaves alone (a model's latent class selector,
+    /// <see cref="ModelContract.LatentClasses"/>); 0 by default.</param>
     /// <remarks>
     /// Truncation follows the "truncation trick": a normal latent is scaled by ψ (ψ = 1 leaves it as it is), trading
     /// variety for fidelity. A uniform latent is scaled the same way.
     /// </remarks>
-    public LatentSampler(int latentDim, LatentDistribution distribution = LatentDistribution.Normal, float truncation = 1f)
+    public LatentSampler(int latentDim, LatentDistribution distribution = LatentDistribution.Normal, float truncation = 1f, int untruncated = 0)
     {
         Guard.Positive(latentDim);
         Guard.InRange(truncation, 1e-6, 1.0);
+        Guard.InRange(untruncated, 0, latentDim);
         if (!Enum.IsDefined(distribution))
             throw new ArgumentOutOfRangeException(nameof(distribution), distribution, "distribution must be Normal or Uniform.");
         LatentDim = latentDim;
         Distribution = distribution;
         Truncation = truncation;
+        Untruncated = untruncated;
     }
 
     /// <summary>Length of a latent vector.</summary>
@@ -37,6 +41,9 @@ public sealed class LatentSampler
 
     /// <summary>Truncation ψ (1 = none).</summary>
     public float Truncation { get; }
+
+    /// <summary>Leading components that truncation leaves alone.</summary>
+    public int Untruncated { get; }
 
     /// <summary>Writes latent vector <paramref name="index"/> of <paramref name="seed"/> into <paramref name="destination"/>.</summary>
     public void Fill(long seed, long index, Span<float> destination)
@@ -138,7 +145,7 @@ public sealed class LatentSampler
             }
             var offset = block * 4;
             var n = Math.Min(4, destination.Length - offset);
-            for (var j = 0; j < n; j++) destination[offset + j] = values[j] * scale;
+            for (var j = 0; j < n; j++) destination[offset + j] = offset + j < Untruncated ? values[j] : values[j] * scale;
         }
     }
 

@@ -30,6 +30,11 @@ public sealed record ModelContract
     public required int Width { get; init; }
     /// <summary>Number of classes; 0 for an unconditional model.</summary>
     public int NumClasses { get; init; }
+    /// <summary>
+    /// Latent classes of an unconditional model: the latent's first value selects one of them (0 = none). The sampler
+    /// then leaves that value out of truncation, which would otherwise skew the mix of classes towards the middle ones.
+    /// </summary>
+    public int LatentClasses { get; init; }
     /// <summary>Names of the classes (empty when unknown or unconditional).</summary>
     public IReadOnlyList<string> ClassNames { get; init; } = [];
     /// <summary>Architecture name, when the metadata gives it.</summary>
@@ -116,6 +121,10 @@ public sealed record ModelContract
         if (numClasses == 0 && label is not null)
             throw Refuse(source, $"it has a label input '{label.Name}' but its metadata says it has no classes");
 
+        var latentClasses = ReadInt(source, metadata, ModelMetadataKeys.LatentClasses) ?? 0;
+        if (latentClasses < 0 || latentClasses > latentDim)
+            throw Refuse(source, $"'{ModelMetadataKeys.LatentClasses}' is {latentClasses}; it must be between 0 and the latent size {latentDim}");
+
         var distribution = LatentDistribution.Normal;
         if (metadata.TryGetValue(ModelMetadataKeys.LatentDistribution, out var dist))
         {
@@ -147,6 +156,7 @@ public sealed record ModelContract
             Height = height,
             Width = width,
             NumClasses = numClasses,
+            LatentClasses = latentClasses,
             ClassNames = classNames,
             Architecture = metadata.GetValueOrDefault(ModelMetadataKeys.Architecture),
             Loss = metadata.GetValueOrDefault(ModelMetadataKeys.Loss),

@@ -25,6 +25,11 @@ public static class ModelMetadataKeys
     public const string Width = Prefix + "width";
     /// <summary>Number of classes of a conditional model; "0" for an unconditional one.</summary>
     public const string NumClasses = Prefix + "num_classes";
+    /// <summary>
+    /// Latent classes of an unconditional model (a self-conditioned or InfoGAN one): how many categories the latent's
+    /// first value selects among. Absent or "0" when the latent has none. Truncation leaves that first value alone.
+    /// </summary>
+    public const string LatentClasses = Prefix + "latent_classes";
     /// <summary>JSON array of class names.</summary>
     public const string ClassNames = Prefix + "class_names";
     /// <summary>Architecture name (mlp, keras-dcgan, dcgan).</summary>

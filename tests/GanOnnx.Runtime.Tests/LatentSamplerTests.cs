@@ -65,6 +65,16 @@ public class LatentSamplerTests
     }
 
     [Test]
+    public void TruncationLeavesALatentClassSelectorAlone()
+    {
+        var full = new LatentSampler(16).Sample(9, 4);
+        var half = new LatentSampler(16, truncation: 0.5f, untruncated: 1).Sample(9, 4);
+        Assert.That(half[0], Is.EqualTo(full[0]), "the value that picks the latent class");
+        Assert.That(half[1..], Is.EqualTo(full[1..].Select(v => v * 0.5f).ToArray()));
+        Assert.That(() => new LatentSampler(4, untruncated: 5), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("untruncated"));
+    }
+
+    [Test]
     public void BadArgumentsAreRefusedWithTheirNames()
     {
         Assert.That(() => new LatentSampler(0), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("latentDim"));

@@ -35,6 +35,8 @@ public class ModelContractTests
         Assert.That((c.Channels, c.Height, c.Width), Is.EqualTo((1, 28, 28)));
         Assert.That(c.Quality["fid"], Is.EqualTo(12.5));
         Assert.That(c.InferredFromShapes, Is.False);
+        Assert.That(c.LatentClasses, Is.EqualTo(0), "no latent classes unless the metadata says so");
+        Assert.That(ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.LatentClasses, "50"))).LatentClasses, Is.EqualTo(50));
     }
 
     [Test]
@@ -91,5 +93,9 @@ public class ModelContractTests
             Throws.TypeOf<GanOnnxException>().With.Message.Contains("value_range"));
         Assert.That(() => ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.FormatVersion, "9"))),
             Throws.TypeOf<GanOnnxException>().With.Message.Contains("version"));
+        Assert.That(() => ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.LatentClasses, "101"))),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("latent_classes").And.Message.Contains("101"));
+        Assert.That(() => ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.LatentClasses, "-1"))),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("latent_classes"));
     }
 }

@@ -116,6 +116,21 @@ public class SelfConditioningTests
         Assert.That(checkpoint.Info.Model.LatentClassPrior!.Sum(), Is.EqualTo(1).Within(1e-9));
     }
 
+    [Test]
+    public void TheExportedModelSaysItsLatentHasClassesSoTruncationKeepsTheirMix()
+    {
+        manual_seed(2);
+        using var generator = new Generator(new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 12, LatentClasses = 5, Clustered = true, LatentClassPrior = [0.1, 0.2, 0.3, 0.2, 0.2] });
+        generator.eval();
+        var path = Path.Combine(TestData.NewTempFolder(), "g.onnx");
+        Onnx.OnnxExporter.Export(generator, new Onnx.ExportOptions { Dataset = "bars" }, path);
+        using var session = GeneratorSession.Load(path, new GeneratorOptions { Truncation = 0.5f });
+        Assert.That((session.Contract.IsConditional, session.Contract.LatentClasses), Is.EqualTo((false, 5)));
+        Assert.That(session.Sampler.Untruncated, Is.EqualTo(1));
+        var plain = new LatentSampler(12).Sample(3, 7);
+        Assert.That(session.Sampler.Sample(3, 7)[0], Is.EqualTo(plain[0]));
+    }
+
     [TestCase("--latent 16 --clusters 4 --conditional", "unconditional")]
     [TestCase("--latent 16 --clusters 4 --latent-classes 4", "choose one")]
     [TestCase("--latent 16 --clusters 1", "--clusters is 1; it needs at least 2")]

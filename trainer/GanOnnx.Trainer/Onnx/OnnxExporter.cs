@@ -234,6 +234,7 @@ public static class OnnxExporter
             new(ModelMetadataKeys.Ema, options.Ema ? "true" : "false"),
             new(ModelMetadataKeys.Quality, JsonSerializer.Serialize(options.Quality)),
             new(ModelMetadataKeys.Prefix + "precision", options.Fp16 ? "float16" : "float32"),
+            .. config.LatentClasses > 0 ? [new KeyValuePair<string, string>(ModelMetadataKeys.LatentClasses, I(config.LatentClasses))] : Array.Empty<KeyValuePair<string, string>>(),
         ];
     }
 
