@@ -19,6 +19,7 @@ public static class TrainingBenchmark
         ("keras-dcgan 28×28", new ModelConfig { Architecture = GanArchitecture.KerasDcgan }, new TrainingOptions { Optimizer = OptimizerKind.RmsProp, LearningRateD = 8e-4, LearningRateG = 4e-4, ClipValue = 1 }),
         ("dcgan 28×28", new ModelConfig { Architecture = GanArchitecture.Dcgan }, new TrainingOptions()),
         ("dcgan 28×28 conditional", new ModelConfig { Architecture = GanArchitecture.Dcgan, NumClasses = 10 }, new TrainingOptions()),
+        ("dcgan 28×28 self-conditioned", new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentClasses = 50, Clustered = true }, new TrainingOptions { Loss = LossKind.Hinge }),
         ("dcgan 64×64 RGB", new ModelConfig { Architecture = GanArchitecture.Dcgan, ImageSize = 64, Channels = 3 }, new TrainingOptions()),
         ("dcgan 28×28 wgan-gp", new ModelConfig { Architecture = GanArchitecture.Dcgan }, new TrainingOptions { Loss = LossKind.WganGp, CriticSteps = 5, LearningRateD = 1e-4, LearningRateG = 1e-4, Beta1 = 0, Beta2 = 0.9 }),
     ];

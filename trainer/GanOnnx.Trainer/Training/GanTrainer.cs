@@ -118,7 +118,7 @@ public sealed class GanTrainer
         using var tensorBoard = new TensorBoardWriter(Path.Combine(OutputFolder, "tensorboard"));
 
         Log.WriteLine($"Training {Model.ArchitectureName} on {data.Name} ({data.Count} images {data.Channels}×{data.Height}×{data.Width}), " +
-            $"{GanLoss.NameOf(Options.Loss)} loss, {Options.Optimizer}, batch {batch}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
+            $"{GanLoss.NameOf(Options.Loss)} loss, {Options.Optimizer}, batch {batch}{(Options.Augment == Augmentations.None ? "" : $", augment {DiffAugment.NameOf(Options.Augment)}")}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
 
         // ---- The loop ------------------------------------------------------------------------------------------------
         for (var step = firstStep; step <= Options.Steps; step++)
@@ -138,7 +138,7 @@ public sealed class GanTrainer
                 var z = Generator.SampleLatents(Model, batch, device);
                 Tensor fake;
                 using (no_grad()) fake = generator.forward(z, labels);
-                dReal = discriminator.forward(real, conditions);
+                dReal = discriminator.forward(DiffAugment.Apply(real, Options.Augment), conditions);
                 Tensor? codeLoss;
                 (dFake, codeLoss, _) = ScoreFakes(discriminator, fake, z, labels);
                 lossD = GanLoss.Discriminator(Options.Loss, dReal, dFake, realTarget);
@@ -212,6 +212,7 @@ public sealed class GanTrainer
     /// </summary>
     private (Tensor Scores, Tensor? CodeLoss, Tensor? Hits) ScoreFakes(Discriminator discriminator, Tensor images, Tensor z, Tensor? labels)
     {
+        images = DiffAugment.Apply(images, Options.Augment);
         if (Model.LatentClasses == 0) return (discriminator.forward(images, labels), null, null);
         var code = Generator.LatentCode(Model, z);
         if (Model.Clustered) return (discriminator.forward(images, code), null, null);

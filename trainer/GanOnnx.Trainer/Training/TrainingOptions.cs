@@ -45,6 +45,9 @@ public sealed record TrainingOptions
     public double CodeWeight { get; init; } = 1;
     /// <summary>Decay of the exponential moving average of the generator's weights (kept beside the raw weights). Default 0.999.</summary>
     public double EmaDecay { get; init; } = 0.999;
+    /// <summary>Differentiable augmentation of every image the discriminator sees (<see cref="DiffAugment"/>). Default none.</summary>
+    [JsonConverter(typeof(JsonStringEnumConverter<Augmentations>))]
+    public Augmentations Augment { get; init; }
     /// <summary>Log a line every this many steps. Default 50.</summary>
     public int LogEvery { get; init; } = 50;
     /// <summary>Write a sample grid every this many steps (and at the end); 0 = only at the end. Default 500.</summary>
@@ -71,6 +74,8 @@ public sealed record TrainingOptions
         if (!(Beta2 >= 0 && Beta2 < 1)) throw new TrainerException($"--beta2 is {Beta2}; it must be in [0, 1).");
         if (!(ClipValue >= 0)) throw new TrainerException($"--clip is {ClipValue}; it must be 0 (off) or more.");
         if (!(LabelSmoothing >= 0 && LabelSmoothing < 0.5)) throw new TrainerException($"--label-smoothing is {LabelSmoothing}; it must be in [0, 0.5).");
+        if ((Augment & ~(Augmentations.Color | Augmentations.Translation | Augmentations.Cutout)) != 0)
+            throw new TrainerException($"--augment {(int)Augment} is unknown; choose from color, translation and cutout.");
         if (!Enum.IsDefined(Loss)) throw new TrainerException($"--loss {(int)Loss} is unknown; choose bce, wgan-gp or hinge.");
         if (CriticSteps is < 1 or > 100) throw new TrainerException($"--critic-steps is {CriticSteps}; it must be between 1 and 100.");
         if (!(GradientPenaltyWeight >= 0)) throw new TrainerException($"--gp-weight is {GradientPenaltyWeight}; it must be 0 or more.");
