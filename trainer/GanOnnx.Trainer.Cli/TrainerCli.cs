@@ -426,7 +426,7 @@ public static class TrainerCli
             foreach (var (name, model, options) in presets)
             {
                 var result = TrainingBenchmark.Measure(name, model, options, batchSize, timed);
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-26} {result.StepsPerSecond,8:F2} steps/s  ({result.StepsPerSecond * batchSize,8:F0} images/s)"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-30} {result.StepsPerSecond,8:F2} steps/s  ({result.StepsPerSecond * batchSize,8:F0} images/s)"));
             }
             var at = parse.GetValue(memorySteps)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(t => int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : throw new TrainerException($"--memory-steps has '{t}', not a positive whole number.")).ToArray();
