@@ -63,7 +63,7 @@ public static class GanOnnxCli
         var quality = new Option<int>("--quality") { Description = "JPEG/WebP quality 1–100.", DefaultValueFactory = _ => 95 };
         var noGrid = new Option<bool>("--no-grid") { Description = "Do not write grid.png." };
         var gridLabels = new Option<bool>("--grid-labels") { Description = "Caption the grid's tiles with class names (or indices)." };
-        var label = new Option<int?>("--class") { Description = "Class index for every image of a conditional model (default: balanced)." };
+        var label = new Option<int?>("--class") { Description = "Class index for every image of a conditional model (default: balanced), or the latent class of a self-conditioned or InfoGAN model (default: the model's own mix)." };
         var batch = new Option<int>("--batch-size") { Description = "Images per inference call.", DefaultValueFactory = _ => 64 };
         var truncation = new Option<float>("--truncation") { Description = "Truncation ψ in (0, 1] (1 = none).", DefaultValueFactory = _ => 1f };
         var shard = new Option<string?>("--shard") { Description = "Write only shard i/n of the job (e.g. 0/4); default: JOB_COMPLETION_INDEX with --shards, else all." };
@@ -115,10 +115,21 @@ public static class GanOnnxCli
         return command;
     }
 
-    /// <summary>Refuses a --class the model cannot take: any class for an unconditional model, one outside its classes otherwise.</summary>
+    /// <summary>
+    /// Refuses a --class the model cannot take: any class for an unconditional model without latent classes, one outside
+    /// its classes (or latent classes) otherwise.
+    /// </summary>
     internal static void CheckClassOption(GeneratorSession session, int? label)
     {
         var c = session.Contract;
+        if (label is { } latentClass && c.LatentClasses > 0)
+        {
+            if (!c.CanRequestLatentClass)
+                throw new GanOnnxException($"--class: '{session.Source}' has {c.LatentClasses} latent classes but no '{ModelMetadataKeys.LatentClassThresholds}' metadata; export it again with this version.");
+            if (latentClass < 0 || latentClass >= c.LatentClasses)
+                throw new GanOnnxException($"--class is {latentClass}; '{session.Source}' has latent classes 0 to {c.LatentClasses - 1}.");
+            return;
+        }
         if (label is not null && !c.IsConditional) throw new GanOnnxException($"--class was given but '{session.Source}' is unconditional.");
         if (label is { } l && (l < 0 || l >= c.NumClasses)) throw new GanOnnxException($"--class is {l}; '{session.Source}' has classes 0 to {c.NumClasses - 1}.");
     }

@@ -47,6 +47,7 @@ internal static class InterpolateCommand
                     else LatentSampler.Slerp(a, b, t, destination);
                 }
             }
+            if (fixedLabel is { } latentClass && c.LatentClasses > 0) session.PlaceInLatentClass(latents, latentClass);
             long[]? labels = c.IsConditional ? Enumerable.Repeat((long)(fixedLabel ?? 0), rows * n).ToArray() : null;
             var images = session.GenerateFromLatents(latents, labels);
             var path = parse.GetValue(outFile)!;

@@ -9,6 +9,10 @@ public sealed partial class GeneratorSession
     /// Generates images <paramref name="startIndex"/> … <paramref name="startIndex"/> + <paramref name="count"/> − 1 of
     /// <paramref name="seed"/>. For a conditional model, <paramref name="label"/> fixes the class of every image; when it
     /// is null, image k gets class k mod <see cref="ModelContract.NumClasses"/> (balanced, and a function of the index).
+    /// For a model with latent classes, <paramref name="label"/> fixes the latent class: each latent's first value is moved
+    /// into that class's interval (<see cref="LatentClassRule.Place"/>) and the rest of the latent stays as it is, so image
+    /// k of a seed keeps its other features whichever class is asked for; when it is null, the classes come in the
+    /// model's own proportions.
     /// </summary>
     public ImageBatch Generate(int count, long seed, long startIndex = 0, int? label = null)
     {
@@ -42,6 +46,8 @@ public sealed partial class GeneratorSession
             {
                 var first = startIndex + done;
                 Sampler.FillBatch(seed, first, n, buffers.Latents);
+                if (label is { } latentClass && Contract.LatentClasses > 0)
+                    PlaceLatentClass(buffers.Latents.AsSpan(0, n * Contract.LatentDim), latentClass);
                 if (Contract.IsConditional)
                     for (var i = 0; i < n; i++) buffers.Labels[i] = label ?? (first + i) % Contract.NumClasses;
                 _session.Run(_runOptions, _inputNames, buffers.Inputs, _outputNames, buffers.Outputs);
@@ -123,16 +129,46 @@ public sealed partial class GeneratorSession
         return latents.Length / Contract.LatentDim;
     }
 
+    /// <summary>
+    /// Moves each latent vector in <paramref name="latents"/> (count × latent size floats) into latent class
+    /// <paramref name="latentClass"/> of a model with latent classes, changing only its first value
+    /// (<see cref="LatentClassRule.Place"/>); for latents made some other way, such as interpolations.
+    /// </summary>
+    public void PlaceInLatentClass(Span<float> latents, int latentClass)
+    {
+        if (Contract.LatentClasses == 0)
+            throw new InvalidOperationException($"'{Source}' has no latent classes.");
+        CheckLabel(latentClass);
+        CountOf(latents);
+        PlaceLatentClass(latents, latentClass);
+    }
+
+    private void PlaceLatentClass(Span<float> latents, int latentClass)
+    {
+        for (var i = 0; i < latents.Length; i += Contract.LatentDim)
+            latents[i] = LatentClassRule.Place(latents[i], latentClass, Contract.LatentClassThresholds, Contract.LatentDistribution);
+    }
+
     private void CheckLabel(int? label)
     {
-        if (!Contract.IsConditional && label is not null)
+        if (label is not { } fixedLabel) return;
+        if (Contract.LatentClasses > 0)
+        {
+            if (!Contract.CanRequestLatentClass)
+                throw new ArgumentException($"'{Source}' has {Contract.LatentClasses} latent classes but no '{ModelMetadataKeys.LatentClassThresholds}' metadata to place a latent in one; export it again with this version.", nameof(label));
+            if (fixedLabel < 0 || fixedLabel >= Contract.LatentClasses)
+                throw new ArgumentOutOfRangeException(nameof(label), label, $"latent class must be in [0, {Contract.LatentClasses}) for '{Source}'.");
+            return;
+        }
+        if (!Contract.IsConditional)
             throw new ArgumentException($"label {label} was given but '{Source}' is unconditional (it has no classes).", nameof(label));
-        if (label is { } fixedLabel && (fixedLabel < 0 || fixedLabel >= Contract.NumClasses))
+        if (fixedLabel < 0 || fixedLabel >= Contract.NumClasses)
             throw new ArgumentOutOfRangeException(nameof(label), label, $"label must be in [0, {Contract.NumClasses}) for '{Source}'.");
     }
 
     private long[]? LabelsFor(int count, long startIndex, int? label)
     {
+        if (Contract.LatentClasses > 0 && label is { } latentClass) return Enumerable.Repeat((long)latentClass, count).ToArray();
         if (!Contract.IsConditional) return null;
         var labels = new long[count];
         for (var i = 0; i < count; i++) labels[i] = label ?? (startIndex + i) % Contract.NumClasses;

@@ -35,6 +35,13 @@ public sealed record ModelContract
     /// then leaves that value out of truncation, which would otherwise skew the mix of classes towards the middle ones.
     /// </summary>
     public int LatentClasses { get; init; }
+    /// <summary>
+    /// The K − 1 thresholds of the latent classes (<see cref="LatentClassRule"/>); empty without latent classes, with one,
+    /// or when the model predates the <see cref="ModelMetadataKeys.LatentClassThresholds"/> key.
+    /// </summary>
+    public IReadOnlyList<float> LatentClassThresholds { get; init; } = [];
+    /// <summary>Whether a latent class can be asked for (the model has latent classes and, for more than one, their thresholds).</summary>
+    public bool CanRequestLatentClass => LatentClasses == 1 || (LatentClasses > 1 && LatentClassThresholds.Count == LatentClasses - 1);
     /// <summary>Names of the classes (empty when unknown or unconditional).</summary>
     public IReadOnlyList<string> ClassNames { get; init; } = [];
     /// <summary>Architecture name, when the metadata gives it.</summary>
@@ -125,6 +132,15 @@ public sealed record ModelContract
         if (latentClasses < 0 || latentClasses > latentDim)
             throw Refuse(source, $"'{ModelMetadataKeys.LatentClasses}' is {latentClasses}; it must be between 0 and the latent size {latentDim}");
 
+        var thresholds = ReadJson<float[]>(source, metadata, ModelMetadataKeys.LatentClassThresholds) ?? [];
+        if (thresholds.Length > 0 && thresholds.Length != latentClasses - 1)
+            throw Refuse(source, $"'{ModelMetadataKeys.LatentClassThresholds}' has {thresholds.Length} values; {latentClasses} latent classes need {Math.Max(0, latentClasses - 1)}");
+        for (var i = 0; i < thresholds.Length; i++)
+        {
+            if (!float.IsFinite(thresholds[i]) || (i > 0 && !(thresholds[i] > thresholds[i - 1])))
+                throw Refuse(source, $"'{ModelMetadataKeys.LatentClassThresholds}' must be finite and increasing; value {i} is {thresholds[i].ToString(CultureInfo.InvariantCulture)}");
+        }
+
         var distribution = LatentDistribution.Normal;
         if (metadata.TryGetValue(ModelMetadataKeys.LatentDistribution, out var dist))
         {
@@ -157,6 +173,7 @@ public sealed record ModelContract
             Width = width,
             NumClasses = numClasses,
             LatentClasses = latentClasses,
+            LatentClassThresholds = thresholds,
             ClassNames = classNames,
             Architecture = metadata.GetValueOrDefault(ModelMetadataKeys.Architecture),
             Loss = metadata.GetValueOrDefault(ModelMetadataKeys.Loss),

@@ -30,6 +30,12 @@ public static class ModelMetadataKeys
     /// first value selects among. Absent or "0" when the latent has none. Truncation leaves that first value alone.
     /// </summary>
     public const string LatentClasses = Prefix + "latent_classes";
+    /// <summary>
+    /// JSON array of the K − 1 increasing float32 thresholds that split the latent's first value into the latent classes
+    /// (<see cref="LatentClassRule"/>); the same numbers as the graph's <c>code_thresholds</c>. Lets the runtime draw a
+    /// latent of a chosen class. Written with <see cref="LatentClasses"/> when K &gt; 1.
+    /// </summary>
+    public const string LatentClassThresholds = Prefix + "latent_class_thresholds";
     /// <summary>JSON array of class names.</summary>
     public const string ClassNames = Prefix + "class_names";
     /// <summary>Architecture name (mlp, keras-dcgan, dcgan).</summary>

@@ -59,7 +59,7 @@ public static class SampleApp
     private static int? LabelFor(GeneratorSession generator, int? label)
     {
         if (label is null) return null;
-        if (!generator.Contract.IsConditional) throw new ArgumentException("class was given but this model is unconditional.");
+        if (!generator.Contract.IsConditional && generator.Contract.LatentClasses == 0) throw new ArgumentException("class was given but this model is unconditional.");
         return label;
     }
 

@@ -98,4 +98,24 @@ public class ModelContractTests
         Assert.That(() => ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.LatentClasses, "-1"))),
             Throws.TypeOf<GanOnnxException>().With.Message.Contains("latent_classes"));
     }
+
+    [Test]
+    public void LatentClassThresholdsAreReadAndCheckedAgainstTheClassCount()
+    {
+        var c = ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.LatentClasses, "3"), (ModelMetadataKeys.LatentClassThresholds, "[-0.5,0.25]")));
+        Assert.That(c.LatentClassThresholds, Is.EqualTo(new[] { -0.5f, 0.25f }));
+        Assert.That(c.CanRequestLatentClass, Is.True);
+        var older = ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.LatentClasses, "3")));
+        Assert.That((older.LatentClassThresholds.Count, older.CanRequestLatentClass), Is.EqualTo((0, false)), "an export from before the key: classes cannot be asked for");
+        Assert.That(ModelContract.Create("m", [Z], [Image], Metadata()).CanRequestLatentClass, Is.False);
+
+        Assert.That(() => ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.LatentClasses, "3"), (ModelMetadataKeys.LatentClassThresholds, "[0.1]"))),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("latent_class_thresholds").And.Message.Contains("has 1 values; 3 latent classes need 2"));
+        Assert.That(() => ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.LatentClasses, "3"), (ModelMetadataKeys.LatentClassThresholds, "[0.5,0.5]"))),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("increasing"));
+        Assert.That(() => ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.LatentClasses, "3"), (ModelMetadataKeys.LatentClassThresholds, "[0.5,\"x\"]"))),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("latent_class_thresholds").And.Message.Contains("JSON"));
+        Assert.That(() => ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.LatentClassThresholds, "[0.5]"))),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("0 latent classes need 0"));
+    }
 }

@@ -117,11 +117,7 @@ public class DiffAugmentTests
         var resumed = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data, halfway);
         var plain = new GanTrainer(model, options with { Augment = Augmentations.None }, TestData.NewTempFolder(), TextWriter.Null).Train(data);
 
-        float[] Weights(string path)
-        {
-            using var g = Checkpoint.Load(path).LoadGenerator(path);
-            return g.parameters().SelectMany(p => p.detach().contiguous().data<float>().ToArray()).ToArray();
-        }
+        static float[] Weights(string path) => TestData.GeneratorWeights(path);
         Assert.That(Weights(resumed), Is.EqualTo(Weights(straight)));
         Assert.That(Weights(plain), Is.Not.EqualTo(Weights(straight)), "the augmentation changes what the generator learns");
         Assert.That(Checkpoint.Load(straight).Info.Training.Augment, Is.EqualTo(options.Augment), "kept in the checkpoint");

@@ -6,12 +6,7 @@ namespace GanOnnx.Trainer.Tests;
 
 public class ResumeAndLossTests
 {
-    private static float[] Weights(string checkpointPath, string section = "generator")
-    {
-        var checkpoint = Checkpoint.Load(checkpointPath);
-        using var g = checkpoint.LoadGenerator(checkpointPath, section);
-        return g.parameters().SelectMany(p => p.detach().contiguous().data<float>().ToArray()).ToArray();
-    }
+    private static float[] Weights(string checkpointPath, string section = "generator") => TestData.GeneratorWeights(checkpointPath, section);
 
     [TestCase(LossKind.Bce, false)]
     [TestCase(LossKind.WganGp, false)]

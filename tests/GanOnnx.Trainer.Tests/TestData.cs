@@ -5,6 +5,22 @@ namespace GanOnnx.Trainer.Tests;
 
 internal static class TestData
 {
+    /// <summary>Every weight of a checkpoint's generator (or its EMA, with section "generator_ema"), flattened.</summary>
+    public static float[] GeneratorWeights(string checkpointPath, string section = "generator")
+    {
+        using var g = GanOnnx.Trainer.Training.Checkpoint.Load(checkpointPath).LoadGenerator(checkpointPath, section);
+        return g.parameters().SelectMany(p => p.detach().contiguous().data<float>().ToArray()).ToArray();
+    }
+
+    /// <summary>Every weight of a checkpoint's discriminator, flattened.</summary>
+    public static float[] DiscriminatorWeights(string checkpointPath)
+    {
+        var checkpoint = GanOnnx.Trainer.Training.Checkpoint.Load(checkpointPath);
+        using var d = new GanOnnx.Trainer.Models.Discriminator(checkpoint.Info.Model);
+        checkpoint.LoadInto(d, "discriminator", checkpointPath);
+        return d.parameters().SelectMany(p => p.detach().contiguous().data<float>().ToArray()).ToArray();
+    }
+
     public static string NewTempFolder()
     {
         var path = Path.Combine(Path.GetTempPath(), "ganonnx-trainer-tests", Guid.NewGuid().ToString("N"));

@@ -102,6 +102,7 @@ public static class TrainerCli
         var criticSteps = new Option<int?>("--critic-steps") { Description = "Critic updates per generator update (default 1; wgan-gp 5)." };
         var gpWeight = new Option<double>("--gp-weight") { Description = "WGAN-GP gradient penalty weight λ.", DefaultValueFactory = _ => 10 };
         var emaDecay = new Option<double>("--ema-decay") { Description = "Decay of the generator's weight average.", DefaultValueFactory = _ => 0.999 };
+        var emaRampup = new Option<double>("--ema-rampup") { Description = "The average's half-life is at most this fraction of the steps so far (StyleGAN2-ADA; 0 = off).", DefaultValueFactory = _ => 0.05 };
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (same data, seed and model)." };
         var evalEvery = new Option<int>("--eval-every") { Description = "Score the generator and its EMA every N steps (eval.jsonl; needs t10k files).", DefaultValueFactory = _ => 0 };
         var evalCount = new Option<int>("--eval-count") { Description = "Images per evaluation.", DefaultValueFactory = _ => 2000 };
@@ -119,7 +120,7 @@ public static class TrainerCli
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
             data, outOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, augment, loss, criticSteps, gpWeight, optimizer, lrG, lrD, beta1, beta2,
-            clip, smoothing, emaDecay, logEvery, sampleEvery, checkpointEvery, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
+            clip, smoothing, emaDecay, emaRampup, logEvery, sampleEvery, checkpointEvery, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
             imageSize, channelsOption, onBadImage,
         };
         command.SetAction(parse => Guarded(error, () =>
@@ -169,7 +170,7 @@ public static class TrainerCli
                 LearningRateG = parse.GetValue(lrG) ?? (keras ? 4e-4 : wgan ? 1e-4 : 2e-4),
                 LearningRateD = parse.GetValue(lrD) ?? (keras ? 8e-4 : wgan ? 1e-4 : 2e-4),
                 Beta1 = parse.GetValue(beta1) ?? (wgan ? 0.0 : 0.5), Beta2 = parse.GetValue(beta2) ?? (wgan ? 0.9 : 0.999),
-                ClipValue = parse.GetValue(clip) ?? (keras ? 1.0 : 0.0), EmaDecay = parse.GetValue(emaDecay), CodeWeight = parse.GetValue(codeWeight),
+                ClipValue = parse.GetValue(clip) ?? (keras ? 1.0 : 0.0), EmaDecay = parse.GetValue(emaDecay), EmaRampup = parse.GetValue(emaRampup), CodeWeight = parse.GetValue(codeWeight),
                 Augment = DiffAugment.Parse(parse.GetValue(augment)!),
                 LabelSmoothing = parse.GetValue(smoothing), LogEvery = parse.GetValue(logEvery),
                 SampleEvery = parse.GetValue(sampleEvery), CheckpointEvery = parse.GetValue(checkpointEvery),

@@ -131,6 +131,41 @@ public class SelfConditioningTests
         Assert.That(session.Sampler.Sample(3, 7)[0], Is.EqualTo(plain[0]));
     }
 
+    [Test]
+    public void AClusterCanBeAskedForFromTheExportedModelAndTheGraphPicksExactlyThatCluster()
+    {
+        manual_seed(4);
+        var config = new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 12, LatentClasses = 5, Clustered = true, LatentClassPrior = [0.1, 0.3, 0.2, 0.25, 0.15] };
+        using var generator = new Generator(config);
+        generator.eval();
+        var path = Path.Combine(TestData.NewTempFolder(), "g.onnx");
+        Onnx.OnnxExporter.Export(generator, new Onnx.ExportOptions { Dataset = "bars" }, path);
+        using var session = GeneratorSession.Load(path);
+        Assert.That(session.Contract.LatentClassThresholds, Is.EqualTo(config.LatentClassThresholds()), "the metadata holds the graph's float32 thresholds exactly");
+
+        const int count = 40;
+        for (var k = 0; k < 5; k++)
+        {
+            var images = session.Generate(count, seed: 3, startIndex: 0, label: k);
+            Assert.That(images.Labels, Is.All.EqualTo(k));
+            var latents = new float[count * 12];
+            session.Sampler.FillBatch(3, 0, count, latents);
+            var plain = (float[])latents.Clone();
+            session.PlaceInLatentClass(latents, k);
+            for (var i = 0; i < count; i++)
+                Assert.That(latents.AsSpan(i * 12 + 1, 11).ToArray(), Is.EqualTo(plain.AsSpan(i * 12 + 1, 11).ToArray()), "only the first value moves");
+            using var z = tensor(latents).reshape(count, 12);
+            using var code = Generator.LatentCode(config, z);
+            Assert.That(code.data<long>().ToArray(), Is.All.EqualTo(k), "torch reads the asked-for cluster");
+            using (no_grad())
+            {
+                using var expected = generator.forward(z);
+                Assert.That(images.Pixels.ToArray(), Is.EqualTo(expected.data<float>().ToArray()).Within(1e-4), $"the ONNX model drew cluster {k} as torch does");
+            }
+        }
+        Assert.That(() => session.Generate(1, 3, 0, label: 5), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("latent class"));
+    }
+
     [TestCase("--latent 16 --clusters 4 --conditional", "unconditional")]
     [TestCase("--latent 16 --clusters 4 --latent-classes 4", "choose one")]
     [TestCase("--latent 16 --clusters 1", "--clusters is 1; it needs at least 2")]

@@ -75,18 +75,7 @@ public sealed record ModelConfig
     /// latents whose first value is above exactly k of them. They are quantiles of the latent distribution (normal, or
     /// uniform in [−1, 1]) at the cumulative <see cref="LatentClassPrior"/>. Empty without latent classes.
     /// </summary>
-    public float[] LatentClassThresholds()
-    {
-        if (LatentClasses < 2) return [];
-        var cumulative = 0.0;
-        var thresholds = new float[LatentClasses - 1];
-        for (var k = 0; k < thresholds.Length; k++)
-        {
-            cumulative += LatentClassPrior?[k] ?? 1.0 / LatentClasses;
-            thresholds[k] = (float)(LatentDistribution == LatentDistribution.Uniform ? 2 * cumulative - 1 : Quantiles.Normal(cumulative));
-        }
-        return thresholds;
-    }
+    public float[] LatentClassThresholds() => LatentClassRule.Thresholds(LatentDistribution, LatentClasses, LatentClassPrior);
 
     /// <summary>This configuration without <see cref="LatentClassPrior"/>, which a resumed run takes from its checkpoint
     /// (records compare arrays by reference, so two equal priors would otherwise differ).</summary>

@@ -235,6 +235,7 @@ public static class OnnxExporter
             new(ModelMetadataKeys.Quality, JsonSerializer.Serialize(options.Quality)),
             new(ModelMetadataKeys.Prefix + "precision", options.Fp16 ? "float16" : "float32"),
             .. config.LatentClasses > 0 ? [new KeyValuePair<string, string>(ModelMetadataKeys.LatentClasses, I(config.LatentClasses))] : Array.Empty<KeyValuePair<string, string>>(),
+            .. config.LatentClasses > 1 ? [new KeyValuePair<string, string>(ModelMetadataKeys.LatentClassThresholds, JsonSerializer.Serialize(config.LatentClassThresholds()))] : Array.Empty<KeyValuePair<string, string>>(),
         ];
     }
 

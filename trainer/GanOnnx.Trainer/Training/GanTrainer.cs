@@ -103,6 +103,9 @@ public sealed class GanTrainer
             resume.LoadInto(discriminator, "discriminator", resumeFrom!);
             LoadOptimizer(optG, resume, "optimizer_g", resumeFrom!);
             LoadOptimizer(optD, resume, "optimizer_d", resumeFrom!);
+            ApplyOptimizerSettings(optG, Options.LearningRateG);
+            ApplyOptimizerSettings(optD, Options.LearningRateD);
+            ReportChangedSettings(resume.Info.Training);
             batches.LoadState(resume.Sections["data_order"]);
             using (var rng = tensor(resume.Sections["rng_torch"])) torch.random.set_rng_state(rng);
             firstStep = (int)resume.Info.Step + 1;
@@ -162,7 +165,7 @@ public sealed class GanTrainer
             lossG.backward();
             Clip(generator);
             optG.step();
-            UpdateEma(ema, generator, Options.EmaDecay);
+            UpdateEma(ema, generator, EmaDecayAt(Options.EmaDecay, Options.EmaRampup, step));
             _emaCalibratedAt = -1;
 
             StepCompleted?.Invoke(step);
@@ -321,6 +324,41 @@ public sealed class GanTrainer
         }
     }
 
+    /// <summary>
+    /// A saved optimizer state carries the learning rate and betas it was created with; loading it would silently keep
+    /// them. This run's options win instead, so that a run can be resumed with, say, a lower learning rate.
+    /// </summary>
+    private void ApplyOptimizerSettings(OptimizerHelper optimizer, double lr)
+    {
+        foreach (var group in optimizer.ParamGroups)
+        {
+            group.LearningRate = lr;
+            if (group is ParamGroup { Options: Adam.Options adam })
+            {
+                adam.beta1 = Options.Beta1;
+                adam.beta2 = Options.Beta2;
+            }
+        }
+    }
+
+    /// <summary>Says which optimizer settings of a resumed run differ from the checkpoint's (the resume is then not exact).</summary>
+    private void ReportChangedSettings(TrainingOptions saved)
+    {
+        var changes = new List<string>();
+        void Compare(string option, double before, double now)
+        {
+            if (before != now) changes.Add(string.Create(CultureInfo.InvariantCulture, $"{option} {before:G6} → {now:G6}"));
+        }
+        Compare("--lr-g", saved.LearningRateG, Options.LearningRateG);
+        Compare("--lr-d", saved.LearningRateD, Options.LearningRateD);
+        if (Options.Optimizer == OptimizerKind.Adam)
+        {
+            Compare("--beta1", saved.Beta1, Options.Beta1);
+            Compare("--beta2", saved.Beta2, Options.Beta2);
+        }
+        if (changes.Count > 0) Log.WriteLine($"Resuming with changed optimizer settings: {string.Join(", ", changes)}.");
+    }
+
     private OptimizerHelper CreateOptimizer(IEnumerable<Parameter> parameters, double lr) => Options.Optimizer switch
     {
         // Keras RMSprop: rho 0.9, epsilon 1e-7.
@@ -331,6 +369,18 @@ public sealed class GanTrainer
     private void Clip(nn.Module module)
     {
         if (Options.ClipValue > 0) nn.utils.clip_grad_value_(module.parameters(), Options.ClipValue);
+    }
+
+    /// <summary>
+    /// The EMA decay used after step <paramref name="step"/> (1-based): <paramref name="decay"/>, or with a ramp-up
+    /// r &gt; 0 the decay whose half-life is min(half-life of <paramref name="decay"/>, r·step) steps, as StyleGAN2-ADA does.
+    /// </summary>
+    internal static double EmaDecayAt(double decay, double rampup, long step)
+    {
+        if (rampup <= 0 || decay <= 0) return decay;
+        var halfLife = Math.Log(0.5) / Math.Log(decay);
+        var rampedHalfLife = rampup * step;
+        return rampedHalfLife >= halfLife ? decay : Math.Pow(0.5, 1 / rampedHalfLife);
     }
 
     /// <summary>

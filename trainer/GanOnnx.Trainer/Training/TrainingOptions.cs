@@ -45,6 +45,12 @@ public sealed record TrainingOptions
     public double CodeWeight { get; init; } = 1;
     /// <summary>Decay of the exponential moving average of the generator's weights (kept beside the raw weights). Default 0.999.</summary>
     public double EmaDecay { get; init; } = 0.999;
+    /// <summary>
+    /// EMA ramp-up (StyleGAN2-ADA's <c>ema_rampup</c>): the average's half-life, in steps, is at most this fraction of the
+    /// steps trained so far, so that early on it follows the generator instead of averaging in the first steps' noise; 0 =
+    /// off (a fixed <see cref="EmaDecay"/> from step 1). Default 0.05.
+    /// </summary>
+    public double EmaRampup { get; init; } = 0.05;
     /// <summary>Differentiable augmentation of every image the discriminator sees (<see cref="DiffAugment"/>). Default none.</summary>
     [JsonConverter(typeof(JsonStringEnumConverter<Augmentations>))]
     public Augmentations Augment { get; init; }
@@ -81,6 +87,7 @@ public sealed record TrainingOptions
         if (!(GradientPenaltyWeight >= 0)) throw new TrainerException($"--gp-weight is {GradientPenaltyWeight}; it must be 0 or more.");
         if (!(CodeWeight >= 0 && CodeWeight <= 100)) throw new TrainerException($"--code-weight is {CodeWeight}; it must be between 0 and 100.");
         if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new TrainerException($"--ema-decay is {EmaDecay}; it must be in [0, 1).");
+        if (!(EmaRampup >= 0 && EmaRampup <= 1)) throw new TrainerException($"--ema-rampup is {EmaRampup}; it must be between 0 (off) and 1.");
         if (LogEvery < 1) throw new TrainerException($"--log-every is {LogEvery}; it must be at least 1.");
         if (SampleEvery < 0) throw new TrainerException($"--sample-every is {SampleEvery}; it must be 0 (end only) or more.");
         if (CheckpointEvery < 0) throw new TrainerException($"--checkpoint-every is {CheckpointEvery}; it must be 0 (end only) or more.");

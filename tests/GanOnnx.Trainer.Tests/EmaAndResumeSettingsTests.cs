@@ -1,0 +1,71 @@
+using GanOnnx.Trainer.Models;
+using GanOnnx.Trainer.Training;
+
+namespace GanOnnx.Trainer.Tests;
+
+/// <summary>The EMA's ramp-up, and optimizer settings given anew when a run is resumed.</summary>
+public class EmaAndResumeSettingsTests
+{
+    private static float[] Weights(string checkpointPath, string section = "generator") => TestData.GeneratorWeights(checkpointPath, section);
+
+    private static double MaxDifference(float[] a, float[] b) => a.Zip(b, (x, y) => Math.Abs((double)x - y)).Max();
+
+    [Test]
+    public void TheRampedDecayHasAHalfLifeOfAtMostTheRampUpTimesTheSteps()
+    {
+        // Half-life of 0.999: ln 0.5 / ln 0.999 = 692.8 steps; r = 0.05 caps it at 0.05·step.
+        Assert.That(GanTrainer.EmaDecayAt(0.999, 0.05, 100), Is.EqualTo(Math.Pow(0.5, 1 / 5.0)).Within(1e-12));
+        Assert.That(GanTrainer.EmaDecayAt(0.999, 0.05, 10_000), Is.EqualTo(Math.Pow(0.5, 1 / 500.0)).Within(1e-12));
+        Assert.That(GanTrainer.EmaDecayAt(0.999, 0.05, 13_900), Is.EqualTo(0.999), "past 692.8 / 0.05 = 13,856 steps the decay is the one asked for");
+        Assert.That(GanTrainer.EmaDecayAt(0.999, 0.05, 1_000_000), Is.EqualTo(0.999));
+        Assert.That(GanTrainer.EmaDecayAt(0.999, 0, 1), Is.EqualTo(0.999), "ramp-up 0 is off");
+        Assert.That(GanTrainer.EmaDecayAt(0, 0.05, 10), Is.EqualTo(0), "decay 0 copies the generator");
+        var previous = 0.0;
+        for (var step = 1; step <= 20_000; step += 37)
+        {
+            var decay = GanTrainer.EmaDecayAt(0.999, 0.05, step);
+            Assert.That(decay, Is.GreaterThanOrEqualTo(previous).And.LessThanOrEqualTo(0.999), $"step {step}");
+            previous = decay;
+        }
+    }
+
+    [Test]
+    public void WithRampUpTheEmaOfAShortRunFollowsTheGeneratorInsteadOfItsStartingWeights()
+    {
+        var model = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 8, LatentDim = 8 };
+        using var data = TestData.Dataset(32, 28, 1, model.ValueRange);
+        var options = new TrainingOptions { Steps = 5, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0 };
+        var ramped = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data);
+        var fixedDecay = new GanTrainer(model, options with { EmaRampup = 0 }, TestData.NewTempFolder(), TextWriter.Null).Train(data);
+
+        Assert.That(Weights(ramped), Is.EqualTo(Weights(fixedDecay)), "the EMA does not touch training");
+        var rampedGap = MaxDifference(Weights(ramped), Weights(ramped, "generator_ema"));
+        var fixedGap = MaxDifference(Weights(fixedDecay), Weights(fixedDecay, "generator_ema"));
+        Assert.That(fixedGap, Is.GreaterThan(1e-4), "without ramp-up, 5 steps at decay 0.999 leave the EMA near the initial weights");
+        Assert.That(rampedGap, Is.LessThan(fixedGap / 20));
+    }
+
+    [Test]
+    public void ABadRampUpIsRefused()
+    {
+        Assert.That(() => new TrainingOptions { EmaRampup = -0.1 }.Validate(), Throws.TypeOf<TrainerException>().With.Message.Contains("--ema-rampup"));
+        Assert.That(() => new TrainingOptions { EmaRampup = double.NaN }.Validate(), Throws.TypeOf<TrainerException>().With.Message.Contains("--ema-rampup"));
+    }
+
+    [Test]
+    public void AResumedRunTrainsWithTheLearningRateItIsGivenNotTheCheckpointsOne()
+    {
+        var model = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 8, LatentDim = 8 };
+        using var data = TestData.Dataset(32, 28, 1, model.ValueRange);
+        var options = new TrainingOptions { Steps = 6, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0 };
+        var halfway = new GanTrainer(model, options with { Steps = 3 }, TestData.NewTempFolder(), TextWriter.Null).Train(data);
+        var straight = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data);
+        var log = new StringWriter();
+        var slowed = new GanTrainer(model, options with { LearningRateG = 1e-9, Beta1 = 0.0 }, TestData.NewTempFolder(), log).Train(data, resumeFrom: halfway);
+
+        Assert.That(MaxDifference(Weights(straight), Weights(halfway)), Is.GreaterThan(1e-4), "at 2e-4 three more steps move the generator");
+        Assert.That(MaxDifference(Weights(slowed), Weights(halfway)), Is.LessThan(1e-6), "at 1e-9 they barely do");
+        Assert.That(MaxDifference(TestData.DiscriminatorWeights(slowed), TestData.DiscriminatorWeights(halfway)), Is.GreaterThan(1e-4), "the discriminator keeps 2e-4");
+        Assert.That(log.ToString(), Does.Contain("changed optimizer settings").And.Contain("--lr-g 0.0002 → 1E-09").And.Contain("--beta1 0.5 → 0"));
+    }
+}
