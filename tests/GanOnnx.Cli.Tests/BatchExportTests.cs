@@ -170,4 +170,45 @@ public class ConditionalExportTests
         Assert.That(code, Is.Not.EqualTo(0));
         Assert.That(error, Does.Contain("--class is 10").And.Contain("0 to 9"));
     }
+
+    [Test]
+    public void ThePlainUnconditionalModelRefusesAClass()
+    {
+        var mlp = Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-mlp", "model.onnx");
+        var folder = Path.Combine(TestPaths.NewTempFolder(), "out");
+        var (code, _, error) = CliRunner.Run("generate", "--model", mlp, "--class", "1", "--out", folder);
+        Assert.That(code, Is.Not.EqualTo(0));
+        Assert.That(error, Does.Contain("unconditional"));
+        Assert.That(Directory.Exists(folder), Is.False);
+    }
+
+    [Test]
+    public void TheShippedSelfConditionedModelDrawsTheClusterAskedForKeepingEachImagesOtherFeatures()
+    {
+        // models/mnist-dcgan picks one of 20 k-means clusters from the latent's first value.
+        using var session = GeneratorSession.Load(TestPaths.ShippedModel);
+        Assert.That(session.Contract.LatentClasses, Is.EqualTo(20));
+        var folder = TestPaths.NewTempFolder();
+        Assert.That(CliRunner.Run("generate", "--model", TestPaths.ShippedModel, "--class", "3", "--count", "4", "--out", folder, "--quiet").Code, Is.EqualTo(0));
+        var files = Directory.GetFiles(folder, "seed42-*.png");
+        Assert.That(files, Has.Length.EqualTo(4));
+        Assert.That(files.All(f => f.EndsWith("-c3.png", StringComparison.Ordinal)), Is.True);
+
+        var thresholds = session.Contract.LatentClassThresholds;
+        for (var k = 0; k < 20; k += 7)
+        {
+            var latents = new float[16 * 100];
+            session.Sampler.FillBatch(42, 0, 16, latents);
+            var plain = (float[])latents.Clone();
+            session.PlaceInLatentClass(latents, k);
+            for (var i = 0; i < 16; i++)
+            {
+                Assert.That(LatentClassRule.ClassOf(latents[i * 100], thresholds), Is.EqualTo(k));
+                Assert.That(latents.AsSpan(i * 100 + 1, 99).SequenceEqual(plain.AsSpan(i * 100 + 1, 99)), Is.True);
+            }
+            var asked = session.Generate(16, 42, 0, label: k);
+            var direct = session.GenerateFromLatents(latents);
+            Assert.That(asked.Pixels, Is.EqualTo(direct.Pixels));
+        }
+    }
 }

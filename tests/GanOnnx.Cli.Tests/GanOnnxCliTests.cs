@@ -59,7 +59,7 @@ public class GanOnnxCliTests
     [TestCase("--format", "gif", "--format")]
     [TestCase("--quality", "0", "--quality")]
     [TestCase("--provider", "tpu", "--provider")]
-    [TestCase("--class", "1", "unconditional")]
+    [TestCase("--class", "20", "has latent classes 0 to 19")]
     [TestCase("--batch-size", "0", "MaxBatchSize")]
     public void BadOptionsFailNamingTheOption(string option, string value, string expected)
     {
