@@ -37,11 +37,24 @@ public class SampleAppTests
     }
 
     [Test]
+    public async Task APlainUnconditionalModelAnswersAClassWithA400()
+    {
+        await using var server = await SampleServer.StartAsync(Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-mlp", "model.onnx"));
+        using var http = new HttpClient { BaseAddress = server.Address };
+        using var response = await http.GetAsync("/generate?seed=1&class=3");
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("unconditional"));
+    }
+
+    [Test]
     public async Task BadRequestsGetA400WithTheReason()
     {
-        using var unconditional = await _http.GetAsync("/generate?seed=1&class=3");
-        Assert.That(unconditional.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
-        Assert.That(await unconditional.Content.ReadAsStringAsync(), Does.Contain("unconditional"));
+        // The shipped MNIST model picks one of 20 latent clusters: class 3 is one of them, class 25 is not.
+        using var cluster = await _http.GetAsync("/generate?seed=1&class=3");
+        Assert.That(cluster.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        using var noSuchCluster = await _http.GetAsync("/generate?seed=1&class=25");
+        Assert.That(noSuchCluster.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await noSuchCluster.Content.ReadAsStringAsync(), Does.Contain("latent class must be in [0, 20)"));
         using var tooMany = await _http.GetAsync("/grid?count=100000");
         Assert.That(tooMany.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(await tooMany.Content.ReadAsStringAsync(), Does.Contain("count must be between 1 and 256"));

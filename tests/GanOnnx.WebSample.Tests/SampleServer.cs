@@ -18,9 +18,9 @@ internal sealed class SampleServer : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<SampleServer> StartAsync()
+    public static async Task<SampleServer> StartAsync(string? modelPath = null)
     {
-        var model = TestPaths.ShippedModel;
+        var model = modelPath ?? TestPaths.ShippedModel;
         var app = SampleApp.Build(["--Generator:ModelPath=" + model, "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"]);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
