@@ -115,12 +115,13 @@ public static class TrainerCli
         var logEvery = new Option<int>("--log-every") { Description = "Log every N steps.", DefaultValueFactory = _ => 50 };
         var sampleEvery = new Option<int>("--sample-every") { Description = "Sample grid every N steps (0 = end only).", DefaultValueFactory = _ => 500 };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (0 = end only).", DefaultValueFactory = _ => 1000 };
+        var keepCheckpoints = new Option<bool>("--keep-checkpoints") { Description = "Also keep every checkpoint as checkpoints/step-NNNNNN.gockpt (default: only the latest)." };
         var threads = new Option<int>("--threads") { Description = "CPU threads for TorchSharp (0 = all cores).", DefaultValueFactory = _ => 0 };
         var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a build with -p:TorchBackend=Cuda).", DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
             data, outOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, augment, loss, criticSteps, gpWeight, optimizer, lrG, lrD, beta1, beta2,
-            clip, smoothing, emaDecay, emaRampup, logEvery, sampleEvery, checkpointEvery, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
+            clip, smoothing, emaDecay, emaRampup, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
             imageSize, channelsOption, onBadImage,
         };
         command.SetAction(parse => Guarded(error, () =>
@@ -173,7 +174,7 @@ public static class TrainerCli
                 ClipValue = parse.GetValue(clip) ?? (keras ? 1.0 : 0.0), EmaDecay = parse.GetValue(emaDecay), EmaRampup = parse.GetValue(emaRampup), CodeWeight = parse.GetValue(codeWeight),
                 Augment = DiffAugment.Parse(parse.GetValue(augment)!),
                 LabelSmoothing = parse.GetValue(smoothing), LogEvery = parse.GetValue(logEvery),
-                SampleEvery = parse.GetValue(sampleEvery), CheckpointEvery = parse.GetValue(checkpointEvery),
+                SampleEvery = parse.GetValue(sampleEvery), CheckpointEvery = parse.GetValue(checkpointEvery), KeepCheckpoints = parse.GetValue(keepCheckpoints),
                 EvalEvery = parse.GetValue(evalEvery), EvalCount = parse.GetValue(evalCount),
             };
             options.Validate();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using GanOnnx.Trainer.Data;
+using GanOnnx.Trainer.Evaluation;
 using GanOnnx.Trainer.Models;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -50,6 +51,9 @@ public sealed class GanTrainer
 
     /// <summary>Path of the final checkpoint.</summary>
     public string FinalCheckpointPath => Path.Combine(OutputFolder, "checkpoint.gockpt");
+
+    /// <summary>Where <see cref="TrainingOptions.KeepCheckpoints"/> keeps the checkpoint of <paramref name="step"/>.</summary>
+    public string KeptCheckpointPath(long step) => Path.Combine(OutputFolder, "checkpoints", string.Create(CultureInfo.InvariantCulture, $"step-{step:D6}.gockpt"));
 
     /// <summary>
     /// Trains on <paramref name="data"/> and returns the path of the final checkpoint. With <paramref name="resumeFrom"/>,
@@ -204,6 +208,7 @@ public sealed class GanTrainer
         SaveCheckpoint(generator, ema, discriminator, optG, optD, batches, data, clusters, Options.Steps, total, FinalCheckpointPath);
         SampleGrid.Save(ema, Options.SampleSeed, Options.SampleCount, Path.Combine(OutputFolder, "samples-ema.png"));
         Log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Done in {total:F1} s. Checkpoint: {FinalCheckpointPath}"));
+        ReportBestEvaluation();
         return FinalCheckpointPath;
     }
 
@@ -420,6 +425,25 @@ public sealed class GanTrainer
             Sections = sections,
         };
         checkpoint.Save(path);
+        if (Options.KeepCheckpoints) checkpoint.Save(KeptCheckpointPath(step));
+    }
+
+    /// <summary>
+    /// After a run that evaluated itself, names the evaluation with the lowest Fréchet distance (raw or EMA, over the
+    /// whole of eval.jsonl, resumed parts included) and, when it was kept, that step's checkpoint.
+    /// </summary>
+    private void ReportBestEvaluation()
+    {
+        var path = Path.Combine(OutputFolder, "eval.jsonl");
+        if (!File.Exists(path)) return;
+        var best = EvalLog.Best(path);
+        if (best is null) return;
+        var kept = KeptCheckpointPath(best.Step);
+        var where = best.Step == Options.Steps ? $"; its checkpoint: {FinalCheckpointPath}"
+            : File.Exists(kept) ? $"; its checkpoint: {kept}"
+            : "; its checkpoint was not kept (--keep-checkpoints keeps every one)";
+        Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Best evaluation: step {best.Step}, {(best.Ema ? "EMA" : "raw")} weights, Fréchet {best.Scores.FrechetDistance:F2} ({best.Scores.FrechetRatio:F2}× the floor), class entropy {best.Scores.ClassEntropy:F3}{where}."));
     }
 
     private static byte[] OptimizerState(OptimizerHelper optimizer)

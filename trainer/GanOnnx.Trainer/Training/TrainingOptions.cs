@@ -60,6 +60,11 @@ public sealed record TrainingOptions
     public int SampleEvery { get; init; } = 500;
     /// <summary>Write a checkpoint every this many steps (and at the end); 0 = only at the end. Default 1000.</summary>
     public int CheckpointEvery { get; init; } = 1000;
+    /// <summary>
+    /// Also keep every checkpoint as <c>checkpoints/step-NNNNNN.gockpt</c> beside the latest one, so that the step that
+    /// scored best (eval.jsonl) can be exported or resumed later. Default false: only the latest is kept.
+    /// </summary>
+    public bool KeepCheckpoints { get; init; }
     /// <summary>Score the generator and its EMA with the dataset's classifier every this many steps (0 = never). Default 0.</summary>
     public int EvalEvery { get; init; }
     /// <summary>Images generated per evaluation. Default 2000.</summary>
