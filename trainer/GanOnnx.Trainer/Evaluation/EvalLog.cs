@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace GanOnnx.Trainer.Evaluation;
@@ -27,17 +26,7 @@ public static class EvalLog
     public static IReadOnlyList<Entry> Read(string path)
     {
         var byStep = new SortedDictionary<long, Entry>();
-        foreach (var text in File.ReadLines(path))
-        {
-            try
-            {
-                if (JsonSerializer.Deserialize<Entry>(text) is { } entry) byStep[entry.Step] = entry;
-            }
-            catch (JsonException)
-            {
-                // a line torn by a crash
-            }
-        }
+        foreach (var entry in JsonLines.Read<Entry>(path)) byStep[entry.Step] = entry;
         return [.. byStep.Values];
     }
 

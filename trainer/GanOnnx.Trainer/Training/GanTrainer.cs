@@ -243,20 +243,7 @@ public sealed class GanTrainer
     /// <summary>The logged steps of a metrics.jsonl file (empty when it does not exist); a line torn by a crash is skipped.</summary>
     public static List<StepMetrics> ReadMetrics(string path)
     {
-        if (!File.Exists(path)) return [];
-        var lines = new List<StepMetrics>();
-        foreach (var text in File.ReadLines(path))
-        {
-            try
-            {
-                if (JsonSerializer.Deserialize<StepMetrics>(text) is { } m) lines.Add(m);
-            }
-            catch (JsonException)
-            {
-                // a line torn by a crash
-            }
-        }
-        return lines;
+        return File.Exists(path) ? [.. JsonLines.Read<StepMetrics>(path)] : [];
     }
 
     private void Evaluate(Generator generator, Generator ema, int step, TensorBoardWriter tensorBoard)
