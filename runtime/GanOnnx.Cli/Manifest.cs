@@ -39,18 +39,9 @@ public sealed class Manifest : IDisposable
         var done = new Dictionary<long, ManifestEntry>();
         if (File.Exists(path))
         {
-            foreach (var line in File.ReadLines(path))
+            foreach (var entry in JsonLines.Read<ManifestEntry>(path))
             {
-                ManifestEntry? entry;
-                try
-                {
-                    entry = JsonSerializer.Deserialize<ManifestEntry>(line);
-                }
-                catch (JsonException)
-                {
-                    continue; // a line torn by a crash
-                }
-                if (entry is null || entry.Seed != seed) continue;
+                if (entry.Seed != seed) continue;
                 var file = Path.Combine(folder, entry.File);
                 if (!File.Exists(file)) continue;
                 if (verifyChecksums && Checksum.Sha256Hex(File.ReadAllBytes(file)) != entry.Sha256) continue;
