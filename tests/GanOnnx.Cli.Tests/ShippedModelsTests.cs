@@ -12,10 +12,7 @@ namespace GanOnnx.Cli.Tests;
 public class ShippedModelsTests
 {
     public static IEnumerable<TestCaseData> Models() =>
-        Directory.GetDirectories(Path.Combine(TestPaths.RepositoryRoot, "models"))
-            .Where(d => File.Exists(Path.Combine(d, "model.onnx")))
-            .Order(StringComparer.Ordinal)
-            .Select(d => new TestCaseData(Path.GetFileName(d)).SetName($"models/{Path.GetFileName(d)}"));
+        TestPaths.ShippedModelNames().Select(name => new TestCaseData(name).SetName($"models/{name}"));
 
     [TestCaseSource(nameof(Models))]
     public void ModelMetadataCardAndSamplesAgree(string name)

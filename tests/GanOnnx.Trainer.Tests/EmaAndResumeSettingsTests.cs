@@ -68,4 +68,55 @@ public class EmaAndResumeSettingsTests
         Assert.That(MaxDifference(TestData.DiscriminatorWeights(slowed), TestData.DiscriminatorWeights(halfway)), Is.GreaterThan(1e-4), "the discriminator keeps 2e-4");
         Assert.That(log.ToString(), Does.Contain("changed optimizer settings").And.Contain("--lr-g 0.0002 → 1E-09").And.Contain("--beta1 0.5 → 0"));
     }
+
+    [Test]
+    public void TheLearningRatesAreScaledOnlyAfterTheDecayStep()
+    {
+        var options = new TrainingOptions { LearningRateDecayAt = 100, LearningRateDecay = 0.25 };
+        Assert.That(options.LearningRateScaleAt(1), Is.EqualTo(1));
+        Assert.That(options.LearningRateScaleAt(100), Is.EqualTo(1), "step 100 itself still trains at the base rates");
+        Assert.That(options.LearningRateScaleAt(101), Is.EqualTo(0.25));
+        Assert.That(options.LearningRateScaleAt(1_000_000), Is.EqualTo(0.25));
+        Assert.That(new TrainingOptions().LearningRateScaleAt(1_000_000), Is.EqualTo(1), "off by default");
+    }
+
+    [Test]
+    public void ADecayedRunEndsWhereARunResumedWithTheDecayedRatesEnds()
+    {
+        var model = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 8, LatentDim = 8 };
+        using var data = TestData.Dataset(32, 28, 1, model.ValueRange);
+        var options = new TrainingOptions { Steps = 6, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0 };
+        var log = new StringWriter();
+        var decayed = new GanTrainer(model, options with { LearningRateDecayAt = 3, LearningRateDecay = 0.1 }, TestData.NewTempFolder(), log).Train(data);
+        var halfway = new GanTrainer(model, options with { Steps = 3 }, TestData.NewTempFolder(), TextWriter.Null).Train(data);
+        var resumed = new GanTrainer(model, options with { LearningRateG = 2e-5, LearningRateD = 2e-5 }, TestData.NewTempFolder(), TextWriter.Null).Train(data, resumeFrom: halfway);
+        var straight = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data);
+
+        Assert.That(Weights(decayed), Is.EqualTo(Weights(resumed)), "generator, bit for bit");
+        Assert.That(TestData.DiscriminatorWeights(decayed), Is.EqualTo(TestData.DiscriminatorWeights(resumed)), "discriminator, bit for bit");
+        Assert.That(MaxDifference(Weights(decayed), Weights(straight)), Is.GreaterThan(1e-5), "the decay changes the last three steps");
+        Assert.That(log.ToString(), Does.Contain("From step 4: learning rates × 0.1 (G 2E-05, D 2E-05)"));
+    }
+
+    [Test]
+    public void AResumedDecayedRunKeepsTheDecayedRates()
+    {
+        var model = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 8, LatentDim = 8 };
+        using var data = TestData.Dataset(32, 28, 1, model.ValueRange);
+        var options = new TrainingOptions { Steps = 6, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0, LearningRateDecayAt = 2, LearningRateDecay = 0.1 };
+        var straight = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data);
+        var halfway = new GanTrainer(model, options with { Steps = 4 }, TestData.NewTempFolder(), TextWriter.Null).Train(data);
+        var resumed = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data, resumeFrom: halfway);
+
+        Assert.That(Weights(resumed), Is.EqualTo(Weights(straight)));
+        Assert.That(TestData.DiscriminatorWeights(resumed), Is.EqualTo(TestData.DiscriminatorWeights(straight)));
+    }
+
+    [TestCase("--lr-decay-at -1", "--lr-decay-at")]
+    [TestCase("--lr-decay 0", "--lr-decay")]
+    [TestCase("--lr-decay 1.5", "--lr-decay")]
+    public void ABadDecayIsRefusedByName(string options, string named)
+    {
+        Assert.That(TestData.RefusedTraining(options), Does.Contain(named));
+    }
 }

@@ -80,13 +80,19 @@ internal static class TestData
     {
         var data = IdxFolder(count);
         var run = Path.Combine(NewTempFolder(), "run");
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        string[] args = ["train", "--data", data, "--out", run, "--steps", "2", .. options.Split(' ')];
-        var code = Trainer.Cli.TrainerCli.Run(args, output, error);
+        var (code, _, error) = RunCli(["train", "--data", data, "--out", run, "--steps", "2", .. options.Split(' ')]);
         Assert.That(code, Is.Not.EqualTo(0), "exit code");
         Assert.That(Directory.Exists(run), Is.False, "nothing is written");
-        return error.ToString();
+        return error;
+    }
+
+    /// <summary>Runs <c>ganonnx-train</c> in this process and returns its exit code, output and error output.</summary>
+    public static (int Code, string Output, string Error) RunCli(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = Trainer.Cli.TrainerCli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
     }
 
     /// <summary>Trains a width-8 MLP GAN on 32 bar images for <paramref name="steps"/> steps (batch 8, a log line per step,

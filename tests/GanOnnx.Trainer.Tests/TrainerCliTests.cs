@@ -1,17 +1,10 @@
 using GanOnnx.Runtime;
-using GanOnnx.Trainer.Cli;
 
 namespace GanOnnx.Trainer.Tests;
 
 public class TrainerCliTests
 {
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var code = TrainerCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
+    private static (int Code, string Output, string Error) Run(params string[] args) => TestData.RunCli(args);
 
     [Test]
     public void TheDiscriminatorOptionsReachTheCheckpoint()

@@ -14,6 +14,13 @@ internal static class TestPaths
         }
     }
 
+    /// <summary>The names of the folders under models/ that hold a shipped model (model.onnx), in ordinal order.</summary>
+    public static IEnumerable<string> ShippedModelNames() =>
+        Directory.GetDirectories(Path.Combine(RepositoryRoot, "models"))
+            .Where(d => File.Exists(Path.Combine(d, "model.onnx")))
+            .Select(d => Path.GetFileName(d))
+            .Order(StringComparer.Ordinal);
+
     /// <summary>The model the README's main command uses.</summary>
     public static string ShippedModel => Path.Combine(RepositoryRoot, "models", "mnist-dcgan", "model.onnx");
 

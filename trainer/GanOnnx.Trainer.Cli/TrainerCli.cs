@@ -25,6 +25,7 @@ public static class TrainerCli
             BenchCommand(output, error),
             ClassifierCommand(output, error),
             EvalCommand(output, error),
+            RecordQualityCommand(output, error),
             PlotCommand(output, error),
             BenchTrainCommand(output, error),
         };
@@ -96,6 +97,8 @@ public static class TrainerCli
         var optimizer = new Option<string>("--optimizer") { Description = "adam or rmsprop (default: rmsprop for keras-dcgan, adam otherwise)." };
         var lrG = new Option<double?>("--lr-g") { Description = "Generator learning rate (default 2e-4; keras-dcgan 4e-4)." };
         var lrD = new Option<double?>("--lr-d") { Description = "Discriminator learning rate (default 2e-4; keras-dcgan 8e-4)." };
+        var lrDecayAt = new Option<int>("--lr-decay-at") { Description = "After this step, multiply both learning rates by --lr-decay (0 = never).", DefaultValueFactory = _ => 0 };
+        var lrDecay = new Option<double>("--lr-decay") { Description = "Factor on both learning rates after --lr-decay-at.", DefaultValueFactory = _ => 0.5 };
         var beta1 = new Option<double?>("--beta1") { Description = "Adam β1 (default 0.5; wgan-gp 0)." };
         var beta2 = new Option<double?>("--beta2") { Description = "Adam β2 (default 0.999; wgan-gp 0.9)." };
         var loss = new Option<string>("--loss") { Description = "bce, wgan-gp or hinge.", DefaultValueFactory = _ => "bce" };
@@ -120,7 +123,7 @@ public static class TrainerCli
         var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a build with -p:TorchBackend=Cuda).", DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
-            data, outOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, augment, loss, criticSteps, gpWeight, optimizer, lrG, lrD, beta1, beta2,
+            data, outOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, augment, loss, criticSteps, gpWeight, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
             clip, smoothing, emaDecay, emaRampup, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
             imageSize, channelsOption, onBadImage,
         };
@@ -170,6 +173,7 @@ public static class TrainerCli
                 Loss = lossKind, CriticSteps = parse.GetValue(criticSteps) ?? (wgan ? 5 : 1), GradientPenaltyWeight = parse.GetValue(gpWeight),
                 LearningRateG = parse.GetValue(lrG) ?? (keras ? 4e-4 : wgan ? 1e-4 : 2e-4),
                 LearningRateD = parse.GetValue(lrD) ?? (keras ? 8e-4 : wgan ? 1e-4 : 2e-4),
+                LearningRateDecayAt = parse.GetValue(lrDecayAt), LearningRateDecay = parse.GetValue(lrDecay),
                 Beta1 = parse.GetValue(beta1) ?? (wgan ? 0.0 : 0.5), Beta2 = parse.GetValue(beta2) ?? (wgan ? 0.9 : 0.999),
                 ClipValue = parse.GetValue(clip) ?? (keras ? 1.0 : 0.0), EmaDecay = parse.GetValue(emaDecay), EmaRampup = parse.GetValue(emaRampup), CodeWeight = parse.GetValue(codeWeight),
                 Augment = DiffAugment.Parse(parse.GetValue(augment)!),
@@ -327,6 +331,24 @@ public static class TrainerCli
             var (model, accuracy) = Classifier.Train(train, test, parse.GetValue(epochs), log: output);
             using (model) model.Save(path, train.Name, accuracy);
             output.WriteLine($"Saved {path}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command RecordQualityCommand(TextWriter output, TextWriter error)
+    {
+        var model = new Option<string>("--model") { Description = "An ONNX file written by 'export'.", Required = true };
+        var quality = new Option<string>("--quality") { Description = "JSON written by 'eval --json'.", Required = true };
+        var command = new Command("record-quality", "Record the scores of 'eval --json' in an exported model's metadata (graph and weights unchanged).") { model, quality };
+        command.SetAction(parse => Guarded(error, () =>
+        {
+            var path = parse.GetValue(model)!;
+            var scores = ReadQuality(parse.GetValue(quality)!);
+            var previous = OnnxExporter.RecordQuality(path, scores);
+            output.WriteLine($"Recorded the quality of {path}");
+            output.WriteLine($"  was: {previous}");
+            output.WriteLine($"  now: {System.Text.Json.JsonSerializer.Serialize(scores)}");
             return 0;
         }));
         return command;

@@ -128,10 +128,19 @@ public sealed class GanTrainer
             $"{GanLoss.NameOf(Options.Loss)} loss, {Options.Optimizer}, batch {batch}{(Options.Augment == Augmentations.None ? "" : $", augment {DiffAugment.NameOf(Options.Augment)}")}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
 
         // ---- The loop ------------------------------------------------------------------------------------------------
+        var learningRateScale = 1.0; // the optimizers start (or resume) at the base rates
         for (var step = firstStep; step <= Options.Steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
+            if (Options.LearningRateScaleAt(step) is var scale && scale != learningRateScale)
+            {
+                SetLearningRate(optG, Options.LearningRateG * scale);
+                SetLearningRate(optD, Options.LearningRateD * scale);
+                learningRateScale = scale;
+                Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"From step {step}: learning rates × {scale:G6} (G {Options.LearningRateG * scale:G6}, D {Options.LearningRateD * scale:G6})."));
+            }
 
             // Discriminator (critic) steps: real images against fresh fakes.
             Tensor lossD = null!, dReal = null!, dFake = null!;
@@ -322,15 +331,20 @@ public sealed class GanTrainer
     /// </summary>
     private void ApplyOptimizerSettings(OptimizerHelper optimizer, double lr)
     {
+        SetLearningRate(optimizer, lr);
         foreach (var group in optimizer.ParamGroups)
         {
-            group.LearningRate = lr;
             if (group is ParamGroup { Options: Adam.Options adam })
             {
                 adam.beta1 = Options.Beta1;
                 adam.beta2 = Options.Beta2;
             }
         }
+    }
+
+    private static void SetLearningRate(OptimizerHelper optimizer, double lr)
+    {
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
     }
 
     /// <summary>Says which optimizer settings of a resumed run differ from the checkpoint's (the resume is then not exact).</summary>
@@ -343,6 +357,8 @@ public sealed class GanTrainer
         }
         Compare("--lr-g", saved.LearningRateG, Options.LearningRateG);
         Compare("--lr-d", saved.LearningRateD, Options.LearningRateD);
+        Compare("--lr-decay-at", saved.LearningRateDecayAt, Options.LearningRateDecayAt);
+        if (Options.LearningRateDecayAt > 0) Compare("--lr-decay", saved.LearningRateDecay, Options.LearningRateDecay);
         if (Options.Optimizer == OptimizerKind.Adam)
         {
             Compare("--beta1", saved.Beta1, Options.Beta1);

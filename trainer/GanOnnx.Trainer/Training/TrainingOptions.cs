@@ -37,6 +37,14 @@ public sealed record TrainingOptions
     public double Beta1 { get; init; } = 0.5;
     /// <summary>Adam β2. Default 0.999 (WGAN-GP uses 0.9).</summary>
     public double Beta2 { get; init; } = 0.999;
+    /// <summary>
+    /// Step after which both learning rates are multiplied by <see cref="LearningRateDecay"/> (0 = never): steps 1…this
+    /// train at <see cref="LearningRateG"/> and <see cref="LearningRateD"/>, later steps at the decayed rates. A run with
+    /// it ends exactly where a run stopped at that step and resumed with the decayed rates would (on the CPU). Default 0.
+    /// </summary>
+    public int LearningRateDecayAt { get; init; }
+    /// <summary>Factor on both learning rates after <see cref="LearningRateDecayAt"/>. Default 0.5.</summary>
+    public double LearningRateDecay { get; init; } = 0.5;
     /// <summary>Clip every gradient value to ±this (0 = no clipping; the Keras preset uses 1.0). Default 0.</summary>
     public double ClipValue { get; init; }
     /// <summary>One-sided label smoothing: real targets are 1 − this. Default 0.</summary>
@@ -74,6 +82,10 @@ public sealed record TrainingOptions
     /// <summary>Images in a sample grid. Default 64.</summary>
     public int SampleCount { get; init; } = 64;
 
+    /// <summary>What the learning rates are multiplied by in <paramref name="step"/> (1-based): 1, or
+    /// <see cref="LearningRateDecay"/> after <see cref="LearningRateDecayAt"/>.</summary>
+    public double LearningRateScaleAt(long step) => LearningRateDecayAt > 0 && step > LearningRateDecayAt ? LearningRateDecay : 1;
+
     /// <summary>Throws <see cref="TrainerException"/> naming the first option out of range.</summary>
     public void Validate()
     {
@@ -81,6 +93,8 @@ public sealed record TrainingOptions
         if (BatchSize is < 1 or > 65536) throw new TrainerException($"--batch-size is {BatchSize}; it must be between 1 and 65536.");
         if (!(LearningRateG > 0 && LearningRateG < 1)) throw new TrainerException($"--lr-g is {LearningRateG}; it must be in (0, 1).");
         if (!(LearningRateD > 0 && LearningRateD < 1)) throw new TrainerException($"--lr-d is {LearningRateD}; it must be in (0, 1).");
+        if (LearningRateDecayAt < 0) throw new TrainerException($"--lr-decay-at is {LearningRateDecayAt}; it must be 0 (never) or a step.");
+        if (!(LearningRateDecay > 0 && LearningRateDecay <= 1)) throw new TrainerException($"--lr-decay is {LearningRateDecay}; it must be in (0, 1].");
         if (!(Beta1 >= 0 && Beta1 < 1)) throw new TrainerException($"--beta1 is {Beta1}; it must be in [0, 1).");
         if (!(Beta2 >= 0 && Beta2 < 1)) throw new TrainerException($"--beta2 is {Beta2}; it must be in [0, 1).");
         if (!(ClipValue >= 0)) throw new TrainerException($"--clip is {ClipValue}; it must be 0 (off) or more.");
