@@ -46,7 +46,7 @@ public static class OnnxExporter
     /// <summary>
     /// Records <paramref name="quality"/> (scores from <c>eval</c>) as the <c>ganonnx.quality</c> metadata of an exported
     /// model in place, for a model scored again without its checkpoint (say, with another evaluation classifier). The
-    /// graph and weights are left as they are; the file is checked to load as a generator and rewritten atomically.
+    /// graph and weights are left as they are; the file is checked to load as a generator first and rewritten atomically.
     /// Returns the quality JSON it replaced.
     /// </summary>
     public static string RecordQuality(string path, IReadOnlyDictionary<string, double> quality)
@@ -64,18 +64,18 @@ public static class OnnxExporter
         var entry = model.MetadataProps.FirstOrDefault(p => p.Key == ModelMetadataKeys.Quality);
         if (entry is null || !model.MetadataProps.Any(p => p.Key == ModelMetadataKeys.FormatVersion))
             throw new TrainerException($"'{path}' has no GanOnnx metadata ({ModelMetadataKeys.Quality}); only models written by 'ganonnx-train export' can record a quality.");
-        var previous = entry.Value;
-        entry.Value = JsonSerializer.Serialize(quality);
-        var bytes = model.ToByteArray();
         try
         {
-            using var check = GeneratorSession.Load(bytes, name: path);
+            // From its path, so that external data (resolved beside the file) is checked too.
+            using var check = GeneratorSession.Load(path);
         }
         catch (GanOnnxException ex)
         {
             throw new TrainerException($"'{path}' is not a generator the runtime loads, so its quality was not recorded: {ex.Message}", ex);
         }
-        Imaging.ImageEncoder.WriteAtomically(path, bytes);
+        var previous = entry.Value;
+        entry.Value = JsonSerializer.Serialize(quality);
+        Imaging.ImageEncoder.WriteAtomically(path, model.ToByteArray());
         return previous;
     }
 
