@@ -69,6 +69,20 @@ public class RecordQualityTests
     }
 
     [Test]
+    public void AnOnnxModelWithoutGanOnnxMetadataIsRefusedAndLeftAlone()
+    {
+        var onnx = ExportedTinyModel();
+        var model = Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(onnx));
+        model.MetadataProps.Clear();
+        var bytes = Google.Protobuf.MessageExtensions.ToByteArray(model);
+        File.WriteAllBytes(onnx, bytes);
+        var (code, _, error) = Run("record-quality", "--model", onnx, "--quality", QualityFile(1));
+        Assert.That(code, Is.Not.EqualTo(0));
+        Assert.That(error, Does.Contain(onnx).And.Contain("has no GanOnnx metadata"));
+        Assert.That(File.ReadAllBytes(onnx), Is.EqualTo(bytes));
+    }
+
+    [Test]
     public void ABadQualityFileIsRefusedAndTheModelIsLeftAlone()
     {
         var onnx = ExportedTinyModel();
