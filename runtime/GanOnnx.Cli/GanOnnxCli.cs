@@ -115,23 +115,10 @@ public static class GanOnnxCli
         return command;
     }
 
-    /// <summary>
-    /// Refuses a --class the model cannot take: any class for an unconditional model without latent classes, one outside
-    /// its classes (or latent classes) otherwise.
-    /// </summary>
+    /// <summary>Refuses a --class the model cannot take (<see cref="GeneratorSession.DescribeClassProblem"/>).</summary>
     internal static void CheckClassOption(GeneratorSession session, int? label)
     {
-        var c = session.Contract;
-        if (label is { } latentClass && c.LatentClasses > 0)
-        {
-            if (!c.CanRequestLatentClass)
-                throw new GanOnnxException($"--class: '{session.Source}' has {c.LatentClasses} latent classes but no '{ModelMetadataKeys.LatentClassThresholds}' metadata; export it again with this version.");
-            if (latentClass < 0 || latentClass >= c.LatentClasses)
-                throw new GanOnnxException($"--class is {latentClass}; '{session.Source}' has latent classes 0 to {c.LatentClasses - 1}.");
-            return;
-        }
-        if (label is not null && !c.IsConditional) throw new GanOnnxException($"--class was given but '{session.Source}' is unconditional.");
-        if (label is { } l && (l < 0 || l >= c.NumClasses)) throw new GanOnnxException($"--class is {l}; '{session.Source}' has classes 0 to {c.NumClasses - 1}.");
+        if (label is { } l && session.DescribeClassProblem(l) is { } problem) throw new GanOnnxException($"--class: {problem}");
     }
 
     internal static ImageFileFormat ParseFormat(string text) => text.ToLowerInvariant() switch

@@ -149,21 +149,33 @@ public sealed partial class GeneratorSession
             latents[i] = LatentClassRule.Place(latents[i], latentClass, Contract.LatentClassThresholds, Contract.LatentDistribution);
     }
 
-    private void CheckLabel(int? label)
+    /// <summary>
+    /// Why <paramref name="label"/> cannot be asked of this model, or null when it can: a class of a conditional model, or
+    /// a latent class of a model with latent classes (which needs the thresholds its export records). The one place the
+    /// library, the CLI's <c>--class</c> and the web sample check a requested class.
+    /// </summary>
+    public string? DescribeClassProblem(int label)
     {
-        if (label is not { } fixedLabel) return;
         if (Contract.LatentClasses > 0)
         {
             if (!Contract.CanRequestLatentClass)
-                throw new ArgumentException($"'{Source}' has {Contract.LatentClasses} latent classes but no '{ModelMetadataKeys.LatentClassThresholds}' metadata to place a latent in one; export it again with this version.", nameof(label));
-            if (fixedLabel < 0 || fixedLabel >= Contract.LatentClasses)
-                throw new ArgumentOutOfRangeException(nameof(label), label, $"latent class must be in [0, {Contract.LatentClasses}) for '{Source}'.");
-            return;
+                return $"'{Source}' has {Contract.LatentClasses} latent classes but no '{ModelMetadataKeys.LatentClassThresholds}' metadata to place a latent in one; export it again with this version.";
+            return label < 0 || label >= Contract.LatentClasses
+                ? $"latent class {label} is out of range: '{Source}' has latent classes 0 to {Contract.LatentClasses - 1}."
+                : null;
         }
-        if (!Contract.IsConditional)
-            throw new ArgumentException($"label {label} was given but '{Source}' is unconditional (it has no classes).", nameof(label));
-        if (fixedLabel < 0 || fixedLabel >= Contract.NumClasses)
-            throw new ArgumentOutOfRangeException(nameof(label), label, $"label must be in [0, {Contract.NumClasses}) for '{Source}'.");
+        if (!Contract.IsConditional) return $"class {label} was asked for but '{Source}' is unconditional (it has no classes).";
+        return label < 0 || label >= Contract.NumClasses
+            ? $"class {label} is out of range: '{Source}' has classes 0 to {Contract.NumClasses - 1}."
+            : null;
+    }
+
+    private void CheckLabel(int? label)
+    {
+        if (label is not { } fixedLabel || DescribeClassProblem(fixedLabel) is not { } problem) return;
+        var hasClasses = Contract.CanRequestLatentClass || (Contract.LatentClasses == 0 && Contract.IsConditional);
+        if (hasClasses) throw new ArgumentOutOfRangeException(nameof(label), label, problem);
+        throw new ArgumentException(problem, nameof(label));
     }
 
     private long[]? LabelsFor(int count, long startIndex, int? label)

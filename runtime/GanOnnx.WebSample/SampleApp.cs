@@ -38,7 +38,7 @@ public static class SampleApp
         app.MapGet("/generate", (GeneratorSession generator, long? seed, long? index, int? @class) =>
             Guarded(() =>
             {
-                var batch = generator.Generate(1, seed ?? 42, index ?? 0, LabelFor(generator, @class));
+                var batch = generator.Generate(1, seed ?? 42, index ?? 0, @class);
                 return Results.File(ImageEncoder.Encode(batch, 0, ImageFileFormat.Png), "image/png");
             }));
 
@@ -47,20 +47,13 @@ public static class SampleApp
             {
                 var n = count ?? 16;
                 if (n is < 1 or > MaxGridCount) throw new ArgumentOutOfRangeException(nameof(count), n, $"count must be between 1 and {MaxGridCount}.");
-                var batch = generator.Generate(n, seed ?? 42, 0, LabelFor(generator, @class));
+                var batch = generator.Generate(n, seed ?? 42, 0, @class);
                 using var grid = ImageGrid.Compose(batch);
                 using var stream = new MemoryStream();
                 ImageEncoder.Encode(grid, stream);
                 return Results.File(stream.ToArray(), "image/png");
             }));
         return app;
-    }
-
-    private static int? LabelFor(GeneratorSession generator, int? label)
-    {
-        if (label is null) return null;
-        if (!generator.Contract.IsConditional && generator.Contract.LatentClasses == 0) throw new ArgumentException("class was given but this model is unconditional.");
-        return label;
     }
 
     private static IResult Guarded(Func<IResult> action)

@@ -25,4 +25,43 @@ internal static class JsonLines
             if (record is not null) yield return record;
         }
     }
+
+    /// <summary>
+    /// Rewrites <paramref name="path"/> (atomically) without the lines whose <c>step</c> (or <c>Step</c>) is after
+    /// <paramref name="lastStep"/>, and without lines torn by a crash: what a run resumed from <paramref name="lastStep"/>
+    /// logs again. Returns how many lines were dropped; a missing file drops none.
+    /// </summary>
+    public static int KeepThroughStep(string path, long lastStep)
+    {
+        if (!File.Exists(path)) return 0;
+        var kept = new List<string>();
+        var dropped = 0;
+        foreach (var text in File.ReadLines(path))
+        {
+            if (StepOf(text) is { } step && step <= lastStep) kept.Add(text);
+            else if (text.Length > 0) dropped++;
+        }
+        if (dropped == 0) return 0;
+        var temp = path + ".partial";
+        File.WriteAllLines(temp, kept);
+        File.Move(temp, path, overwrite: true);
+        return dropped;
+    }
+
+    private static long? StepOf(string line)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            if (document.RootElement.ValueKind != JsonValueKind.Object) return null;
+            foreach (var property in document.RootElement.EnumerateObject())
+                if (property.NameEquals("step") || property.NameEquals("Step"))
+                    return property.Value.TryGetInt64(out var step) ? step : null;
+            return null;
+        }
+        catch (JsonException)
+        {
+            return null; // torn by a crash
+        }
+    }
 }

@@ -168,7 +168,7 @@ public class ConditionalExportTests
         Assert.That(Directory.GetFiles(folder, "seed42-*").All(f => f.EndsWith("-c7.png", StringComparison.Ordinal)), Is.True);
         var (code, _, error) = CliRunner.Run("generate", "--model", ConditionalModel, "--class", "10", "--out", TestPaths.NewTempFolder());
         Assert.That(code, Is.Not.EqualTo(0));
-        Assert.That(error, Does.Contain("--class is 10").And.Contain("0 to 9"));
+        Assert.That(error, Does.Contain("--class: class 10 is out of range").And.Contain("has classes 0 to 9"));
     }
 
     [Test]

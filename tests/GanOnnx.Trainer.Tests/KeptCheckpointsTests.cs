@@ -41,6 +41,26 @@ public class KeptCheckpointsTests
     }
 
     [Test]
+    public void ResumingFromAnEarlierCheckpointLogsEveryStepOnceAndInOrder()
+    {
+        var data = TestData.IdxFolder(count: 256, testCount: 100);
+        var run = TestData.NewTempFolder();
+        string[] Options(string steps) => ["train", "--data", data, "--out", run, "--arch", "mlp", "--width", "8", "--latent", "16", "--batch-size", "16",
+            "--steps", steps, "--log-every", "1", "--checkpoint-every", "2", "--keep-checkpoints", "--eval-every", "2", "--eval-count", "40", "--sample-every", "0"];
+        var (code, _, error) = TestData.RunCli(Options("5"));
+        Assert.That(code, Is.EqualTo(0), error);
+        File.AppendAllText(Path.Combine(run, "metrics.jsonl"), "{\"Step\":6,\"LossD\":1.3"); // a line torn by a crash
+
+        // As after a crash at step 5: go on from the kept step-2 checkpoint.
+        var (resumed, output, resumeError) = TestData.RunCli([.. Options("6"), "--resume", Path.Combine(run, "checkpoints", "step-000002.gockpt")]);
+
+        Assert.That(resumed, Is.EqualTo(0), resumeError);
+        Assert.That(output, Does.Contain("Dropped 6 lines logged after step 2"), "steps 3–5, the torn line, and the evaluations of steps 4 and 5");
+        Assert.That(GanTrainer.ReadMetrics(Path.Combine(run, "metrics.jsonl")).Select(m => m.Step), Is.EqualTo(new[] { 1, 2, 3, 4, 5, 6 }));
+        Assert.That(EvalLog.Read(Path.Combine(run, "eval.jsonl")).Select(e => e.Step), Is.EqualTo(new long[] { 2, 4, 6 }));
+    }
+
+    [Test]
     public void WithoutTheOptionOnlyTheLatestCheckpointIsKept()
     {
         var run = TestData.TrainTinyMlp(steps: 3);

@@ -54,7 +54,7 @@ public class SampleAppTests
         Assert.That(cluster.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         using var noSuchCluster = await _http.GetAsync("/generate?seed=1&class=25");
         Assert.That(noSuchCluster.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
-        Assert.That(await noSuchCluster.Content.ReadAsStringAsync(), Does.Contain("latent class must be in [0, 20)"));
+        Assert.That(await noSuchCluster.Content.ReadAsStringAsync(), Does.Contain("has latent classes 0 to 19"));
         using var tooMany = await _http.GetAsync("/grid?count=100000");
         Assert.That(tooMany.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(await tooMany.Content.ReadAsStringAsync(), Does.Contain("count must be between 1 and 256"));

@@ -62,12 +62,14 @@ public static class TrainerCli
                 ? DatasetPreparer.CopyIdxFolder(from, mnist, DatasetPreparer.DigitClasses)
                 : DatasetPreparer.FromNpmMnist(mnist, parse.GetValue(mnistNpm));
             output.WriteLine($"mnist → {mnist}: {summary}");
+            InstallShippedClassifier(output, mnist);
 
             var fashion = parse.GetValue(fashionFrom)!;
             if (Directory.Exists(fashion))
             {
                 var target = Path.Combine(root, "fashion-mnist");
                 output.WriteLine($"fashion-mnist → {target}: {DatasetPreparer.CopyIdxFolder(fashion, target, DatasetPreparer.FashionClasses)}");
+                InstallShippedClassifier(output, target);
             }
             else
             {
@@ -76,6 +78,16 @@ public static class TrainerCli
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The folder beside this program that holds the classifiers of models/classifiers (`data` installs them).</summary>
+    public static string ShippedClassifiers => Path.Combine(AppContext.BaseDirectory, "classifiers");
+
+    /// <summary>Gives a prepared data folder the shipped classifier of its dataset, when there is one and it fits.</summary>
+    private static void InstallShippedClassifier(TextWriter output, string dataFolder)
+    {
+        var shipped = Path.Combine(ShippedClassifiers, Path.GetFileName(dataFolder) + ".gockpt");
+        if (File.Exists(shipped)) output.WriteLine($"  {Evaluator.InstallClassifier(dataFolder, shipped)}");
     }
 
     private static Command TrainCommand(TextWriter output, TextWriter error)

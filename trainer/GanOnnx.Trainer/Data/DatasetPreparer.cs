@@ -28,12 +28,14 @@ public static class DatasetPreparer
     /// </summary>
     public static string CopyIdxFolder(string source, string destination, IReadOnlyList<string> classNames)
     {
+        // Both splits are read and checked before anything is written: a folder without its t10k files must not leave a
+        // destination with training files only, which training would take as complete.
+        var splits = new[] { "train", "t10k" }
+            .Select(split => (Split: split, Pair: IdxFile.ReadPair(FindOne(source, $"{split}-images-idx3-ubyte"), FindOne(source, $"{split}-labels-idx1-ubyte"))))
+            .ToList();
         var summary = new List<string>();
-        foreach (var split in new[] { "train", "t10k" })
+        foreach (var (split, (img, lab)) in splits)
         {
-            var images = FindOne(source, $"{split}-images-idx3-ubyte");
-            var labels = FindOne(source, $"{split}-labels-idx1-ubyte");
-            var (img, lab) = IdxFile.ReadPair(images, labels); // validates before anything is written
             IdxFile.WriteImages(Path.Combine(destination, $"{split}-images-idx3-ubyte.gz"), img.Pixels, img.Count, img.Rows, img.Columns);
             IdxFile.WriteLabels(Path.Combine(destination, $"{split}-labels-idx1-ubyte.gz"), lab);
             summary.Add($"{split}: {img.Count} images {img.Rows}×{img.Columns}");

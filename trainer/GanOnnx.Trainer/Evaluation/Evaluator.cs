@@ -73,6 +73,39 @@ public sealed class Evaluator : IDisposable
         }
     }
 
+    /// <summary>
+    /// Makes <paramref name="classifierFile"/> (a classifier shipped with the project) <paramref name="dataFolder"/>'s
+    /// classifier.gockpt, so that <c>eval</c> and the evaluations during training score with it and their figures compare
+    /// with the model cards. It is installed only when it was trained on a dataset of the folder's name and image shape and
+    /// classifies the folder's held-out images as well as its recorded accuracy says, to within
+    /// <see cref="InstallTolerance"/>: then the folder holds the held-out split it was measured on. An existing
+    /// classifier.gockpt is kept. Returns what was done, as a line for the user.
+    /// </summary>
+    public static string InstallClassifier(string dataFolder, string classifierFile)
+    {
+        var target = Path.Combine(dataFolder, ClassifierFileName);
+        if (File.Exists(target)) return $"kept its {ClassifierFileName}";
+        using var test = ImageDataset.LoadIdxFolder(dataFolder, ValueRange.Sigmoid, testSplit: true);
+        var (classifier, dataset, recorded) = Classifier.Load(classifierFile);
+        using (classifier)
+        {
+            if (dataset != test.Name || classifier.Config.Channels != test.Channels || classifier.Config.ImageSize != test.Height || classifier.Config.NumClasses < test.ClassNames.Count)
+                return $"did not install '{classifierFile}': it was trained on '{dataset}' ({classifier.Config.Channels}×{classifier.Config.ImageSize}², {classifier.Config.NumClasses} classes), not on this folder's data";
+            var measured = Classifier.Accuracy(classifier, test);
+            if (Math.Abs(measured - recorded) > InstallTolerance)
+                return $"did not install '{classifierFile}': it classifies {measured:P2} of this folder's held-out images correctly, not the {recorded:P2} it was measured at, so these are other images; eval will train a classifier of its own";
+            var temp = target + ".tmp";
+            File.Copy(classifierFile, temp, overwrite: true);
+            File.Move(temp, target, overwrite: false);
+            return $"evaluation classifier: '{classifierFile}' ({recorded:P2} of the held-out images) → {target}";
+        }
+    }
+
+    /// <summary>How far (as a fraction) a shipped classifier's accuracy on a folder's held-out images may be from the
+    /// accuracy it records for <see cref="InstallClassifier"/> to install it: 0.1 %, room for a few borderline images whose
+    /// prediction another processor or thread count tips the other way.</summary>
+    public const double InstallTolerance = 0.001;
+
     /// <summary>Scores <paramref name="count"/> images of an ONNX generator (as the runtime makes them).</summary>
     public QualityScores Score(GeneratorSession session, int count)
     {

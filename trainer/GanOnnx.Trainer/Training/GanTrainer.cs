@@ -114,6 +114,12 @@ public sealed class GanTrainer
             using (var rng = tensor(resume.Sections["rng_torch"])) torch.random.set_rng_state(rng);
             firstStep = (int)resume.Info.Step + 1;
             previousSeconds = resume.Info.WallSeconds;
+            // A run resumed from an earlier checkpoint (after a crash, or a kept one) logs its later steps again: drop them
+            // from the logs first, so that every step is there once and in order.
+            var dropped = JsonLines.KeepThroughStep(Path.Combine(OutputFolder, "metrics.jsonl"), resume.Info.Step)
+                + JsonLines.KeepThroughStep(Path.Combine(OutputFolder, "eval.jsonl"), resume.Info.Step);
+            if (dropped > 0)
+                Log.WriteLine($"Dropped {dropped} lines logged after step {resume.Info.Step} from metrics.jsonl and eval.jsonl; this run logs those steps again.");
         }
         generator.train();
         discriminator.train();
