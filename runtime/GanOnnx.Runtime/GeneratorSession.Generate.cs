@@ -154,27 +154,29 @@ public sealed partial class GeneratorSession
     /// a latent class of a model with latent classes (which needs the thresholds its export records). The one place the
     /// library, the CLI's <c>--class</c> and the web sample check a requested class.
     /// </summary>
-    public string? DescribeClassProblem(int label)
+    public string? DescribeClassProblem(int label) => ClassProblem(label)?.Message;
+
+    /// <summary>The problem with <paramref name="label"/>, and whether it is only out of the model's range of classes.</summary>
+    private (string Message, bool OutOfRange)? ClassProblem(int label)
     {
         if (Contract.LatentClasses > 0)
         {
             if (!Contract.CanRequestLatentClass)
-                return $"'{Source}' has {Contract.LatentClasses} latent classes but no '{ModelMetadataKeys.LatentClassThresholds}' metadata to place a latent in one; export it again with this version.";
+                return ($"'{Source}' has {Contract.LatentClasses} latent classes but no '{ModelMetadataKeys.LatentClassThresholds}' metadata to place a latent in one; export it again with this version.", false);
             return label < 0 || label >= Contract.LatentClasses
-                ? $"latent class {label} is out of range: '{Source}' has latent classes 0 to {Contract.LatentClasses - 1}."
+                ? ($"latent class {label} is out of range: '{Source}' has latent classes 0 to {Contract.LatentClasses - 1}.", true)
                 : null;
         }
-        if (!Contract.IsConditional) return $"class {label} was asked for but '{Source}' is unconditional (it has no classes).";
+        if (!Contract.IsConditional) return ($"class {label} was asked for but '{Source}' is unconditional (it has no classes).", false);
         return label < 0 || label >= Contract.NumClasses
-            ? $"class {label} is out of range: '{Source}' has classes 0 to {Contract.NumClasses - 1}."
+            ? ($"class {label} is out of range: '{Source}' has classes 0 to {Contract.NumClasses - 1}.", true)
             : null;
     }
 
     private void CheckLabel(int? label)
     {
-        if (label is not { } fixedLabel || DescribeClassProblem(fixedLabel) is not { } problem) return;
-        var hasClasses = Contract.CanRequestLatentClass || (Contract.LatentClasses == 0 && Contract.IsConditional);
-        if (hasClasses) throw new ArgumentOutOfRangeException(nameof(label), label, problem);
+        if (label is not { } fixedLabel || ClassProblem(fixedLabel) is not var (problem, outOfRange)) return;
+        if (outOfRange) throw new ArgumentOutOfRangeException(nameof(label), label, problem);
         throw new ArgumentException(problem, nameof(label));
     }
 

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 
 namespace GanOnnx;
@@ -42,9 +43,7 @@ internal static class JsonLines
             else if (text.Length > 0) dropped++;
         }
         if (dropped == 0) return 0;
-        var temp = path + ".partial";
-        File.WriteAllLines(temp, kept);
-        File.Move(temp, path, overwrite: true);
+        Imaging.ImageEncoder.WriteAtomically(path, Encoding.UTF8.GetBytes(string.Concat(kept.Select(line => line + Environment.NewLine))));
         return dropped;
     }
 
