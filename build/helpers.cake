@@ -11,3 +11,9 @@ void RunTrainer(string configuration, string arguments)
     });
     if (exitCode != 0) throw new CakeException($"ganonnx-train {arguments} failed with exit code {exitCode}.");
 }
+
+void RunScript(string script, string arguments)
+{
+    var exitCode = StartProcess("bash", new ProcessSettings { Arguments = $"{script} {arguments}" });
+    if (exitCode != 0) throw new CakeException($"{script} {arguments} failed with exit code {exitCode}.");
+}

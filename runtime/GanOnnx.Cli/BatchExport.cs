@@ -31,6 +31,12 @@ public sealed record BatchExportOptions
     public bool GridLabels { get; init; }
     /// <summary>Threads that encode and write images while inference runs. Default: the processor count.</summary>
     public int EncoderThreads { get; init; } = Environment.ProcessorCount;
+    /// <summary>
+    /// Threads that run inference at once, each on its own batches (the session is thread-safe). On a CPU provider with
+    /// one ONNX Runtime thread each, this keeps every core busy where one call with many threads would wait at each
+    /// operator's barrier. Default 1.
+    /// </summary>
+    public int InferenceWorkers { get; init; } = 1;
     /// <summary>Batches that may wait between inference and encoding (bounds memory). Default 4.</summary>
     public int QueueBatches { get; init; } = 4;
 
@@ -41,6 +47,7 @@ public sealed record BatchExportOptions
         if (StartIndex < 0) throw new GanOnnxException($"--start-index is {StartIndex}; it must be 0 or more.");
         if (Quality is < 1 or > 100) throw new GanOnnxException($"--quality is {Quality}; it must be between 1 and 100.");
         if (EncoderThreads is < 1 or > 256) throw new GanOnnxException($"--threads is {EncoderThreads}; it must be between 1 and 256.");
+        if (InferenceWorkers is < 1 or > 256) throw new GanOnnxException($"--inference-workers is {InferenceWorkers}; it must be between 1 and 256.");
         if (QueueBatches is < 1 or > 1024) throw new GanOnnxException($"QueueBatches is {QueueBatches}; it must be between 1 and 1024.");
     }
 }
@@ -96,35 +103,60 @@ public static class BatchExporter
         var stopwatch = Stopwatch.StartNew();
         long inferenceTicks = 0, encodeTicks = 0, written = 0;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var queue = Channel.CreateBounded<ImageBatch>(new BoundedChannelOptions(options.QueueBatches) { SingleWriter = true });
+        var queue = Channel.CreateBounded<GeneratedBatch>(new BoundedChannelOptions(options.QueueBatches) { SingleWriter = options.InferenceWorkers == 1 });
+        var pixelOutput = session.Options.PixelOutput != PixelLayout.None;
 
+        var batch = session.Options.MaxBatchSize;
+        var nextStart = first - batch; // each worker takes the next batch start with Interlocked.Add
+        var producers = Enumerable.Range(0, options.InferenceWorkers).Select(_ => Task.Run(async () =>
+        {
+            for (var start = Interlocked.Add(ref nextStart, batch); start < first + length; start = Interlocked.Add(ref nextStart, batch))
+            {
+                cts.Token.ThrowIfCancellationRequested();
+                var n = (int)Math.Min(batch, first + length - start);
+                var allDone = true;
+                for (var k = start; k < start + n && allDone; k++) allDone = manifest.Done.ContainsKey(k);
+                if (allDone) continue;
+                var t0 = Stopwatch.GetTimestamp();
+                // 8-bit pixels straight from the graph when the session has them (the value mapping ran in ONNX Runtime).
+                var images = pixelOutput
+                    ? new GeneratedBatch(null, session.GeneratePixels(n, options.Seed, start, options.Label))
+                    : new GeneratedBatch(session.Generate(n, options.Seed, start, options.Label), null);
+                Interlocked.Add(ref inferenceTicks, Stopwatch.GetTimestamp() - t0);
+                await queue.Writer.WriteAsync(images, cts.Token).ConfigureAwait(false);
+            }
+        }, cts.Token)).ToList();
         var producer = Task.Run(async () =>
         {
             try
             {
-                var batch = session.Options.MaxBatchSize;
-                for (var start = first; start < first + length; start += batch)
-                {
-                    cts.Token.ThrowIfCancellationRequested();
-                    var n = (int)Math.Min(batch, first + length - start);
-                    var allDone = true;
-                    for (var k = start; k < start + n && allDone; k++) allDone = manifest.Done.ContainsKey(k);
-                    if (allDone) continue;
-                    var t0 = Stopwatch.GetTimestamp();
-                    var images = session.Generate(n, options.Seed, start, options.Label);
-                    Interlocked.Add(ref inferenceTicks, Stopwatch.GetTimestamp() - t0);
-                    await queue.Writer.WriteAsync(images, cts.Token).ConfigureAwait(false);
-                }
+                await Task.WhenAll(producers).ConfigureAwait(false);
                 queue.Writer.Complete();
             }
             catch (Exception ex)
             {
                 queue.Writer.Complete(ex);
+                await cts.CancelAsync().ConfigureAwait(false);
                 throw;
             }
-        }, cts.Token);
+        }, CancellationToken.None);
 
         var consumers = Enumerable.Range(0, options.EncoderThreads).Select(_ => Task.Run(async () =>
+        {
+            try
+            {
+                await Consume().ConfigureAwait(false);
+            }
+            catch
+            {
+                // A failed writer stops the whole export: without this, once every writer had failed the producer would
+                // wait on the full queue for ever.
+                await cts.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }, cts.Token)).ToList();
+
+        async Task Consume()
         {
             await foreach (var images in queue.Reader.ReadAllAsync(cts.Token).ConfigureAwait(false))
             {
@@ -133,7 +165,7 @@ public static class BatchExporter
                     var index = images.StartIndex + i;
                     if (manifest.Done.ContainsKey(index)) continue;
                     var t0 = Stopwatch.GetTimestamp();
-                    var bytes = ImageEncoder.Encode(images, i, options.Format, options.Quality);
+                    var bytes = images.Encode(i, options.Format, options.Quality);
                     var label = images.Labels?[i];
                     var name = FileName(options.Seed, index, label, digits, options.Format);
                     ImageEncoder.WriteAtomically(Path.Combine(options.Folder, name), bytes);
@@ -142,8 +174,9 @@ public static class BatchExporter
                     var done = Interlocked.Increment(ref written);
                     progress?.Report(new ExportProgress(done + skipped, length, stopwatch.Elapsed));
                 }
+                manifest.Flush(); // once a batch, not once a file
             }
-        }, cts.Token)).ToList();
+        }
 
         try
         {
@@ -152,7 +185,7 @@ public static class BatchExporter
         catch
         {
             await cts.CancelAsync().ConfigureAwait(false);
-            var failure = new[] { producer }.Concat(consumers).Where(t => t.IsFaulted).Select(t => t.Exception!.GetBaseException())
+            var failure = producers.Append(producer).Concat(consumers).Where(t => t.IsFaulted).Select(t => t.Exception!.GetBaseException())
                 .FirstOrDefault(e => e is not OperationCanceledException and not ChannelClosedException);
             if (failure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
             throw;
@@ -174,4 +207,15 @@ public static class BatchExporter
         return new BatchExportResult(written, skipped, length, stopwatch.Elapsed,
             Stopwatch.GetElapsedTime(0, inferenceTicks), Stopwatch.GetElapsedTime(0, encodeTicks), manifestPath);
     }
+}
+
+/// <summary>A generated batch on its way to the encoders: float images, or 8-bit pixels from the graph.</summary>
+internal sealed record GeneratedBatch(ImageBatch? Floats, PixelBatch? Pixels)
+{
+    public int Count => Floats?.Count ?? Pixels!.Count;
+    public long StartIndex => Floats?.StartIndex ?? Pixels!.StartIndex;
+    public long[]? Labels => Floats is not null ? Floats.Labels : Pixels!.Labels;
+
+    public byte[] Encode(int index, ImageFileFormat format, int quality) =>
+        Pixels is not null ? ImageEncoder.Encode(Pixels, index, format, quality) : ImageEncoder.Encode(Floats!, index, format, quality);
 }

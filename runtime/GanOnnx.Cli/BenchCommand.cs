@@ -1,49 +1,71 @@
 using System.CommandLine;
+using System.Globalization;
+using GanOnnx.Diagnostics;
 using GanOnnx.Imaging;
 using GanOnnx.Runtime;
-using GanOnnx.Runtime.Diagnostics;
 
 namespace GanOnnx.Cli;
 
-/// <summary><c>ganonnx bench</c>: latency and throughput per provider × batch size × thread count.</summary>
+/// <summary>
+/// <c>ganonnx bench</c>: latency and throughput per model × provider × CUDA graph × output × thread count × batch size,
+/// beside plain ONNX Runtime by hand (<c>--peer</c>), and end to end to image files (<c>--files</c>).
+/// </summary>
 internal static class BenchCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var model = GanOnnxCli.ModelOption();
+        var model = new Option<string>("--model") { Description = "The generator's ONNX file, or several separated by commas (e.g. its fp32 and fp16 exports).", Required = true };
         var providers = new Option<string>("--providers") { Description = "Comma-separated: cpu, cuda, directml, auto.", DefaultValueFactory = _ => "cpu" };
         var batches = new Option<string>("--batch-sizes") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => "1,64,256" };
         var threads = new Option<string>("--threads") { Description = "Comma-separated intra-op thread counts (0 = ONNX Runtime's choice).", DefaultValueFactory = _ => "0" };
+        var outputs = new Option<string>("--outputs") { Description = "Comma-separated: float (the model's float32) and/or uint8 (pixels mapped inside the graph).", DefaultValueFactory = _ => "float" };
+        var cudaGraph = new Option<string>("--cuda-graph") { Description = "Comma-separated: off and/or on (CUDA graphs; CUDA rows only).", DefaultValueFactory = _ => "off" };
+        var peer = new Option<bool>("--peer") { Description = "Also time plain ONNX Runtime by hand (InferenceSession.Run on a fixed tensor) on each provider." };
+        var files = new Option<long>("--files") { Description = "Also write this many PNG files with 'generate' and compare with plain ONNX Runtime at the largest batch (0 = skip).", DefaultValueFactory = _ => 0 };
+        var filesDir = new Option<string?>("--files-dir") { Description = "Where --files writes (in a new folder, deleted after; default: the system temporary folder)." };
         var duration = new Option<double>("--duration") { Description = "Seconds of timed calls per configuration.", DefaultValueFactory = _ => 3.0 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed calls before timing.", DefaultValueFactory = _ => 5 };
         var iterations = new Option<int>("--max-iterations") { Description = "Stop timing after this many calls.", DefaultValueFactory = _ => 10_000 };
         var json = new Option<string?>("--json") { Description = "Write the results (with every latency) as JSON." };
         var markdown = new Option<string?>("--markdown") { Description = "Write the results as a Markdown table." };
         var histogram = new Option<string?>("--histogram") { Description = "Write latency histograms as a PNG." };
-        var command = new Command("bench", "Measure session creation, first run, latency percentiles, throughput and memory.")
+        var cudaPath = GanOnnxCli.CudaPathOption();
+        var command = new Command("bench", "Measure session creation, first run, latency percentiles, throughput and memory, beside plain ONNX Runtime.")
         {
-            model, providers, batches, threads, duration, warmup, iterations, json, markdown, histogram,
+            model, providers, batches, threads, outputs, cudaGraph, peer, files, filesDir, duration, warmup, iterations, json, markdown, histogram, cudaPath,
         };
         command.SetAction(parse => GanOnnxCli.Guarded(error, () =>
         {
-            var path = parse.GetValue(model)!;
-            var providerList = parse.GetValue(providers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(GanOnnxCli.ParseProvider).Distinct().ToArray();
-            if (providerList.Length == 0) throw new GanOnnxException("--providers is empty; give at least one of cpu, cuda, directml, auto.");
-            var batchSizes = ListOption.Ints("--batch-sizes", parse.GetValue(batches)!, 1);
-            var threadCounts = ListOption.Ints("--threads", parse.GetValue(threads)!, 0);
-            var settings = new BenchmarkSettings
+            var paths = parse.GetValue(model)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (var path in paths)
+                if (!File.Exists(path)) throw new GanOnnxException($"Model file '{path}' does not exist.");
+            var plan = new BenchPlan
             {
-                Duration = TimeSpan.FromSeconds(parse.GetValue(duration)), WarmupIterations = parse.GetValue(warmup),
-                MaxIterations = parse.GetValue(iterations), MinIterations = Math.Min(10, Math.Max(1, parse.GetValue(iterations))),
+                Models = paths,
+                Providers = ListOption.Words("--providers", parse.GetValue(providers)!, ["cpu", "cuda", "directml", "dml", "auto"]).Select(GanOnnxCli.ParseProvider).Distinct().ToArray(),
+                BatchSizes = ListOption.Ints("--batch-sizes", parse.GetValue(batches)!, 1),
+                ThreadCounts = ListOption.Ints("--threads", parse.GetValue(threads)!, 0),
+                Outputs = ListOption.Words("--outputs", parse.GetValue(outputs)!, ["float", "uint8"]),
+                CudaGraphs = ListOption.Words("--cuda-graph", parse.GetValue(cudaGraph)!, ["off", "on"]).Select(w => w == "on").ToArray(),
+                Peer = parse.GetValue(peer),
+                CudaLibraryFolders = GanOnnxCli.ParseFolders(parse.GetValue(cudaPath)),
+                Settings = new BenchmarkSettings
+                {
+                    Duration = TimeSpan.FromSeconds(parse.GetValue(duration)), WarmupIterations = parse.GetValue(warmup),
+                    MaxIterations = parse.GetValue(iterations), MinIterations = Math.Min(10, Math.Max(1, parse.GetValue(iterations))),
+                },
             };
-            settings.Validate();
-            if (!File.Exists(path)) throw new GanOnnxException($"Model file '{path}' does not exist.");
+            plan.Settings.Validate();
+            var fileCount = parse.GetValue(files);
+            if (fileCount < 0) throw new GanOnnxException($"--files is {fileCount}; it must be 0 (skip) or more.");
 
-            var results = Run(path, providerList, batchSizes, threadCounts, settings, error);
+            var results = plan.Run(error);
             if (results.Count == 0) throw new GanOnnxException("No provider could run the model; see the messages above.");
             output.Write(BenchmarkReport.Table(results));
-            output.WriteLine(StageBreakdown.Measure(path, batchSizes.Max()).ToString());
+            output.WriteLine(StageBreakdown.Measure(paths[0], plan.BatchSizes.Max()).ToString());
+            if (fileCount > 0)
+                foreach (var threadCount in plan.ThreadCounts)
+                    output.WriteLine(FilesComparison.Measure(paths[0], fileCount, plan.BatchSizes.Max(), threadCount, parse.GetValue(filesDir), plan.Settings).ToString());
             if (parse.GetValue(json) is { } jsonPath) ImageEncoder.WriteAtomically(jsonPath, System.Text.Encoding.UTF8.GetBytes(BenchmarkReport.Json(results)));
             if (parse.GetValue(markdown) is { } mdPath) ImageEncoder.WriteAtomically(mdPath, System.Text.Encoding.UTF8.GetBytes(BenchmarkReport.Markdown(results)));
             if (parse.GetValue(histogram) is { } pngPath) LatencyHistogram.Save(results, pngPath);
@@ -52,30 +74,59 @@ internal static class BenchCommand
         return command;
     }
 
-    /// <summary>Every provider × thread count × batch size; a provider that cannot load is reported and skipped.</summary>
-    internal static List<BenchmarkResult> Run(string path, ExecutionProvider[] providers, int[] batchSizes, int[] threadCounts, BenchmarkSettings settings, TextWriter log)
+    /// <summary>Every model × provider × CUDA graph × output × thread count × batch size, and the plain peer.</summary>
+    internal sealed record BenchPlan
     {
-        var results = new List<BenchmarkResult>();
-        foreach (var provider in providers)
+        public required string[] Models { get; init; }
+        public required ExecutionProvider[] Providers { get; init; }
+        public required int[] BatchSizes { get; init; }
+        public required int[] ThreadCounts { get; init; }
+        public string[] Outputs { get; init; } = ["float"];
+        public bool[] CudaGraphs { get; init; } = [false];
+        public bool Peer { get; init; }
+        public IReadOnlyList<string> CudaLibraryFolders { get; init; } = [];
+        public required BenchmarkSettings Settings { get; init; }
+
+        /// <summary>Runs the plan; a provider that cannot load is reported on <paramref name="log"/> and skipped when there are others.</summary>
+        public List<BenchmarkResult> Run(TextWriter log)
         {
-            foreach (var threads in threadCounts)
+            var results = new List<BenchmarkResult>();
+            foreach (var path in Models)
             {
-                foreach (var batch in batchSizes)
+                var name = Path.GetFileName(path);
+                foreach (var provider in Providers)
                 {
-                    var options = new GeneratorOptions { Provider = provider, IntraOpThreads = threads, MaxBatchSize = Math.Max(batch, 1) };
                     try
                     {
-                        results.Add(InferenceBenchmark.Measure(() => new OnnxRuntimeTarget(path, options), batch, threads, settings));
+                        foreach (var graph in CudaGraphs.Where(g => !g || provider is ExecutionProvider.Cuda or ExecutionProvider.Auto))
+                            foreach (var output in Outputs)
+                                foreach (var threads in ThreadCounts)
+                                    foreach (var batch in BatchSizes)
+                                    {
+                                        var options = new GeneratorOptions
+                                        {
+                                            Provider = provider, IntraOpThreads = threads, MaxBatchSize = batch, CudaGraph = graph,
+                                            PixelOutput = output == "uint8" ? PixelLayout.Nhwc : PixelLayout.None, CudaLibraryFolders = CudaLibraryFolders,
+                                        };
+                                        var result = InferenceBenchmark.Measure(() => new OnnxRuntimeTarget(path, options), batch, threads, Settings);
+                                        results.Add(result with { Model = name, Output = output, CudaGraph = graph });
+                                    }
+                        if (Peer && provider is ExecutionProvider.Cpu or ExecutionProvider.Cuda)
+                            foreach (var threads in ThreadCounts)
+                                foreach (var batch in BatchSizes)
+                                {
+                                    int? device = provider == ExecutionProvider.Cuda ? 0 : null;
+                                    var result = InferenceBenchmark.Measure(() => new PlainOnnxRuntimeTarget(path, threads, device), batch, threads, Settings);
+                                    results.Add(result with { Model = name });
+                                }
                     }
-                    catch (GanOnnxException ex) when (providers.Length > 1)
+                    catch (Exception ex) when ((ex is GanOnnxException || ex.GetType().Name == "OnnxRuntimeException") && Providers.Length > 1)
                     {
-                        log.WriteLine($"skipped {provider}: {ex.Message}");
-                        goto nextProvider;
+                        log.WriteLine($"skipped {provider} for {name}: {ex.Message}");
                     }
                 }
             }
-            nextProvider:;
+            return results;
         }
-        return results;
     }
 }

@@ -17,6 +17,8 @@ public static class GanOnnxCli
             InfoCommand(output, error),
             BenchCommand.Create(output, error),
             InterpolateCommand.Create(output, error),
+            DoctorCommand.Create(output, error),
+            DumpCommand.Create(output, error),
         };
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }
@@ -41,6 +43,16 @@ public static class GanOnnxCli
         Description = "Execution provider: auto, cpu, cuda or directml.",
         DefaultValueFactory = _ => "cpu",
     };
+
+    internal static Option<string?> CudaPathOption() => new("--cuda-path")
+    {
+        Description = $"Folders of CUDA/cuDNN libraries to load before ONNX Runtime asks for them, separated by '{Path.PathSeparator}' (a CUDA toolkit's lib64, a Python environment's site-packages/nvidia); {GanOnnx.Runtime.Cuda.CudaPreflight.PathVariable} adds more.",
+    };
+
+    internal static Option<bool> CudaGraphOption() => new("--cuda-graph") { Description = "CUDA: capture and replay a CUDA graph per batch size." };
+
+    internal static IReadOnlyList<string> ParseFolders(string? text) =>
+        (text ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     internal static ExecutionProvider ParseProvider(string text) => text.ToLowerInvariant() switch
     {
@@ -68,20 +80,32 @@ public static class GanOnnxCli
         var truncation = new Option<float>("--truncation") { Description = "Truncation ψ in (0, 1] (1 = none).", DefaultValueFactory = _ => 1f };
         var shard = new Option<string?>("--shard") { Description = "Write only shard i/n of the job (e.g. 0/4); default: JOB_COMPLETION_INDEX with --shards, else all." };
         var shards = new Option<int?>("--shards") { Description = "Number of shards when the index comes from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)." };
-        var threads = new Option<int>("--threads") { Description = "Encoder threads (run alongside inference).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = new Option<int>("--threads") { Description = "Threads of the pipeline: encoders, and on the CPU the inference workers (default: the processor count).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var quiet = new Option<bool>("--quiet") { Description = "No progress output." };
+        var workers = new Option<int?>("--inference-workers") { Description = "Inference calls run at once, each on its own batches (default: see --threads)." };
+        var intraOp = new Option<int?>("--intra-op-threads") { Description = "ONNX Runtime threads inside one call, 0 = ONNX Runtime's choice (default: see --threads)." };
         var provider = ProviderOption();
+        var cudaPath = CudaPathOption();
+        var cudaGraph = CudaGraphOption();
         var command = new Command("generate", "Write images (PNG/JPEG/WebP), a manifest and a grid from a generator; resumable and shardable.")
         {
-            model, count, perClass, seed, start, outDir, format, quality, noGrid, gridLabels, label, batch, truncation, shard, shards, threads, quiet, provider,
+            model, count, perClass, seed, start, outDir, format, quality, noGrid, gridLabels, label, batch, truncation, shard, shards, threads, quiet, workers, intraOp, provider, cudaPath, cudaGraph,
         };
         command.SetAction(parse => Guarded(error, () =>
         {
             var fileFormat = ParseFormat(parse.GetValue(format)!);
-            var options = new GeneratorOptions
+            var providerChoice = ParseProvider(parse.GetValue(provider)!);
+            var pipeline = ExportPipeline.For(providerChoice, parse.GetValue(threads));
+            pipeline = pipeline with
             {
-                Provider = ParseProvider(parse.GetValue(provider)!), MaxBatchSize = parse.GetValue(batch), Truncation = parse.GetValue(truncation),
+                InferenceWorkers = parse.GetValue(workers) ?? pipeline.InferenceWorkers,
+                IntraOpThreads = parse.GetValue(intraOp) ?? pipeline.IntraOpThreads,
             };
+            var options = pipeline.Apply(new GeneratorOptions
+            {
+                Provider = providerChoice, MaxBatchSize = parse.GetValue(batch), Truncation = parse.GetValue(truncation),
+                CudaLibraryFolders = ParseFolders(parse.GetValue(cudaPath)), CudaGraph = parse.GetValue(cudaGraph),
+            });
             options.Validate();
             var shardText = parse.GetValue(shard);
             var selected = shardText is not null ? Shard.Parse(shardText) : Shard.FromEnvironment(parse.GetValue(shards)) ?? Shard.All;
@@ -100,7 +124,8 @@ public static class GanOnnxCli
             {
                 Count = total ?? 16, Seed = parse.GetValue(seed), StartIndex = parse.GetValue(start), Folder = parse.GetValue(outDir)!,
                 Format = fileFormat, Quality = parse.GetValue(quality), Shard = selected, Label = parse.GetValue(label),
-                Grid = !parse.GetValue(noGrid), GridLabels = parse.GetValue(gridLabels), EncoderThreads = parse.GetValue(threads),
+                Grid = !parse.GetValue(noGrid), GridLabels = parse.GetValue(gridLabels),
+                EncoderThreads = pipeline.EncoderThreads, InferenceWorkers = pipeline.InferenceWorkers,
             };
             export.Validate();
             using var printer = parse.GetValue(quiet) ? null : new ProgressPrinter(error);
@@ -133,10 +158,14 @@ public static class GanOnnxCli
     {
         var model = ModelOption();
         var provider = ProviderOption();
-        var command = new Command("info", "Print a generator's contract and the providers this machine offers.") { model, provider };
+        var cudaPath = CudaPathOption();
+        var command = new Command("info", "Print a generator's contract and the providers this machine offers.") { model, provider, cudaPath };
         command.SetAction(parse => Guarded(error, () =>
         {
-            using var session = GeneratorSession.Load(parse.GetValue(model)!, new GeneratorOptions { Provider = ParseProvider(parse.GetValue(provider)!) });
+            using var session = GeneratorSession.Load(parse.GetValue(model)!, new GeneratorOptions
+            {
+                Provider = ParseProvider(parse.GetValue(provider)!), CudaLibraryFolders = ParseFolders(parse.GetValue(cudaPath)),
+            });
             var c = session.Contract;
             output.WriteLine($"model:        {session.Source}");
             output.WriteLine($"inputs:       {c.LatentInputName}: float32[batch, {c.LatentDim}]{(c.LabelInputName is null ? "" : $"; {c.LabelInputName}: int64[batch]")}");

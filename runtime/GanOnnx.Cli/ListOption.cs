@@ -30,4 +30,14 @@ internal static class ListOption
         }
         return values.ToArray();
     }
+
+    /// <summary>Lower-case words from <paramref name="allowed"/>, in the order given, each once.</summary>
+    public static string[] Words(string option, string text, IReadOnlyCollection<string> allowed)
+    {
+        var words = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(w => w.ToLowerInvariant()).Distinct().ToArray();
+        if (words.Length == 0) throw new GanOnnxException($"{option} is empty; give at least one of {string.Join(", ", allowed)}.");
+        foreach (var word in words)
+            if (!allowed.Contains(word)) throw new GanOnnxException($"{option} has '{word}'; choose among {string.Join(", ", allowed)}.");
+        return words;
+    }
 }

@@ -55,15 +55,20 @@ public sealed class Manifest : IDisposable
         return new Manifest(new StreamWriter(path, append: true) { AutoFlush = false }, done);
     }
 
-    /// <summary>Appends a finished image (thread-safe).</summary>
+    /// <summary>
+    /// Appends a finished image (thread-safe). The line reaches the file at the next <see cref="Flush"/>: a line lost in a
+    /// crash only means that its image, whole on disk, is written again by the next run.
+    /// </summary>
     public void Add(ManifestEntry entry)
     {
         var line = JsonSerializer.Serialize(entry);
-        lock (_lock)
-        {
-            _writer.WriteLine(line);
-            _writer.Flush();
-        }
+        lock (_lock) _writer.WriteLine(line);
+    }
+
+    /// <summary>Writes the lines added so far to the file (thread-safe).</summary>
+    public void Flush()
+    {
+        lock (_lock) _writer.Flush();
     }
 
     /// <inheritdoc />

@@ -1,4 +1,5 @@
 using GanOnnx.Runtime;
+using Microsoft.Win32.SafeHandles;
 using SkiaSharp;
 
 namespace GanOnnx.Imaging;
@@ -67,6 +68,68 @@ public static class ImageEncoder
         }
     }
 
+    /// <summary>
+    /// Wraps one image of 8-bit pixels (from <c>GeneratorSession.GeneratePixels</c>, already mapped to 0…255) in a new
+    /// bitmap: grayscale is copied as it is, RGB gains an opaque alpha. The same bitmap <see cref="ToBitmap(ReadOnlySpan{float}, int, int, int, ValueRange)"/>
+    /// makes from the floats the bytes were mapped from.
+    /// </summary>
+    public static SKBitmap ToBitmap(ReadOnlySpan<byte> pixels, int channels, int height, int width, PixelLayout layout)
+    {
+        if (channels is not (1 or 3))
+            throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels must be 1 (grayscale) or 3 (RGB).");
+        if (layout is not (PixelLayout.Nhwc or PixelLayout.Nchw))
+            throw new ArgumentOutOfRangeException(nameof(layout), layout, "layout must be Nhwc or Nchw.");
+        if (pixels.Length != channels * height * width)
+            throw new ArgumentException($"pixels has {pixels.Length} bytes; {channels}×{height}×{width} needs {channels * height * width}.", nameof(pixels));
+
+        var info = channels == 1
+            ? new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque)
+            : new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        var bitmap = new SKBitmap(info);
+        try
+        {
+            Span<byte> bytes;
+            unsafe
+            {
+                bytes = new Span<byte>((void*)bitmap.GetPixels(), info.BytesSize);
+            }
+            var rowBytes = info.RowBytes;
+            var plane = height * width;
+            for (var y = 0; y < height; y++)
+            {
+                var row = bytes.Slice(y * rowBytes);
+                if (channels == 1)
+                {
+                    pixels.Slice(y * width, width).CopyTo(row);
+                    continue;
+                }
+                for (var x = 0; x < width; x++)
+                {
+                    var p = y * width + x;
+                    if (layout == PixelLayout.Nhwc)
+                    {
+                        row[x * 4] = pixels[p * 3];
+                        row[x * 4 + 1] = pixels[p * 3 + 1];
+                        row[x * 4 + 2] = pixels[p * 3 + 2];
+                    }
+                    else
+                    {
+                        row[x * 4] = pixels[p];
+                        row[x * 4 + 1] = pixels[plane + p];
+                        row[x * 4 + 2] = pixels[2 * plane + p];
+                    }
+                    row[x * 4 + 3] = 255;
+                }
+            }
+            return bitmap;
+        }
+        catch
+        {
+            bitmap.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Maps a value in <paramref name="range"/> to 0…255, clamping and rounding to nearest.</summary>
     public static byte ToByte(float value, ValueRange range)
     {
@@ -101,6 +164,19 @@ public static class ImageEncoder
     {
         ArgumentNullException.ThrowIfNull(batch);
         using var bitmap = ToBitmap(batch.Image(index), batch.Channels, batch.Height, batch.Width, batch.ValueRange);
+        return Encode(bitmap, format, quality);
+    }
+
+    /// <summary>Encodes image <paramref name="index"/> of a batch of 8-bit pixels to bytes.</summary>
+    public static byte[] Encode(PixelBatch batch, int index, ImageFileFormat format = ImageFileFormat.Png, int quality = 95)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        using var bitmap = ToBitmap(batch.Image(index), batch.Channels, batch.Height, batch.Width, batch.Layout);
+        return Encode(bitmap, format, quality);
+    }
+
+    private static byte[] Encode(SKBitmap bitmap, ImageFileFormat format, int quality)
+    {
         using var stream = new MemoryStream();
         Encode(bitmap, stream, format, quality);
         return stream.ToArray();
@@ -112,21 +188,29 @@ public static class ImageEncoder
     /// </summary>
     public static void WriteAtomically(string path, ReadOnlySpan<byte> bytes)
     {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(folder);
-        var temp = Path.Combine(folder, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N")[..8] + ".partial");
+        // Few system calls per file (open, write, close, rename): batch export writes tens of thousands of small files.
+        // FileShare.Read on a file opened for writing takes no advisory lock on Unix; the name is unique anyway.
+        var full = Path.GetFullPath(path);
+        var temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".partial");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            SafeFileHandle handle;
+            try
             {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: false);
+                handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
             }
-            File.Move(temp, path, overwrite: true);
+            catch (DirectoryNotFoundException)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+                handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
+            }
+            using (handle) RandomAccess.Write(handle, bytes, 0);
+            File.Move(temp, full, overwrite: true);
         }
-        finally
+        catch
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            File.Delete(temp); // no error when it is not there
+            throw;
         }
     }
 

@@ -1,4 +1,4 @@
-using System.Text;
+using GanOnnx.Runtime.Onnx;
 
 namespace GanOnnx.Runtime;
 
@@ -13,7 +13,7 @@ internal static class ExternalDataCheck
     private const int TensorExternalData = 13, EntryKey = 1, EntryValue = 2;
 
     /// <summary>Throws <see cref="GanOnnxException"/> when an external data location escapes <paramref name="modelPath"/>'s folder.</summary>
-    public static void Check(string modelPath, ReadOnlySpan<byte> model)
+    public static void Check(string modelPath, ReadOnlyMemory<byte> model)
     {
         var folder = Path.GetFullPath(Path.GetDirectoryName(Path.GetFullPath(modelPath))!);
         foreach (var location in Locations(model))
@@ -26,78 +26,29 @@ internal static class ExternalDataCheck
     }
 
     /// <summary>Every external-data location in the model (empty for a self-contained file).</summary>
-    public static List<string> Locations(ReadOnlySpan<byte> model)
+    public static List<string> Locations(ReadOnlyMemory<byte> model)
     {
         var result = new List<string>();
-        foreach (var (field, graph) in LengthDelimited(model))
+        foreach (var graph in Protobuf.Messages(model, ModelGraph))
         {
-            if (field != ModelGraph) continue;
-            foreach (var (gField, item) in LengthDelimited(graph))
+            foreach (var item in Protobuf.Fields(graph))
             {
-                if (gField == GraphInitializer) TensorLocations(item, result);
-                else if (gField == GraphNode)
-                    foreach (var (nField, attribute) in LengthDelimited(item))
-                        if (nField == NodeAttribute)
-                            foreach (var (aField, tensor) in LengthDelimited(attribute))
-                                if (aField is AttributeTensor or AttributeTensors) TensorLocations(tensor, result);
+                if (item.WireType != 2) continue;
+                if (item.Number == GraphInitializer) TensorLocations(item.Bytes, result);
+                else if (item.Number == GraphNode)
+                    foreach (var attribute in Protobuf.Messages(item.Bytes, NodeAttribute))
+                        foreach (var tensor in Protobuf.Fields(attribute))
+                            if (tensor.WireType == 2 && tensor.Number is AttributeTensor or AttributeTensors) TensorLocations(tensor.Bytes, result);
             }
         }
         return result;
     }
 
-    private static void TensorLocations(ReadOnlySpan<byte> tensor, List<string> result)
+    private static void TensorLocations(ReadOnlyMemory<byte> tensor, List<string> result)
     {
-        foreach (var (field, entry) in LengthDelimited(tensor))
+        foreach (var entry in Protobuf.Messages(tensor, TensorExternalData))
         {
-            if (field != TensorExternalData) continue;
-            string? key = null, value = null;
-            foreach (var (eField, text) in LengthDelimited(entry))
-            {
-                if (eField == EntryKey) key = Encoding.UTF8.GetString(text);
-                else if (eField == EntryValue) value = Encoding.UTF8.GetString(text);
-            }
-            if (key == "location" && value is not null) result.Add(value);
+            if (Protobuf.String(entry, EntryKey) == "location" && Protobuf.String(entry, EntryValue) is { } value) result.Add(value);
         }
-    }
-
-    /// <summary>The length-delimited fields of a message (other wire types are skipped).</summary>
-    private static List<(int Field, byte[] Bytes)> LengthDelimited(ReadOnlySpan<byte> message)
-    {
-        var fields = new List<(int, byte[])>();
-        var pos = 0;
-        while (pos < message.Length)
-        {
-            var tag = ReadVarint(message, ref pos);
-            var field = (int)(tag >> 3);
-            switch ((int)(tag & 7))
-            {
-                case 0: ReadVarint(message, ref pos); break;
-                case 1: pos += 8; break;
-                case 5: pos += 4; break;
-                case 2:
-                    var length = (long)ReadVarint(message, ref pos);
-                    if (length < 0 || pos + length > message.Length) throw new GanOnnxException("the ONNX file is truncated or corrupt (a field runs past its end).");
-                    fields.Add((field, message.Slice(pos, (int)length).ToArray()));
-                    pos += (int)length;
-                    break;
-                default:
-                    throw new GanOnnxException($"the ONNX file is corrupt (unknown protobuf wire type {tag & 7}).");
-            }
-        }
-        if (pos > message.Length) throw new GanOnnxException("the ONNX file is truncated or corrupt.");
-        return fields;
-    }
-
-    private static ulong ReadVarint(ReadOnlySpan<byte> data, ref int pos)
-    {
-        ulong result = 0;
-        for (var shift = 0; shift < 64; shift += 7)
-        {
-            if (pos >= data.Length) throw new GanOnnxException("the ONNX file is truncated or corrupt (a number runs past its end).");
-            var b = data[pos++];
-            result |= (ulong)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0) return result;
-        }
-        throw new GanOnnxException("the ONNX file is corrupt (a number is too long).");
     }
 }

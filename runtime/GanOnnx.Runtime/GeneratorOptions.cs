@@ -15,11 +15,37 @@ public sealed record GeneratorOptions
     /// <summary>Threads ONNX Runtime uses inside one operator on the CPU; 0 lets ONNX Runtime choose. Default 0.</summary>
     public int IntraOpThreads { get; init; }
 
+    /// <summary>
+    /// Whether ONNX Runtime's CPU threads spin while they wait for work (faster hand-over, but the spinning takes cores
+    /// from other work in the process, such as image encoders). Default true; batch export turns it off.
+    /// </summary>
+    public bool IntraOpSpinning { get; init; } = true;
+
     /// <summary>CUDA: search for the fastest cuDNN convolution algorithm (slower first run). Default true.</summary>
     public bool CudnnExhaustiveSearch { get; init; } = true;
 
     /// <summary>CUDA: limit of the memory arena in bytes; 0 = no limit. Default 0.</summary>
     public long CudaMemoryLimitBytes { get; init; }
+
+    /// <summary>
+    /// CUDA: folders holding the CUDA and cuDNN libraries (a CUDA toolkit's lib64, a Python environment's
+    /// site-packages/nvidia, …), searched before the system's path and loaded in dependency order before the provider is
+    /// appended (<see cref="Cuda.CudaPreflight"/>); the GANONNX_CUDA_PATH environment variable adds more. Default none.
+    /// </summary>
+    public IReadOnlyList<string> CudaLibraryFolders { get; init; } = [];
+
+    /// <summary>
+    /// CUDA: capture a CUDA graph per batch size and replay it (ONNX Runtime's <c>enable_cuda_graph</c>), which removes
+    /// the per-kernel launch cost; needs every node of the model on the CUDA provider. Default false.
+    /// </summary>
+    public bool CudaGraph { get; init; }
+
+    /// <summary>
+    /// Adds an 8-bit pixel output to the model (<see cref="GeneratorSession.GeneratePixels"/>): the mapping to 0…255 runs
+    /// inside the graph, so on CUDA a quarter of the bytes cross to the host and no CPU time goes to it. The float output
+    /// stays available. Default <see cref="PixelLayout.None"/>.
+    /// </summary>
+    public PixelLayout PixelOutput { get; init; } = PixelLayout.None;
 
     /// <summary>Truncation ψ in (0, 1] applied to sampled latents; 1 = none. Default 1.</summary>
     public float Truncation { get; init; } = 1f;
@@ -37,6 +63,12 @@ public sealed record GeneratorOptions
             throw new GanOnnxException($"{nameof(IntraOpThreads)} is {IntraOpThreads}; it must be 0 (automatic) or more.");
         if (CudaMemoryLimitBytes < 0)
             throw new GanOnnxException($"{nameof(CudaMemoryLimitBytes)} is {CudaMemoryLimitBytes}; it must be 0 (no limit) or more.");
+        if (!Enum.IsDefined(PixelOutput))
+            throw new GanOnnxException($"{nameof(PixelOutput)} is {(int)PixelOutput}; allowed: None, Nhwc, Nchw.");
+        if (CudaGraph && Provider is not (ExecutionProvider.Cuda or ExecutionProvider.Auto))
+            throw new GanOnnxException($"{nameof(CudaGraph)} is true but {nameof(Provider)} is {Provider}; CUDA graphs need Provider Cuda (or Auto).");
+        if (CudaLibraryFolders is null || CudaLibraryFolders.Any(string.IsNullOrWhiteSpace))
+            throw new GanOnnxException($"{nameof(CudaLibraryFolders)} must be a list of folder paths, without empty entries.");
         if (!(Truncation > 0f && Truncation <= 1f))
             throw new GanOnnxException($"{nameof(Truncation)} is {Truncation}; it must be in (0, 1].");
     }

@@ -41,23 +41,83 @@ public sealed partial class GeneratorSession
         for (var done = 0; done < count;)
         {
             var n = Math.Min(Options.MaxBatchSize, count - done);
-            var buffers = Rent(n);
-            try
-            {
-                var first = startIndex + done;
-                Sampler.FillBatch(seed, first, n, buffers.Latents);
-                if (label is { } latentClass && Contract.LatentClasses > 0)
-                    PlaceLatentClass(buffers.Latents.AsSpan(0, n * Contract.LatentDim), latentClass);
-                if (Contract.IsConditional)
-                    for (var i = 0; i < n; i++) buffers.Labels[i] = label ?? (first + i) % Contract.NumClasses;
-                _session.Run(_runOptions, _inputNames, buffers.Inputs, _outputNames, buffers.Outputs);
-                buffers.Images.AsSpan(0, n * Contract.ImageSize).CopyTo(destination.Slice(done * Contract.ImageSize));
-            }
-            finally
-            {
-                Return(buffers);
-            }
+            var buffers = RunBatch(n, seed, startIndex + done, label, pixels: false);
+            buffers.Images.AsSpan(0, n * Contract.ImageSize).CopyTo(destination.Slice(done * Contract.ImageSize));
+            Return(buffers);
             done += n;
+        }
+    }
+
+    /// <summary>
+    /// Generates images <paramref name="startIndex"/> … + <paramref name="count"/> − 1 of <paramref name="seed"/> as 8-bit
+    /// pixels, mapped from the model's value range inside the ONNX graph (on the GPU with CUDA), in the layout of
+    /// <see cref="GeneratorOptions.PixelOutput"/>, which must not be <see cref="PixelLayout.None"/>. The bytes are those
+    /// <c>ImageEncoder</c> makes from <see cref="Generate"/>'s floats. Labels are as in <see cref="Generate"/>.
+    /// </summary>
+    public PixelBatch GeneratePixels(int count, long seed, long startIndex = 0, int? label = null)
+    {
+        Guard.NonNegative(count);
+        Guard.NonNegative(startIndex);
+        CheckLabel(label);
+        var pixels = new byte[(long)count * Contract.ImageSize];
+        GeneratePixelsInto(pixels, count, seed, startIndex, label);
+        return new PixelBatch(pixels, count, Contract.Channels, Contract.Height, Contract.Width, Options.PixelOutput, seed, startIndex, LabelsFor(count, startIndex, label));
+    }
+
+    /// <summary>
+    /// The zero-allocation form of <see cref="GeneratePixels"/>: writes count × image size bytes into
+    /// <paramref name="destination"/>.
+    /// </summary>
+    public void GeneratePixelsInto(Span<byte> destination, int count, long seed, long startIndex = 0, int? label = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Options.PixelOutput == PixelLayout.None)
+            throw new InvalidOperationException($"'{Source}' was loaded without a pixel output; set {nameof(GeneratorOptions)}.{nameof(GeneratorOptions.PixelOutput)} to Nhwc or Nchw.");
+        Guard.NonNegative(count);
+        Guard.NonNegative(startIndex);
+        CheckLabel(label);
+        if (destination.Length < (long)count * Contract.ImageSize)
+            throw new ArgumentException($"destination has {destination.Length} bytes; {count} images need {(long)count * Contract.ImageSize}.", nameof(destination));
+
+        for (var done = 0; done < count;)
+        {
+            var n = Math.Min(Options.MaxBatchSize, count - done);
+            var buffers = RunBatch(n, seed, startIndex + done, label, pixels: true);
+            buffers.Pixels.AsSpan(0, n * Contract.ImageSize).CopyTo(destination.Slice(done * Contract.ImageSize));
+            Return(buffers);
+            done += n;
+        }
+    }
+
+    /// <summary>
+    /// The one path every (seed, index) form runs through: rents the buffers of batch size <paramref name="n"/>, samples
+    /// the latents of images <paramref name="first"/> … into them, sets the labels, and runs the model into the buffers'
+    /// float images or pixels. The caller copies the result out and returns the buffers.
+    /// </summary>
+    private RunBuffers RunBatch(int n, long seed, long first, int? label, bool pixels)
+    {
+        var buffers = Rent(n);
+        try
+        {
+            Sampler.FillBatch(seed, first, n, buffers.Latents);
+            if (label is { } latentClass && Contract.LatentClasses > 0)
+                PlaceLatentClass(buffers.Latents.AsSpan(0, n * Contract.LatentDim), latentClass);
+            if (Contract.IsConditional)
+                for (var i = 0; i < n; i++) buffers.Labels[i] = label ?? (first + i) % Contract.NumClasses;
+            if (_cuda is { Graphs: true })
+            {
+                lock (_graphLock) buffers.Run(_runOptions, pixels); // captured graphs replay one at a time
+            }
+            else
+            {
+                buffers.Run(_runOptions, pixels);
+            }
+            return buffers;
+        }
+        catch
+        {
+            Return(buffers);
+            throw;
         }
     }
 

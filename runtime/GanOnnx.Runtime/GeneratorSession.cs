@@ -1,3 +1,5 @@
+using GanOnnx.Runtime.Cuda;
+using GanOnnx.Runtime.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
 namespace GanOnnx.Runtime;
@@ -14,9 +16,15 @@ public sealed partial class GeneratorSession : IDisposable
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, System.Collections.Concurrent.ConcurrentBag<RunBuffers>> _buffers = new();
+    private readonly CudaDataPath? _cuda;
+    private readonly object _graphLock = new();
     private bool _disposed;
 
-    private GeneratorSession(string source, Func<SessionOptions, InferenceSession> load, GeneratorOptions? options)
+    /// <param name="source">Names the model in messages.</param>
+    /// <param name="model">The model's bytes.</param>
+    /// <param name="path">The model's file, when it came from one (ONNX Runtime then resolves external data next to it).</param>
+    /// <param name="options">How to run it.</param>
+    private GeneratorSession(string source, byte[] model, string? path, GeneratorOptions? options)
     {
         Options = options ?? new GeneratorOptions();
         Options.Validate();
@@ -25,11 +33,22 @@ public sealed partial class GeneratorSession : IDisposable
         var available = ProviderSelection.Available(); // first: a missing native library becomes a GanOnnxException naming the packages
         using var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         if (Options.IntraOpThreads > 0) sessionOptions.IntraOpNumThreads = Options.IntraOpThreads;
+        if (!Options.IntraOpSpinning) sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         (Provider, ProviderReport) = ProviderSelection.Apply(sessionOptions, Options, available);
 
         try
         {
-            _session = load(sessionOptions);
+            if (Options.PixelOutput == PixelLayout.None && path is not null)
+            {
+                _session = new InferenceSession(path, sessionOptions);
+            }
+            else
+            {
+                var bytes = PixelGraph.Append(model, Options.PixelOutput, source);
+                if (path is not null)
+                    sessionOptions.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", Path.GetDirectoryName(path)!);
+                _session = new InferenceSession(bytes, sessionOptions);
+            }
         }
         catch (OnnxRuntimeException ex)
         {
@@ -38,15 +57,17 @@ public sealed partial class GeneratorSession : IDisposable
 
         try
         {
-            Contract = ModelContract.Create(source, Describe(_session.InputMetadata), Describe(_session.OutputMetadata),
-                _session.ModelMetadata.CustomMetadataMap);
+            Contract = ModelContract.Create(source, Describe(_session.InputMetadata),
+                Describe(_session.OutputMetadata).Where(o => o.Name != PixelGraph.OutputName).ToList(), _session.ModelMetadata.CustomMetadataMap);
             Sampler = new LatentSampler(Contract.LatentDim, Contract.LatentDistribution, Options.Truncation, untruncated: Contract.LatentClasses > 0 ? 1 : 0);
             _inputNames = Contract.LabelInputName is null ? [Contract.LatentInputName] : [Contract.LatentInputName, Contract.LabelInputName];
             _outputNames = [Contract.ImageOutputName];
             _runOptions = new RunOptions();
+            if (Provider == ExecutionProvider.Cuda) _cuda = new CudaDataPath(Options.DeviceId, Options.CudaGraph);
         }
         catch
         {
+            _runOptions?.Dispose();
             _session.Dispose();
             throw;
         }
@@ -69,7 +90,7 @@ public sealed partial class GeneratorSession : IDisposable
         {
             throw new GanOnnxException($"'{path}' could not be loaded as an ONNX model: {ex.Message}", ex);
         }
-        return new GeneratorSession(path, o => new InferenceSession(full, o), options);
+        return new GeneratorSession(path, bytes, full, options);
     }
 
     /// <summary>Loads a model from its bytes. <paramref name="name"/> names it in messages.</summary>
@@ -77,7 +98,7 @@ public sealed partial class GeneratorSession : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         if (model.Length == 0) throw new GanOnnxException($"'{name}' is empty; an ONNX model cannot be 0 bytes.");
-        return new GeneratorSession(name, o => new InferenceSession(model, o), options);
+        return new GeneratorSession(name, model, null, options);
     }
 
     /// <summary>Loads a model from a stream (read to its end). <paramref name="name"/> names it in messages.</summary>
@@ -102,6 +123,9 @@ public sealed partial class GeneratorSession : IDisposable
     /// <summary>The sampler that turns (seed, index) into this model's latents.</summary>
     public LatentSampler Sampler { get; }
 
+    /// <summary>Device memory in use on the GPU (all processes), in bytes, when this session runs on CUDA; otherwise null.</summary>
+    public long? DeviceMemoryInUseBytes() => _cuda?.Runtime.MemoryInUse();
+
     /// <summary>The execution providers the loaded ONNX Runtime offers on this machine.</summary>
     public static IReadOnlyList<string> AvailableProviders() => ProviderSelection.Available();
 
@@ -114,12 +138,13 @@ public sealed partial class GeneratorSession : IDisposable
             while (bag.TryTake(out var buffers)) buffers.Dispose();
         _runOptions.Dispose();
         _session.Dispose();
+        _cuda?.Dispose();
     }
 
     private RunBuffers Rent(int batch)
     {
         var bag = _buffers.GetOrAdd(batch, static _ => new System.Collections.Concurrent.ConcurrentBag<RunBuffers>());
-        return bag.TryTake(out var buffers) ? buffers : new RunBuffers(Contract, batch);
+        return bag.TryTake(out var buffers) ? buffers : new RunBuffers(_session, Contract, batch, Options.PixelOutput, _cuda);
     }
 
     private void Return(RunBuffers buffers)

@@ -1,3 +1,4 @@
+using GanOnnx.Runtime.Cuda;
 using Microsoft.ML.OnnxRuntime;
 
 namespace GanOnnx.Runtime;
@@ -6,7 +7,7 @@ namespace GanOnnx.Runtime;
 internal static class ProviderSelection
 {
     public const string CpuPackage = "Microsoft.ML.OnnxRuntime";
-    public const string CudaPackage = "Microsoft.ML.OnnxRuntime.Gpu";
+    public const string CudaPackage = "Microsoft.ML.OnnxRuntime.Gpu (or .Gpu.Linux / .Gpu.Windows)";
     public const string DirectMlPackage = "Microsoft.ML.OnnxRuntime.DirectML";
 
     /// <summary>The execution providers compiled into the loaded ONNX Runtime native library.</summary>
@@ -37,14 +38,14 @@ internal static class ProviderSelection
             case ExecutionProvider.Cuda:
                 TryCuda(session, options, available, out var cudaWhy);
                 if (cudaWhy is not null) throw new GanOnnxException($"The CUDA execution provider was requested but cannot be used: {cudaWhy}");
-                return (ExecutionProvider.Cuda, $"CUDA device {options.DeviceId} (requested).");
+                return (ExecutionProvider.Cuda, $"CUDA device {options.DeviceId} (requested{(options.CudaGraph ? ", CUDA graphs" : "")}).");
             case ExecutionProvider.DirectMl:
                 TryDirectMl(session, options, available, out var dmlWhy);
                 if (dmlWhy is not null) throw new GanOnnxException($"The DirectML execution provider was requested but cannot be used: {dmlWhy}");
                 return (ExecutionProvider.DirectMl, $"DirectML device {options.DeviceId} (requested).");
             default:
                 TryCuda(session, options, available, out var autoCudaWhy);
-                if (autoCudaWhy is null) return (ExecutionProvider.Cuda, $"CUDA device {options.DeviceId} (auto).");
+                if (autoCudaWhy is null) return (ExecutionProvider.Cuda, $"CUDA device {options.DeviceId} (auto{(options.CudaGraph ? ", CUDA graphs" : "")}).");
                 TryDirectMl(session, options, available, out var autoDmlWhy);
                 if (autoDmlWhy is null) return (ExecutionProvider.DirectMl, $"DirectML device {options.DeviceId} (auto; CUDA not taken: {autoCudaWhy})");
                 return (ExecutionProvider.Cpu, $"CPU (auto; CUDA not taken: {autoCudaWhy} DirectML not taken: {autoDmlWhy})");
@@ -59,6 +60,12 @@ internal static class ProviderSelection
             whyNot = $"the loaded ONNX Runtime has no CUDA provider (it has {string.Join(", ", available)}); install {CudaPackage} instead of {CpuPackage}, with CUDA and cuDNN on the machine.";
             return;
         }
+        var preflight = CudaPreflight.Probe(options.CudaLibraryFolders);
+        if (!preflight.Ready)
+        {
+            whyNot = preflight.Problem;
+            return;
+        }
         try
         {
             using var cuda = new OrtCUDAProviderOptions();
@@ -67,6 +74,7 @@ internal static class ProviderSelection
                 ["device_id"] = options.DeviceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["cudnn_conv_algo_search"] = options.CudnnExhaustiveSearch ? "EXHAUSTIVE" : "HEURISTIC",
             };
+            if (options.CudaGraph) settings["enable_cuda_graph"] = "1";
             if (options.CudaMemoryLimitBytes > 0)
                 settings["gpu_mem_limit"] = options.CudaMemoryLimitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
             cuda.UpdateOptions(settings);

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using GanOnnx.Runtime.Diagnostics;
+using GanOnnx.Diagnostics;
 using SkiaSharp;
 
 namespace GanOnnx.Cli.Tests;

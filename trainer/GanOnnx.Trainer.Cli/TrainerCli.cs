@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using GanOnnx.Runtime;
-using GanOnnx.Runtime.Diagnostics;
+using GanOnnx.Diagnostics;
 using GanOnnx.Trainer.Diagnostics;
 using GanOnnx.Trainer.Evaluation;
 using GanOnnx.Trainer.Data;

@@ -1,5 +1,5 @@
 using GanOnnx.Runtime;
-using GanOnnx.Runtime.Diagnostics;
+using GanOnnx.Diagnostics;
 using GanOnnx.Trainer.Training;
 using static TorchSharp.torch;
 using Generator = GanOnnx.Trainer.Models.Generator;

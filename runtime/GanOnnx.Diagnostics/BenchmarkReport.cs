@@ -2,17 +2,18 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace GanOnnx.Runtime.Diagnostics;
+namespace GanOnnx.Diagnostics;
 
 /// <summary>Formats benchmark results as a text table, Markdown or JSON.</summary>
 public static class BenchmarkReport
 {
-    private static readonly string[] Headers = ["target", "batch", "threads", "create ms", "first ms", "p50 ms", "p90 ms", "p99 ms", "max ms", "images/s", "peak MiB", "calls"];
+    private static readonly string[] Headers = ["target", "model", "output", "batch", "threads", "create ms", "first ms", "p50 ms", "p90 ms", "p99 ms", "max ms", "images/s", "peak MiB", "GPU MiB", "calls"];
 
     private static string[] Row(BenchmarkResult r) =>
     [
-        r.Target, I(r.Batch), r.Threads == 0 ? "auto" : I(r.Threads), F(r.CreateMs, 1), F(r.FirstRunMs, 1), F(r.P50Ms, 3), F(r.P90Ms, 3),
-        F(r.P99Ms, 3), F(r.MaxMs, 3), F(r.ImagesPerSecond, 0), F(r.PeakMemoryMiB, 0), I(r.Iterations),
+        r.Target + (r.CudaGraph ? "+graph" : ""), r.Model, r.Output, I(r.Batch), r.Threads == 0 ? "auto" : I(r.Threads), F(r.CreateMs, 1), F(r.FirstRunMs, 1),
+        F(r.P50Ms, 3), F(r.P90Ms, 3), F(r.P99Ms, 3), F(r.MaxMs, 3), F(r.ImagesPerSecond, 0), F(r.PeakMemoryMiB, 0),
+        r.GpuMemoryMiB is { } gpu ? F(gpu, 0) : "-", I(r.Iterations),
     ];
 
     /// <summary>A fixed-width text table.</summary>

@@ -1,8 +1,9 @@
+using GanOnnx.Imaging;
+using GanOnnx.Runtime;
 using System.Globalization;
-using GanOnnx.Runtime.Diagnostics;
 using SkiaSharp;
 
-namespace GanOnnx.Imaging;
+namespace GanOnnx.Diagnostics;
 
 /// <summary>Draws latency histograms of benchmark results as a PNG: one panel per result, p50 and p99 marked.</summary>
 public static class LatencyHistogram

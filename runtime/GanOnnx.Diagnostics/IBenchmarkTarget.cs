@@ -1,4 +1,4 @@
-namespace GanOnnx.Runtime.Diagnostics;
+namespace GanOnnx.Diagnostics;
 
 /// <summary>Something that generates a batch of images and can be timed: an ONNX Runtime session, or a framework's eager pass.</summary>
 public interface IBenchmarkTarget : IDisposable

@@ -1,6 +1,7 @@
+using GanOnnx.Runtime;
 using System.Diagnostics;
 
-namespace GanOnnx.Runtime.Diagnostics;
+namespace GanOnnx.Diagnostics;
 
 /// <summary>How long and how hard a benchmark runs.</summary>
 public sealed record BenchmarkSettings
@@ -55,6 +56,7 @@ public static class InferenceBenchmark
         return new BenchmarkResult
         {
             Target = target.Name,
+            GpuMemoryMiB = (target as OnnxRuntimeTarget)?.GpuMemoryMiB,
             Batch = batch,
             Threads = threads,
             CreateMs = createMs,

@@ -1,10 +1,18 @@
-namespace GanOnnx.Runtime.Diagnostics;
+namespace GanOnnx.Diagnostics;
 
 /// <summary>Timings of one target × batch size × thread count. Times in milliseconds.</summary>
 public sealed record BenchmarkResult
 {
     /// <summary>Target name.</summary>
     public required string Target { get; init; }
+    /// <summary>The model file's name (empty when not applicable).</summary>
+    public string Model { get; init; } = "";
+    /// <summary>What a call returns: "float" (the model's float32 NCHW) or "uint8" (pixels mapped inside the graph).</summary>
+    public string Output { get; init; } = "float";
+    /// <summary>Whether CUDA graphs were captured and replayed.</summary>
+    public bool CudaGraph { get; init; }
+    /// <summary>Device memory in use after the timed calls, in MiB (all processes on the GPU); null off the GPU.</summary>
+    public double? GpuMemoryMiB { get; init; }
     /// <summary>Images per call.</summary>
     public required int Batch { get; init; }
     /// <summary>Threads inside one call (0 = the engine's default).</summary>

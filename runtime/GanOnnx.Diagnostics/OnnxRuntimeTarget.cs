@@ -1,10 +1,12 @@
-namespace GanOnnx.Runtime.Diagnostics;
+using GanOnnx.Runtime;
+namespace GanOnnx.Diagnostics;
 
 /// <summary>A <see cref="GeneratorSession"/> as a benchmark target: sampling and inference into a reused buffer.</summary>
 public sealed class OnnxRuntimeTarget : IBenchmarkTarget
 {
     private readonly GeneratorSession _session;
     private float[] _buffer = [];
+    private byte[] _pixels = [];
     private long _index;
 
     /// <summary>Loads <paramref name="modelPath"/> with <paramref name="options"/>.</summary>
@@ -24,10 +26,21 @@ public sealed class OnnxRuntimeTarget : IBenchmarkTarget
     public void Run(int batch)
     {
         var size = batch * _session.Contract.ImageSize;
-        if (_buffer.Length < size) _buffer = new float[size];
-        _session.GenerateInto(_buffer, batch, seed: 1, startIndex: _index);
+        if (_session.Options.PixelOutput != PixelLayout.None)
+        {
+            if (_pixels.Length < size) _pixels = new byte[size];
+            _session.GeneratePixelsInto(_pixels, batch, seed: 1, startIndex: _index);
+        }
+        else
+        {
+            if (_buffer.Length < size) _buffer = new float[size];
+            _session.GenerateInto(_buffer, batch, seed: 1, startIndex: _index);
+        }
         _index += batch;
     }
+
+    /// <summary>Device memory in use, in MiB, when the session runs on CUDA; otherwise null.</summary>
+    public double? GpuMemoryMiB => _session.DeviceMemoryInUseBytes() is { } bytes ? bytes / (1024.0 * 1024.0) : null;
 
     /// <inheritdoc />
     public void Dispose() => _session.Dispose();

@@ -1,0 +1,115 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace GanOnnx.Runtime.Onnx;
+
+/// <summary>
+/// Just enough of the protobuf wire format to read an ONNX file's fields and to write the few messages the runtime adds
+/// to a model (<see cref="PixelGraph"/>). Needs no protobuf library; every read is bounds-checked and a malformed file
+/// becomes a <see cref="GanOnnxException"/>.
+/// </summary>
+internal static class Protobuf
+{
+    /// <summary>One field: its number, its wire type, its varint value (wire type 0) or its bytes (wire type 2).</summary>
+    public readonly record struct Field(int Number, int WireType, ulong Varint, ReadOnlyMemory<byte> Bytes);
+
+    /// <summary>The fields of a message, in file order (fixed 32/64-bit fields are skipped).</summary>
+    public static List<Field> Fields(ReadOnlyMemory<byte> message)
+    {
+        var fields = new List<Field>();
+        var span = message.Span;
+        var pos = 0;
+        while (pos < span.Length)
+        {
+            var tag = ReadVarint(span, ref pos);
+            var number = (int)(tag >> 3);
+            var wireType = (int)(tag & 7);
+            switch (wireType)
+            {
+                case 0: fields.Add(new Field(number, 0, ReadVarint(span, ref pos), default)); break;
+                case 1: pos += 8; break;
+                case 5: pos += 4; break;
+                case 2:
+                    var length = ReadVarint(span, ref pos);
+                    if (length > (ulong)(span.Length - pos)) throw new GanOnnxException("the ONNX file is truncated or corrupt (a field runs past its end).");
+                    fields.Add(new Field(number, 2, 0, message.Slice(pos, (int)length)));
+                    pos += (int)length;
+                    break;
+                default:
+                    throw new GanOnnxException($"the ONNX file is corrupt (unknown protobuf wire type {wireType}).");
+            }
+        }
+        if (pos > span.Length) throw new GanOnnxException("the ONNX file is truncated or corrupt.");
+        return fields;
+    }
+
+    /// <summary>The length-delimited fields numbered <paramref name="number"/>.</summary>
+    public static IEnumerable<ReadOnlyMemory<byte>> Messages(ReadOnlyMemory<byte> message, int number) =>
+        Fields(message).Where(f => f.Number == number && f.WireType == 2).Select(f => f.Bytes);
+
+    /// <summary>The first string field numbered <paramref name="number"/>, or null.</summary>
+    public static string? String(ReadOnlyMemory<byte> message, int number) =>
+        Messages(message, number).Select(b => Encoding.UTF8.GetString(b.Span)).FirstOrDefault();
+
+    /// <summary>The first varint field numbered <paramref name="number"/>, or null.</summary>
+    public static ulong? Varint(ReadOnlyMemory<byte> message, int number) =>
+        Fields(message).Where(f => f.Number == number && f.WireType == 0).Select(f => (ulong?)f.Varint).FirstOrDefault();
+
+    private static ulong ReadVarint(ReadOnlySpan<byte> data, ref int pos)
+    {
+        ulong result = 0;
+        for (var shift = 0; shift < 64; shift += 7)
+        {
+            if (pos >= data.Length) throw new GanOnnxException("the ONNX file is truncated or corrupt (a number runs past its end).");
+            var b = data[pos++];
+            result |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0) return result;
+        }
+        throw new GanOnnxException("the ONNX file is corrupt (a number is too long).");
+    }
+
+    /// <summary>Writes protobuf fields into a growing buffer.</summary>
+    public sealed class Writer
+    {
+        private readonly List<byte> _buffer = [];
+
+        public Writer Varint(int number, long value)
+        {
+            WriteRaw(((ulong)number << 3) | 0);
+            WriteRaw((ulong)value);
+            return this;
+        }
+
+        public Writer Bytes(int number, ReadOnlySpan<byte> bytes)
+        {
+            WriteRaw(((ulong)number << 3) | 2);
+            WriteRaw((ulong)bytes.Length);
+            _buffer.AddRange(bytes);
+            return this;
+        }
+
+        public Writer String(int number, string text) => Bytes(number, Encoding.UTF8.GetBytes(text));
+
+        public Writer Message(int number, Writer message) => Bytes(number, message.ToArray());
+
+        /// <summary>A float32 as 4 little-endian bytes in a length-delimited field (TensorProto.raw_data).</summary>
+        public Writer RawFloat(int number, float value)
+        {
+            Span<byte> bytes = stackalloc byte[4];
+            BinaryPrimitives.WriteSingleLittleEndian(bytes, value);
+            return Bytes(number, bytes);
+        }
+
+        public byte[] ToArray() => _buffer.ToArray();
+
+        private void WriteRaw(ulong value)
+        {
+            while (value >= 0x80)
+            {
+                _buffer.Add((byte)(value | 0x80));
+                value >>= 7;
+            }
+            _buffer.Add((byte)value);
+        }
+    }
+}

@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using GanOnnx.Runtime;
+
+namespace GanOnnx.Cli.Tests;
+
+/// <summary>
+/// What the CUDA path can show without a GPU: the preflight loads a folder of CUDA libraries in dependency order and
+/// reports versions and devices (checked with stand-in libraries built by the C compiler, in a child process so that
+/// they never reach the test process), and the exporter writes 8-bit pixels from the graph.
+/// </summary>
+public class GpuPathTests
+{
+    /// <summary>
+    /// Stand-ins for the CUDA 13 / cuDNN 9 libraries with the sonames ONNX Runtime asks for. libcublas needs libcublasLt and
+    /// libcudnn needs libcudnn_graph, neither on the loader's path: they load only when their dependency was loaded first.
+    /// </summary>
+    private static string BuildFakeCuda()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("The stand-in CUDA libraries are built for Linux.");
+        var cc = new[] { "/usr/bin/cc", "/usr/bin/gcc" }.FirstOrDefault(File.Exists);
+        if (cc is null) Assert.Ignore("No C compiler to build stand-in CUDA libraries.");
+        var folder = TestPaths.NewTempFolder();
+        var lib = Path.Combine(folder, "cuda", "lib");
+        Directory.CreateDirectory(lib);
+        var sources = new Dictionary<string, string>
+        {
+            ["libcuda.so.1"] = """
+                #include <string.h>
+                #include <stddef.h>
+                int cuDriverGetVersion(int* v) { *v = 13000; return 0; }
+                int cuInit(unsigned f) { return 0; }
+                int cuDeviceGetCount(int* c) { *c = 1; return 0; }
+                int cuDeviceGet(int* d, int i) { *d = i; return 0; }
+                int cuDeviceGetName(char* n, int len, int d) { strncpy(n, "Stand-in H200", len); return 0; }
+                int cuDeviceTotalMem_v2(size_t* b, int d) { *b = (size_t)141 << 30; return 0; }
+                int cuDeviceGetAttribute(int* v, int a, int d) { *v = a == 75 ? 9 : 0; return 0; }
+                """,
+            ["libcudart.so.13"] = "int cudaRuntimeGetVersion(int* v) { *v = 13000; return 0; }",
+            ["libcudnn.so.9"] = "#include <stddef.h>\nsize_t cudnnGetVersion(void) { return 91400; }",
+        };
+        foreach (var name in new[] { "libcublasLt.so.13", "libcublas.so.13", "libcurand.so.10", "libcudnn_graph.so.9", "libcudnn_engines_precompiled.so.9",
+                     "libcudnn_engines_runtime_compiled.so.9", "libcudnn_heuristic.so.9", "libcudnn_ops.so.9", "libcudnn_cnn.so.9", "libcudnn_adv.so.9", "libcudnn.so.9" })
+        {
+            var source = Path.Combine(folder, name + ".c");
+            File.WriteAllText(source, (sources.GetValueOrDefault(name) ?? "") + $"\nint stand_in_{name.Replace('.', '_')}(void) {{ return 0; }}\n");
+            var dependency = name switch
+            {
+                "libcublas.so.13" => Path.Combine(lib, "libcublasLt.so.13"),
+                "libcudnn.so.9" => Path.Combine(lib, "libcudnn_graph.so.9"),
+                _ => "",
+            };
+            Compile(cc, $"-shared -fPIC -o {Path.Combine(lib, name)} -Wl,-soname,{name} {source} {dependency}");
+        }
+        foreach (var (name, code) in sources.Where(s => s.Key is "libcuda.so.1" or "libcudart.so.13"))
+        {
+            var source = Path.Combine(folder, name + ".c");
+            File.WriteAllText(source, code);
+            Compile(cc, $"-shared -fPIC -o {Path.Combine(lib, name)} -Wl,-soname,{name} {source}");
+        }
+        return folder;
+    }
+
+    private static void Compile(string cc, string arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(cc, arguments) { RedirectStandardError = true })!;
+        var stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        Assert.That(process.ExitCode, Is.Zero, $"cc {arguments}: {stderr}");
+    }
+
+    private static (int Code, string Output, string Error) RunChild(params string[] args)
+    {
+        var cli = Path.Combine(AppContext.BaseDirectory, "ganonnx.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(cli);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment.Remove("GANONNX_CUDA_PATH");
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEnd();
+        Assert.That(process.WaitForExit(60_000), Is.True, "ganonnx doctor did not finish in 60 s");
+        return (process.ExitCode, output.Result, error);
+    }
+
+    [Test]
+    public void DoctorLoadsAFolderOfCudaLibrariesInDependencyOrderAndReportsVersionsAndGpus()
+    {
+        var fake = BuildFakeCuda();
+        var (code, output, error) = RunChild("doctor", "--cuda-path", fake);
+        Assert.That(code, Is.Zero, error);
+        Assert.That(output, Does.Contain("supports CUDA 13.0").And.Contain("CUDA runtime: 13.0").And.Contain("cuDNN:        9.14.0"));
+        Assert.That(output, Does.Contain("GPU 0:        Stand-in H200, compute capability 9.0, 141.0 GiB"));
+        foreach (var name in new[] { "libcublasLt.so.13", "libcublas.so.13", "libcudnn_graph.so.9", "libcudnn.so.9" })
+            Assert.That(output, Does.Match($@"ok\s+{name.Replace(".", @"\.")}\s+{Path.Combine(fake, "cuda", "lib").Replace(".", @"\.")}"), name);
+        // The CPU build has no CUDA provider: doctor says so, and --require cuda fails on it.
+        Assert.That(output, Does.Contain("Cuda      no: this build's ONNX Runtime has no CUDA provider"));
+        var required = RunChild("doctor", "--cuda-path", fake, "--require", "cuda");
+        Assert.That(required.Code, Is.EqualTo(1));
+        Assert.That(required.Error, Does.Contain("not usable here: Cuda"));
+    }
+
+    [Test]
+    public void DoctorWithoutCudaNamesTheMissingLibrariesAndStillSucceedsForTheCpu()
+    {
+        if (!OperatingSystem.IsLinux() || File.Exists("/usr/lib/x86_64-linux-gnu/libcuda.so.1")) Assert.Ignore("Needs a Linux machine without the NVIDIA driver.");
+        var empty = TestPaths.NewTempFolder();
+        var (code, output, _) = RunChild("doctor", "--cuda-path", empty, "--require", "cpu");
+        Assert.That(code, Is.Zero);
+        Assert.That(output, Does.Contain("MISSING libcublasLt.so.13").And.Contain("MISSING libcudnn.so.9").And.Contain(empty));
+        Assert.That(output, Does.Contain("Cpu       yes"));
+    }
+
+    [Test]
+    public void CudaAskedForOnTheCpuBuildExitsOneNamingThePackage()
+    {
+        var (code, _, error) = CliRunner.Run("generate", "--model", TestPaths.ShippedModel, "--count", "2", "--out", TestPaths.NewTempFolder(), "--provider", "cuda", "--quiet");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("Microsoft.ML.OnnxRuntime.Gpu"));
+    }
+
+    [Test]
+    public void GenerateWritesTheFilesTheFloatPathWouldWrite()
+    {
+        // 'generate' takes 8-bit pixels from the graph; the library's float path encoded by ImageEncoder must give the same files.
+        var folder = TestPaths.NewTempFolder();
+        Assert.That(CliRunner.Run("generate", "--model", TestPaths.ShippedModel, "--count", "12", "--seed", "3", "--out", folder, "--quiet").Code, Is.Zero);
+        using var session = GeneratorSession.Load(TestPaths.ShippedModel);
+        var floats = session.Generate(12, seed: 3);
+        for (var i = 0; i < 12; i++)
+            Assert.That(File.ReadAllBytes(Path.Combine(folder, $"seed3-{i:D6}.png")), Is.EqualTo(Imaging.ImageEncoder.Encode(floats, i)), $"image {i}");
+    }
+
+    [Test, CancelAfter(120_000)]
+    public void GenerateEndsWithExitOneWhenEveryWriterFails()
+    {
+        // A folder where image 2 should go makes the only writer fail; the producer used to wait on the full queue for ever.
+        var folder = TestPaths.NewTempFolder();
+        Directory.CreateDirectory(Path.Combine(folder, "seed42-000002.png"));
+        var run = Task.Run(() => CliRunner.Run("generate", "--model", TestPaths.ShippedModel, "--count", "5000", "--threads", "1", "--batch-size", "8", "--out", folder, "--quiet"));
+        Assert.That(run.Wait(TimeSpan.FromSeconds(90)), Is.True, "generate hung after its writer failed");
+        Assert.That(run.Result.Code, Is.EqualTo(1));
+        Assert.That(run.Result.Error, Does.Contain("seed42-000002.png"));
+    }
+
+    [Test]
+    public void DumpsOfTheSameImagesCompareEqualAndOtherImagesFailTheTolerance()
+    {
+        var a = TestPaths.NewTempFolder();
+        var b = TestPaths.NewTempFolder();
+        var cdcgan = Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-cdcgan", "model.onnx");
+        Assert.That(CliRunner.Run("dump", "--model", cdcgan, "--count", "8", "--out", a).Code, Is.Zero);
+        Assert.That(new FileInfo(Path.Combine(a, "images.f32")).Length, Is.EqualTo(8 * 784 * 4));
+        Assert.That(new FileInfo(Path.Combine(a, "labels.i64")).Length, Is.EqualTo(8 * 8));
+        var same = CliRunner.Run("dump", "--model", cdcgan, "--count", "8", "--out", b, "--compare", a, "--tolerance", "0");
+        Assert.That(same.Code, Is.Zero, same.Error);
+        Assert.That(same.Output, Does.Contain("max abs difference from cpu"));
+        // Another model's images of the same seed differ by far more than 1e-3: exit 1 with the figure.
+        var other = CliRunner.Run("dump", "--model", TestPaths.ShippedModel, "--count", "8", "--out", TestPaths.NewTempFolder(), "--compare", a);
+        Assert.That(other.Code, Is.EqualTo(1));
+        Assert.That(other.Error, Does.Contain("more than --tolerance 0.001"));
+        var mismatch = CliRunner.Run("dump", "--model", cdcgan, "--count", "4", "--out", TestPaths.NewTempFolder(), "--compare", a);
+        Assert.That(mismatch.Code, Is.EqualTo(1));
+        Assert.That(mismatch.Error, Does.Contain("holds 8 images"));
+    }
+
+    [Test]
+    public void ThePyTorchPeerRunsTheSameWeightsAsOnnxRuntime()
+    {
+        // The peer reads the weights from the ONNX file; on the CPU its images must match ONNX Runtime's to float rounding.
+        var python = new[] { "/usr/bin/python3", "/usr/local/bin/python3" }.FirstOrDefault(p => File.Exists(p) && Succeeds(p, "-c \"import torch\""));
+        if (python is null) Assert.Ignore("No python3 with torch here (apt-get install python3-torch).");
+        var script = Path.Combine(TestPaths.RepositoryRoot, "tests", "peer", "torch_peer.py");
+        foreach (var name in new[] { "mnist-dcgan", "mnist-cdcgan", "mnist-mlp" })
+        {
+            var model = Path.Combine(TestPaths.RepositoryRoot, "models", name, "model.onnx");
+            var dump = TestPaths.NewTempFolder();
+            Assert.That(CliRunner.Run("dump", "--model", model, "--count", "16", "--out", dump).Code, Is.Zero);
+            using var process = Process.Start(new ProcessStartInfo(python, $"{script} compare --model {model} --dump {dump} --tolerance 1e-4") { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            Assert.That(process.ExitCode, Is.Zero, $"{name}: {output}");
+            Assert.That(output, Does.Contain("max abs difference"));
+        }
+    }
+
+    private static bool Succeeds(string file, string arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        process.WaitForExit(60_000);
+        return process.HasExited && process.ExitCode == 0;
+    }
+}
