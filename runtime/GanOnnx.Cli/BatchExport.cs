@@ -37,6 +37,11 @@ public sealed record BatchExportOptions
     /// operator's barrier. Default 1.
     /// </summary>
     public int InferenceWorkers { get; init; } = 1;
+    /// <summary>
+    /// Replace files of this job that the folder's manifest says another model or other options made. Default false:
+    /// such a folder is refused, naming what made its files.
+    /// </summary>
+    public bool Overwrite { get; init; }
     /// <summary>Batches that may wait between inference and encoding (bounds memory). Default 4.</summary>
     public int QueueBatches { get; init; } = 4;
 
@@ -96,9 +101,22 @@ public static class BatchExporter
         var digits = Math.Max(6, (options.StartIndex + options.Count - 1).ToString(CultureInfo.InvariantCulture).Length);
         var (first, length) = options.Shard.Slice(options.StartIndex, options.Count);
         var manifestPath = Path.Combine(options.Folder, ManifestName(options.Shard));
-        using var manifest = Manifest.Open(manifestPath, options.Folder, options.Seed);
-        var skipped = 0L;
-        for (var k = first; k < first + length; k++) if (manifest.Done.ContainsKey(k)) skipped++;
+        using var manifest = Manifest.Open(manifestPath, options.Folder);
+        var recipe = new ExportRecipe(session.ModelSha256, options.Format.ToString().ToLowerInvariant(),
+            options.Format == ImageFileFormat.Png ? 0 : options.Quality, session.Options.Truncation, options.Label);
+        long? LabelOf(long index) => contract.IsConditional ? options.Label ?? index % contract.NumClasses
+            : contract.LatentClasses > 0 ? options.Label : null;
+        string NameOf(long index) => FileName(options.Seed, index, LabelOf(index), digits, options.Format);
+
+        // What the folder already holds of this job, from the manifest's lines (never a scan over every index of the job).
+        var ours = manifest.Entries.Values
+            .Where(e => e.Seed == options.Seed && e.Index >= first && e.Index < first + length && e.File == NameOf(e.Index)).ToList();
+        var foreign = ours.Where(e => e.MadeBy != recipe).ToList();
+        if (foreign.Count > 0 && !options.Overwrite)
+            throw new GanOnnxException($"'{options.Folder}' already holds {foreign.Count} of this job's files made by {recipe.Difference(foreign[0].MadeBy)} " +
+                $"(e.g. {foreign[0].File}); write to another --out, or give --overwrite to replace them.");
+        if (foreign.Count > 0) manifest.Forget(foreign.Select(e => e.File)); // --overwrite: these are written again
+        var skipped = (long)ours.Count - foreign.Count;
 
         var stopwatch = Stopwatch.StartNew();
         long inferenceTicks = 0, encodeTicks = 0, written = 0;
@@ -115,7 +133,7 @@ public static class BatchExporter
                 cts.Token.ThrowIfCancellationRequested();
                 var n = (int)Math.Min(batch, first + length - start);
                 var allDone = true;
-                for (var k = start; k < start + n && allDone; k++) allDone = manifest.Done.ContainsKey(k);
+                for (var k = start; k < start + n && allDone; k++) allDone = manifest.IsDone(NameOf(k), recipe);
                 if (allDone) continue;
                 var t0 = Stopwatch.GetTimestamp();
                 // 8-bit pixels straight from the graph when the session has them (the value mapping ran in ONNX Runtime).
@@ -163,13 +181,13 @@ public static class BatchExporter
                 for (var i = 0; i < images.Count; i++)
                 {
                     var index = images.StartIndex + i;
-                    if (manifest.Done.ContainsKey(index)) continue;
-                    var t0 = Stopwatch.GetTimestamp();
-                    var bytes = images.Encode(i, options.Format, options.Quality);
                     var label = images.Labels?[i];
                     var name = FileName(options.Seed, index, label, digits, options.Format);
+                    if (manifest.IsDone(name, recipe)) continue;
+                    var t0 = Stopwatch.GetTimestamp();
+                    var bytes = images.Encode(i, options.Format, options.Quality);
                     ImageEncoder.WriteAtomically(Path.Combine(options.Folder, name), bytes);
-                    manifest.Add(new ManifestEntry(name, options.Seed, index, label, Checksum.Sha256Hex(bytes)));
+                    manifest.Add(new ManifestEntry(name, options.Seed, index, label, Checksum.Sha256Hex(bytes)) { MadeBy = recipe });
                     Interlocked.Add(ref encodeTicks, Stopwatch.GetTimestamp() - t0);
                     var done = Interlocked.Increment(ref written);
                     progress?.Report(new ExportProgress(done + skipped, length, stopwatch.Elapsed));

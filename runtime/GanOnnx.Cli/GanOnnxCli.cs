@@ -82,6 +82,7 @@ public static class GanOnnxCli
         var shards = new Option<int?>("--shards") { Description = "Number of shards when the index comes from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)." };
         var threads = new Option<int>("--threads") { Description = "Threads of the pipeline: encoders, and on the CPU the inference workers (default: the processor count).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var quiet = new Option<bool>("--quiet") { Description = "No progress output." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace files of this job that another model or other options made (default: refuse)." };
         var workers = new Option<int?>("--inference-workers") { Description = "Inference calls run at once, each on its own batches (default: see --threads)." };
         var intraOp = new Option<int?>("--intra-op-threads") { Description = "ONNX Runtime threads inside one call, 0 = ONNX Runtime's choice (default: see --threads)." };
         var provider = ProviderOption();
@@ -89,7 +90,7 @@ public static class GanOnnxCli
         var cudaGraph = CudaGraphOption();
         var command = new Command("generate", "Write images (PNG/JPEG/WebP), a manifest and a grid from a generator; resumable and shardable.")
         {
-            model, count, perClass, seed, start, outDir, format, quality, noGrid, gridLabels, label, batch, truncation, shard, shards, threads, quiet, workers, intraOp, provider, cudaPath, cudaGraph,
+            model, count, perClass, seed, start, outDir, format, quality, noGrid, gridLabels, label, batch, truncation, shard, shards, threads, quiet, overwrite, workers, intraOp, provider, cudaPath, cudaGraph,
         };
         command.SetAction(parse => Guarded(error, () =>
         {
@@ -125,7 +126,7 @@ public static class GanOnnxCli
                 Count = total ?? 16, Seed = parse.GetValue(seed), StartIndex = parse.GetValue(start), Folder = parse.GetValue(outDir)!,
                 Format = fileFormat, Quality = parse.GetValue(quality), Shard = selected, Label = parse.GetValue(label),
                 Grid = !parse.GetValue(noGrid), GridLabels = parse.GetValue(gridLabels),
-                EncoderThreads = pipeline.EncoderThreads, InferenceWorkers = pipeline.InferenceWorkers,
+                EncoderThreads = pipeline.EncoderThreads, InferenceWorkers = pipeline.InferenceWorkers, Overwrite = parse.GetValue(overwrite),
             };
             export.Validate();
             using var printer = parse.GetValue(quiet) ? null : new ProgressPrinter(error);

@@ -39,9 +39,9 @@ internal sealed class ProgressPrinter(TextWriter writer) : IProgress<ExportProgr
     private void Print(ExportProgress p)
     {
         var rate = p.Done / Math.Max(p.Elapsed.TotalSeconds, 1e-9);
-        var left = rate > 0 ? TimeSpan.FromSeconds((p.Total - p.Done) / rate) : TimeSpan.Zero;
+        var left = TimeLeft.Format(rate > 0 ? (p.Total - p.Done) / rate : double.NaN);
         var percent = p.Total == 0 ? 100 : 100.0 * p.Done / p.Total;
-        var line = string.Create(CultureInfo.InvariantCulture, $"{p.Done}/{p.Total} images ({percent:F1}%), {rate:F0} images/s, {left:hh\\:mm\\:ss} left");
+        var line = string.Create(CultureInfo.InvariantCulture, $"{p.Done}/{p.Total} images ({percent:F1}%), {rate:F0} images/s, {left} left");
         if (_interactive) writer.Write("\r" + line.PadRight(70));
         else writer.WriteLine(line);
         _printed = true;

@@ -29,6 +29,7 @@ public sealed partial class GeneratorSession : IDisposable
         Options = options ?? new GeneratorOptions();
         Options.Validate();
         Source = source;
+        ModelSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(model));
 
         var available = ProviderSelection.Available(); // first: a missing native library becomes a GanOnnxException naming the packages
         using var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
@@ -109,6 +110,9 @@ public sealed partial class GeneratorSession : IDisposable
         model.CopyTo(buffer);
         return Load(buffer.ToArray(), options, name);
     }
+
+    /// <summary>Lower-case hex SHA-256 of the model's bytes (of the .onnx file; external data files are not included).</summary>
+    public string ModelSha256 { get; }
 
     /// <summary>Where the model came from (its path, or the name given).</summary>
     public string Source { get; }

@@ -76,6 +76,71 @@ public class BatchExportTests
     }
 
     [Test]
+    public async Task ARerunInAnotherFormatWritesItsOwnFilesInsteadOfTrustingTheOldOnes()
+    {
+        var folder = TestPaths.NewTempFolder();
+        await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 8, Folder = folder });
+        var jpeg = await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 8, Folder = folder, Format = Imaging.ImageFileFormat.Jpeg });
+        Assert.That((jpeg.Written, jpeg.Skipped), Is.EqualTo((8L, 0L)));
+        Assert.That(Directory.GetFiles(folder, "seed42-*.jpg"), Has.Length.EqualTo(8));
+        // Both jobs' files stay listed, each with what made it.
+        var lines = ManifestLines(folder);
+        Assert.That(lines, Has.Count.EqualTo(16));
+        Assert.That(lines.Select(l => l.MadeBy!.Format).Distinct(), Is.EquivalentTo(new[] { "png", "jpeg" }));
+        var again = await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 8, Folder = folder, Format = Imaging.ImageFileFormat.Jpeg });
+        Assert.That((again.Written, again.Skipped), Is.EqualTo((0L, 8L)));
+    }
+
+    [Test]
+    public async Task ARerunWithAnotherModelOrTruncationIsRefusedNamingWhatMadeTheFilesUnlessOverwriting()
+    {
+        var folder = TestPaths.NewTempFolder();
+        await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 6, Folder = folder });
+        using var mlp = GeneratorSession.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-mlp", "model.onnx"), new GeneratorOptions { MaxBatchSize = 8 });
+        var ex = Assert.ThrowsAsync<GanOnnxException>(() => BatchExporter.RunAsync(mlp, new BatchExportOptions { Count = 6, Folder = folder }));
+        Assert.That(ex!.Message, Does.Contain("6 of this job's files made by another model").And.Contain("--overwrite"));
+        using var truncated = GeneratorSession.Load(TestPaths.ShippedModel, new GeneratorOptions { MaxBatchSize = 8, Truncation = 0.5f });
+        ex = Assert.ThrowsAsync<GanOnnxException>(() => BatchExporter.RunAsync(truncated, new BatchExportOptions { Count = 6, Folder = folder }));
+        Assert.That(ex!.Message, Does.Contain("truncation 1"));
+
+        var replaced = await BatchExporter.RunAsync(mlp, new BatchExportOptions { Count = 6, Folder = folder, Overwrite = true });
+        Assert.That((replaced.Written, replaced.Skipped), Is.EqualTo((6L, 0L)));
+        Assert.That(ManifestLines(folder).Select(l => l.MadeBy!.ModelSha256).Distinct(), Is.EqualTo(new[] { mlp.ModelSha256 }));
+        var expected = mlp.Generate(1, seed: 42, startIndex: 3);
+        Assert.That(File.ReadAllBytes(Path.Combine(folder, "seed42-000003.png")), Is.EqualTo(Imaging.ImageEncoder.Encode(expected, 0)));
+    }
+
+    [Test]
+    public async Task ARerunWithAnotherSeedKeepsTheFirstSeedsLinesAndAnOldManifestIsNotTrusted()
+    {
+        var folder = TestPaths.NewTempFolder();
+        await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 4, Seed = 1, Folder = folder });
+        await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 4, Seed = 2, Folder = folder });
+        Assert.That(ManifestLines(folder).Select(l => l.Seed), Is.EquivalentTo(new long[] { 1, 1, 1, 1, 2, 2, 2, 2 }));
+        Assert.That(Directory.GetFiles(folder, "seed*.png"), Has.Length.EqualTo(8));
+
+        // A manifest written before files recorded what made them: its files are not taken as this job's.
+        var path = Path.Combine(folder, "manifest.jsonl");
+        File.WriteAllLines(path, File.ReadAllLines(path).Select(l => System.Text.RegularExpressions.Regex.Replace(l, ",\"made_by\":\\{[^}]*\\}", "")));
+        var ex = Assert.ThrowsAsync<GanOnnxException>(() => BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 4, Seed = 1, Folder = folder }));
+        Assert.That(ex!.Message, Does.Contain("an older ganonnx"));
+    }
+
+    [Test, CancelAfter(60_000)]
+    public void AJobOfATrillionImagesStartsAtOnceWithoutScanningEveryIndex()
+    {
+        using var cts = new CancellationTokenSource();
+        var progress = new Progress<ExportProgress>(_ => cts.Cancel());
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        Assert.CatchAsync<OperationCanceledException>(() => BatchExporter.RunAsync(_session,
+            new BatchExportOptions { Count = 1_000_000_000_000, Folder = TestPaths.NewTempFolder() }, progress, cts.Token));
+        Assert.That(started.Elapsed, Is.LessThan(TimeSpan.FromSeconds(30)));
+    }
+
+    private static List<ManifestEntry> ManifestLines(string folder) =>
+        File.ReadAllLines(Path.Combine(folder, "manifest.jsonl")).Select(l => System.Text.Json.JsonSerializer.Deserialize<ManifestEntry>(l)!).ToList();
+
+    [Test]
     public async Task JpegAndWebpExportsWriteDecodableFiles()
     {
         foreach (var format in new[] { Imaging.ImageFileFormat.Jpeg, Imaging.ImageFileFormat.Webp })

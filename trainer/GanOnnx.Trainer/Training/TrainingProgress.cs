@@ -13,9 +13,9 @@ internal sealed class TrainingProgress(TextWriter log, int totalSteps, int first
         var filled = (int)Math.Round(width * (double)m.Step / totalSteps);
         var done = m.Step - firstStep + 1;
         var rate = done / Math.Max((DateTime.UtcNow - _started).TotalSeconds, 1e-9);
-        var left = TimeSpan.FromSeconds((totalSteps - m.Step) / Math.Max(rate, 1e-9));
+        var left = TimeLeft.Format(rate > 0 ? (totalSteps - m.Step) / rate : double.NaN);
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"[{new string('#', filled)}{new string('-', width - filled)}] step {m.Step,6}/{totalSteps}  loss D {m.LossD:F4}  loss G {m.LossG:F4}  " +
-            $"D(x) {m.DReal:F3}  D(G(z)) {m.DFake:F3}  {(m.CodeAccuracy is { } code ? $"code {code:P0}  " : "")}{rate:F1} steps/s  {left:hh\\:mm\\:ss} left"));
+            $"D(x) {m.DReal:F3}  D(G(z)) {m.DFake:F3}  {(m.CodeAccuracy is { } code ? $"code {code:P0}  " : "")}{rate:F1} steps/s  {left} left"));
     }
 }
