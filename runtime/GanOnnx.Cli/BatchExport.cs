@@ -50,6 +50,7 @@ public sealed record BatchExportOptions
     {
         if (Count < 1) throw new GanOnnxException($"--count is {Count}; it must be at least 1.");
         if (StartIndex < 0) throw new GanOnnxException($"--start-index is {StartIndex}; it must be 0 or more.");
+        if (StartIndex > long.MaxValue - Count) throw new GanOnnxException($"--start-index {StartIndex} + --count {Count} is past the last index ({long.MaxValue}).");
         if (Quality is < 1 or > 100) throw new GanOnnxException($"--quality is {Quality}; it must be between 1 and 100.");
         if (EncoderThreads is < 1 or > 256) throw new GanOnnxException($"--threads is {EncoderThreads}; it must be between 1 and 256.");
         if (InferenceWorkers is < 1 or > 256) throw new GanOnnxException($"--inference-workers is {InferenceWorkers}; it must be between 1 and 256.");
@@ -124,7 +125,7 @@ public static class BatchExporter
         var queue = Channel.CreateBounded<GeneratedBatch>(new BoundedChannelOptions(options.QueueBatches) { SingleWriter = options.InferenceWorkers == 1 });
         var pixelOutput = session.Options.PixelOutput != PixelLayout.None;
 
-        var batch = session.Options.MaxBatchSize;
+        var batch = session.MaxBatchSize;
         var nextStart = first - batch; // each worker takes the next batch start with Interlocked.Add
         var producers = Enumerable.Range(0, options.InferenceWorkers).Select(_ => Task.Run(async () =>
         {

@@ -36,6 +36,32 @@ public static class GanOnnxCli
         }
     }
 
+    /// <summary>The command line's flag for each <see cref="GeneratorOptions"/> property its commands set.</summary>
+    private static readonly Dictionary<string, string> Flags = new()
+    {
+        [nameof(GeneratorOptions.MaxBatchSize)] = "--batch-size",
+        [nameof(GeneratorOptions.Truncation)] = "--truncation",
+        [nameof(GeneratorOptions.IntraOpThreads)] = "--intra-op-threads",
+        [nameof(GeneratorOptions.Provider)] = "--provider",
+        [nameof(GeneratorOptions.CudaGraph)] = "--cuda-graph",
+        [nameof(GeneratorOptions.CudaLibraryFolders)] = "--cuda-path",
+    };
+
+    /// <summary>Validates <paramref name="options"/>, naming this command line's flags instead of the library's property names.</summary>
+    internal static GeneratorOptions Checked(GeneratorOptions options)
+    {
+        try
+        {
+            options.Validate();
+            return options;
+        }
+        catch (GanOnnxException ex)
+        {
+            var message = Flags.Aggregate(ex.Message, (text, flag) => text.Replace(flag.Key, flag.Value, StringComparison.Ordinal));
+            throw new GanOnnxException(message, ex);
+        }
+    }
+
     internal static Option<string> ModelOption() => new("--model") { Description = "The generator's ONNX file.", Required = true };
 
     internal static Option<string> ProviderOption() => new("--provider")
@@ -96,18 +122,18 @@ public static class GanOnnxCli
         {
             var fileFormat = ParseFormat(parse.GetValue(format)!);
             var providerChoice = ParseProvider(parse.GetValue(provider)!);
+            if (parse.GetValue(threads) is < 1 or > 256) throw new GanOnnxException($"--threads is {parse.GetValue(threads)}; it must be between 1 and 256.");
             var pipeline = ExportPipeline.For(providerChoice, parse.GetValue(threads));
             pipeline = pipeline with
             {
                 InferenceWorkers = parse.GetValue(workers) ?? pipeline.InferenceWorkers,
                 IntraOpThreads = parse.GetValue(intraOp) ?? pipeline.IntraOpThreads,
             };
-            var options = pipeline.Apply(new GeneratorOptions
+            var options = Checked(pipeline.Apply(new GeneratorOptions
             {
                 Provider = providerChoice, MaxBatchSize = parse.GetValue(batch), Truncation = parse.GetValue(truncation),
                 CudaLibraryFolders = ParseFolders(parse.GetValue(cudaPath)), CudaGraph = parse.GetValue(cudaGraph),
-            });
-            options.Validate();
+            }));
             var shardText = parse.GetValue(shard);
             var selected = shardText is not null ? Shard.Parse(shardText) : Shard.FromEnvironment(parse.GetValue(shards)) ?? Shard.All;
 
@@ -119,6 +145,8 @@ public static class GanOnnxCli
                 if (k < 1) throw new GanOnnxException($"--per-class is {k}; it must be at least 1.");
                 if (total is not null) throw new GanOnnxException("--per-class sets the count; do not also give --count.");
                 if (parse.GetValue(label) is not null) throw new GanOnnxException("--per-class writes every class; do not also give --class.");
+                if (k > long.MaxValue / session.Contract.NumClasses)
+                    throw new GanOnnxException($"--per-class is {k}; {session.Contract.NumClasses} classes of that many images are more than {long.MaxValue} images.");
                 total = k * session.Contract.NumClasses;
             }
             var export = new BatchExportOptions
@@ -169,8 +197,10 @@ public static class GanOnnxCli
             });
             var c = session.Contract;
             output.WriteLine($"model:        {session.Source}");
-            output.WriteLine($"inputs:       {c.LatentInputName}: float32[batch, {c.LatentDim}]{(c.LabelInputName is null ? "" : $"; {c.LabelInputName}: int64[batch]")}");
-            output.WriteLine($"output:       {c.ImageOutputName}: float32[batch, {c.Channels}, {c.Height}, {c.Width}]");
+            var b = c.FixedBatchSize?.ToString(CultureInfo.InvariantCulture) ?? "batch";
+            output.WriteLine($"inputs:       {c.LatentInputName}: float32[{b}, {c.LatentDim}]{(c.LabelInputName is null ? "" : $"; {c.LabelInputName}: int64[{b}]")}");
+            output.WriteLine($"output:       {c.ImageOutputName}: float32[{b}, {c.Channels}, {c.Height}, {c.Width}]");
+            output.WriteLine($"batch:        {(c.FixedBatchSize is { } fixedBatch ? $"fixed at {fixedBatch} by the graph: every call runs {fixedBatch} images (--batch-size is ignored)" : "symbolic (any batch size)")}");
             output.WriteLine($"latent:       {c.LatentDim} × {c.LatentDistribution.ToString().ToLowerInvariant()}");
             output.WriteLine($"value range:  [{c.ValueRange.Min}, {c.ValueRange.Max}]");
             output.WriteLine($"classes:      {(c.IsConditional ? $"{c.NumClasses} ({string.Join(", ", c.ClassNames)})" : c.LatentClasses > 0 ? $"none (unconditional; the latent's first value picks one of {c.LatentClasses} latent classes)" : "none (unconditional)")}");

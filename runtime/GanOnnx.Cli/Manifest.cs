@@ -143,10 +143,4 @@ public static class Checksum
     /// <summary>Lower-case hex SHA-256.</summary>
     public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
 
-    /// <summary>Lower-case hex SHA-256 of a file, read as a stream.</summary>
-    public static string Sha256HexOfFile(string path)
-    {
-        using var stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
-    }
 }

@@ -40,8 +40,8 @@ public sealed partial class GeneratorSession
 
         for (var done = 0; done < count;)
         {
-            var n = Math.Min(Options.MaxBatchSize, count - done);
-            var buffers = RunBatch(n, seed, startIndex + done, label, pixels: false);
+            var n = Math.Min(MaxBatchSize, count - done);
+            var buffers = RunBatch(Contract.FixedBatchSize ?? n, seed, startIndex + done, label, pixels: false);
             buffers.Images.AsSpan(0, n * Contract.ImageSize).CopyTo(destination.Slice(done * Contract.ImageSize));
             Return(buffers);
             done += n;
@@ -81,8 +81,8 @@ public sealed partial class GeneratorSession
 
         for (var done = 0; done < count;)
         {
-            var n = Math.Min(Options.MaxBatchSize, count - done);
-            var buffers = RunBatch(n, seed, startIndex + done, label, pixels: true);
+            var n = Math.Min(MaxBatchSize, count - done);
+            var buffers = RunBatch(Contract.FixedBatchSize ?? n, seed, startIndex + done, label, pixels: true);
             buffers.Pixels.AsSpan(0, n * Contract.ImageSize).CopyTo(destination.Slice(done * Contract.ImageSize));
             Return(buffers);
             done += n;
@@ -147,15 +147,40 @@ public sealed partial class GeneratorSession
         if (destination.Length < (long)count * Contract.ImageSize)
             throw new ArgumentException($"destination has {destination.Length} floats; {count} images need {(long)count * Contract.ImageSize}.", nameof(destination));
 
-        var batch = Options.MaxBatchSize;
+        var batch = MaxBatchSize;
         for (var start = 0; start < count; start += batch)
         {
             var n = Math.Min(batch, count - start);
+            if (Contract.FixedBatchSize is { } fixedBatch)
+            {
+                RunPadded(latents.Slice(start * Contract.LatentDim, n * Contract.LatentDim),
+                    labels.IsEmpty ? default : labels.Slice(start, n), destination.Slice(start * Contract.ImageSize, n * Contract.ImageSize), n, fixedBatch);
+                continue;
+            }
             RunChunk(
                 latents.Slice(start * Contract.LatentDim, n * Contract.LatentDim),
                 labels.IsEmpty ? default : labels.Slice(start, n),
                 destination.Slice(start * Contract.ImageSize, n * Contract.ImageSize),
                 n);
+        }
+    }
+
+    /// <summary>A model with a fixed batch: the <paramref name="n"/> latents go into a full batch of zeros, and n images come out.</summary>
+    private void RunPadded(ReadOnlySpan<float> latents, ReadOnlySpan<long> labels, Span<float> destination, int n, int fixedBatch)
+    {
+        var buffers = Rent(fixedBatch);
+        try
+        {
+            buffers.Latents.AsSpan().Clear();
+            latents.CopyTo(buffers.Latents);
+            buffers.Labels.AsSpan().Clear();
+            labels.CopyTo(buffers.Labels);
+            buffers.Run(_runOptions, pixels: false);
+            buffers.Images.AsSpan(0, n * Contract.ImageSize).CopyTo(destination);
+        }
+        finally
+        {
+            Return(buffers);
         }
     }
 

@@ -21,15 +21,17 @@ public sealed partial class GeneratorSession : IDisposable
     private bool _disposed;
 
     /// <param name="source">Names the model in messages.</param>
-    /// <param name="model">The model's bytes.</param>
+    /// <param name="model">The model's bytes, or null to read them from <paramref name="path"/> only if they are needed.</param>
     /// <param name="path">The model's file, when it came from one (ONNX Runtime then resolves external data next to it).</param>
     /// <param name="options">How to run it.</param>
-    private GeneratorSession(string source, byte[] model, string? path, GeneratorOptions? options)
+    private GeneratorSession(string source, byte[]? model, string? path, GeneratorOptions? options)
     {
         Options = options ?? new GeneratorOptions();
         Options.Validate();
         Source = source;
-        ModelSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(model));
+        _sha256 = new Lazy<string>(() => model is not null
+            ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(model))
+            : Sha256OfFile(path!));
 
         var available = ProviderSelection.Available(); // first: a missing native library becomes a GanOnnxException naming the packages
         using var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
@@ -45,7 +47,7 @@ public sealed partial class GeneratorSession : IDisposable
             }
             else
             {
-                var bytes = PixelGraph.Append(model, Options.PixelOutput, source);
+                var bytes = PixelGraph.Append(model ?? File.ReadAllBytes(path!), Options.PixelOutput, source);
                 if (path is not null)
                     sessionOptions.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", Path.GetDirectoryName(path)!);
                 _session = new InferenceSession(bytes, sessionOptions);
@@ -81,17 +83,9 @@ public sealed partial class GeneratorSession : IDisposable
         if (!File.Exists(path))
             throw new GanOnnxException($"Model file '{path}' does not exist.");
         var full = Path.GetFullPath(path);
-        var bytes = File.ReadAllBytes(full);
-        if (bytes.Length == 0) throw new GanOnnxException($"Model file '{path}' is empty.");
-        try
-        {
-            ExternalDataCheck.Check(full, bytes);
-        }
-        catch (GanOnnxException ex) when (!ex.Message.StartsWith('\''))
-        {
-            throw new GanOnnxException($"'{path}' could not be loaded as an ONNX model: {ex.Message}", ex);
-        }
-        return new GeneratorSession(path, bytes, full, options);
+        if (new FileInfo(full).Length == 0) throw new GanOnnxException($"Model file '{path}' is empty.");
+        ExternalDataCheck.Check(path);
+        return new GeneratorSession(path, null, full, options);
     }
 
     /// <summary>Loads a model from its bytes. <paramref name="name"/> names it in messages.</summary>
@@ -111,8 +105,19 @@ public sealed partial class GeneratorSession : IDisposable
         return Load(buffer.ToArray(), options, name);
     }
 
-    /// <summary>Lower-case hex SHA-256 of the model's bytes (of the .onnx file; external data files are not included).</summary>
-    public string ModelSha256 { get; }
+    /// <summary>
+    /// Lower-case hex SHA-256 of the model's bytes (of the .onnx file; external data files are not included), computed
+    /// on first use.
+    /// </summary>
+    public string ModelSha256 => _sha256.Value;
+
+    private readonly Lazy<string> _sha256;
+
+    private static string Sha256OfFile(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream));
+    }
 
     /// <summary>Where the model came from (its path, or the name given).</summary>
     public string Source { get; }
@@ -124,6 +129,12 @@ public sealed partial class GeneratorSession : IDisposable
     public ExecutionProvider Provider { get; }
     /// <summary>Which provider was chosen and why the others were not.</summary>
     public string ProviderReport { get; }
+    /// <summary>
+    /// The most images one inference call runs: <see cref="GeneratorOptions.MaxBatchSize"/>, or the model's
+    /// <see cref="ModelContract.FixedBatchSize"/> when its graph fixes the batch (every call then runs exactly that many).
+    /// </summary>
+    public int MaxBatchSize => Contract.FixedBatchSize ?? Options.MaxBatchSize;
+
     /// <summary>The sampler that turns (seed, index) into this model's latents.</summary>
     public LatentSampler Sampler { get; }
 

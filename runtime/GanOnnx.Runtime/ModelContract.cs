@@ -56,6 +56,12 @@ public sealed record ModelContract
     public bool IsEma { get; init; }
     /// <summary>Measured quality scores by name (empty when none were measured).</summary>
     public IReadOnlyDictionary<string, double> Quality { get; init; } = new Dictionary<string, double>();
+    /// <summary>
+    /// The batch size the model's graph is fixed to (a generator exported without a symbolic batch dimension, as
+    /// <c>torch.onnx.export</c> writes it without <c>dynamic_axes</c>), or null when the batch is symbolic. The runtime then
+    /// runs that many images per call and keeps the ones asked for.
+    /// </summary>
+    public int? FixedBatchSize { get; init; }
     /// <summary>True when the model had no contract metadata and this contract was inferred from its shapes.</summary>
     public bool InferredFromShapes { get; init; }
 
@@ -98,6 +104,10 @@ public sealed record ModelContract
         int channels = image.Shape[1], height = image.Shape[2], width = image.Shape[3];
         if (channels is not (1 or 3) || height <= 0 || width <= 0)
             throw Refuse(source, $"the image output '{image.Name}' must have 1 or 3 channels and a fixed height and width; it is {Describe(image)}");
+        var fixedBatches = inputs.Append(image).Select(t => t.Shape[0]).Where(d => d > 0).Distinct().ToList();
+        if (fixedBatches.Count > 1)
+            throw Refuse(source, $"its inputs and output fix different batch sizes: {Describe(inputs)}; {Describe(image)}");
+        int? fixedBatch = fixedBatches.Count == 1 ? fixedBatches[0] : null;
 
         var hasContract = metadata.ContainsKey(ModelMetadataKeys.FormatVersion);
         if (!hasContract)
@@ -107,7 +117,7 @@ public sealed record ModelContract
             return new ModelContract
             {
                 LatentInputName = z.Name, ImageOutputName = image.Name, LatentDim = latentDim,
-                Channels = channels, Height = height, Width = width, InferredFromShapes = true,
+                Channels = channels, Height = height, Width = width, InferredFromShapes = true, FixedBatchSize = fixedBatch,
             };
         }
 
@@ -181,6 +191,7 @@ public sealed record ModelContract
             TrainingSteps = ReadInt(source, metadata, ModelMetadataKeys.TrainingSteps),
             IsEma = metadata.GetValueOrDefault(ModelMetadataKeys.Ema) == "true",
             Quality = ReadJson<Dictionary<string, double>>(source, metadata, ModelMetadataKeys.Quality) ?? new Dictionary<string, double>(),
+            FixedBatchSize = fixedBatch,
         };
     }
 

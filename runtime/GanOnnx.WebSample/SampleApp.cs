@@ -1,11 +1,18 @@
 using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
 using GanOnnx.Hosting;
 using GanOnnx.Imaging;
 using GanOnnx.Runtime;
 
 namespace GanOnnx.WebSample;
 
-/// <summary>The sample web app: <c>/generate</c> (one PNG), <c>/grid</c> (a PNG grid), <c>/info</c> (the contract), <c>/</c> (a page).</summary>
+/// <summary>
+/// The sample web app: <c>/generate</c> (one PNG), <c>/grid</c> (a PNG grid), <c>/info</c> (the contract), <c>/</c> (a
+/// page). Grids are the expensive request: at most <c>Generator:MaxConcurrentGrids</c> (default 4) are made at once and
+/// <c>Generator:GridQueue</c> (default 32) wait; more get 503 with Retry-After, so memory stays bounded under load. Error
+/// messages name the model by its file name, never by the server's path.
+/// </summary>
 public static class SampleApp
 {
     /// <summary>Largest grid the app serves.</summary>
@@ -20,7 +27,25 @@ public static class SampleApp
             o.ModelPath = builder.Configuration["Generator:ModelPath"] ?? "models/mnist-dcgan/model.onnx";
             o.Generator = new GeneratorOptions { MaxBatchSize = 64 };
         });
+        var maxGrids = builder.Configuration.GetValue("Generator:MaxConcurrentGrids", 4);
+        var gridQueue = builder.Configuration.GetValue("Generator:GridQueue", 32);
+        builder.Services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status503ServiceUnavailable;
+            o.OnRejected = (context, _) =>
+            {
+                context.HttpContext.Response.Headers.RetryAfter = "1";
+                return ValueTask.CompletedTask;
+            };
+            o.AddConcurrencyLimiter(GridPolicy, l =>
+            {
+                l.PermitLimit = Math.Max(1, maxGrids);
+                l.QueueLimit = Math.Max(0, gridQueue);
+                l.QueueProcessingOrder = QueueProcessingOrder.OldestFirst;
+            });
+        });
         var app = builder.Build();
+        app.UseRateLimiter();
 
         app.MapGet("/", () => Results.Content(Page.Html, "text/html; charset=utf-8"));
 
@@ -36,14 +61,14 @@ public static class SampleApp
         });
 
         app.MapGet("/generate", (GeneratorSession generator, long? seed, long? index, int? @class) =>
-            Guarded(() =>
+            Guarded(generator, () =>
             {
                 var batch = generator.Generate(1, seed ?? 42, index ?? 0, @class);
                 return Results.File(ImageEncoder.Encode(batch, 0, ImageFileFormat.Png), "image/png");
             }));
 
         app.MapGet("/grid", (GeneratorSession generator, long? seed, int? count, int? @class) =>
-            Guarded(() =>
+            Guarded(generator, () =>
             {
                 var n = count ?? 16;
                 if (n is < 1 or > MaxGridCount) throw new ArgumentOutOfRangeException(nameof(count), n, $"count must be between 1 and {MaxGridCount}.");
@@ -52,11 +77,14 @@ public static class SampleApp
                 using var stream = new MemoryStream();
                 ImageEncoder.Encode(grid, stream);
                 return Results.File(stream.ToArray(), "image/png");
-            }));
+            })).RequireRateLimiting(GridPolicy);
         return app;
     }
 
-    private static IResult Guarded(Func<IResult> action)
+    private const string GridPolicy = "grid";
+
+    /// <summary>Runs a request; a bad argument becomes a 400 whose message names the model by file name only.</summary>
+    private static IResult Guarded(GeneratorSession generator, Func<IResult> action)
     {
         try
         {
@@ -64,7 +92,8 @@ public static class SampleApp
         }
         catch (Exception ex) when (ex is ArgumentException or GanOnnxException)
         {
-            return Results.Problem(ex.Message, statusCode: StatusCodes.Status400BadRequest);
+            var message = ex.Message.Replace(generator.Source, Path.GetFileName(generator.Source), StringComparison.Ordinal);
+            return Results.Problem(message, statusCode: StatusCodes.Status400BadRequest);
         }
     }
 }

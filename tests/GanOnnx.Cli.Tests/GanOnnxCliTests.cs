@@ -60,7 +60,7 @@ public class GanOnnxCliTests
     [TestCase("--quality", "0", "--quality")]
     [TestCase("--provider", "tpu", "--provider")]
     [TestCase("--class", "20", "has latent classes 0 to 19")]
-    [TestCase("--batch-size", "0", "MaxBatchSize")]
+    [TestCase("--batch-size", "0", "--batch-size is 0")]
     public void BadOptionsFailNamingTheOption(string option, string value, string expected)
     {
         var (code, _, error) = Run("generate", "--model", TestPaths.ShippedModel, "--out", TestPaths.NewTempFolder(), option, value);

@@ -189,4 +189,37 @@ public class GpuPathTests
         process.WaitForExit(60_000);
         return process.HasExited && process.ExitCode == 0;
     }
+
+    [Test]
+    public void AStaticBatchModelGeneratesAndInfoSaysTheBatchIsFixed()
+    {
+        var bytes = File.ReadAllBytes(TestPaths.ShippedModel);
+        byte[] symbolic = [0x12, 0x05, .. "batch"u8];
+        for (var i = bytes.AsSpan().IndexOf(symbolic); i >= 0; i = bytes.AsSpan().IndexOf(symbolic))
+            new byte[] { 0x08, 0x01, 0x7A, 0x03, 0, 0, 0 }.CopyTo(bytes, i);
+        var model = Path.Combine(TestPaths.NewTempFolder(), "static.onnx");
+        File.WriteAllBytes(model, bytes);
+
+        var info = CliRunner.Run("info", "--model", model);
+        Assert.That(info.Code, Is.Zero, info.Error);
+        Assert.That(info.Output, Does.Contain("z: float32[1, 100]").And.Contain("fixed at 1 by the graph"));
+        var folder = TestPaths.NewTempFolder();
+        var run = CliRunner.Run("generate", "--model", model, "--count", "5", "--out", folder, "--quiet");
+        Assert.That(run.Code, Is.Zero, run.Error);
+        var reference = TestPaths.NewTempFolder();
+        Assert.That(CliRunner.Run("generate", "--model", TestPaths.ShippedModel, "--count", "5", "--out", reference, "--quiet").Code, Is.Zero);
+        for (var i = 0; i < 5; i++)
+            Assert.That(File.ReadAllBytes(Path.Combine(folder, $"seed42-{i:D6}.png")), Is.EqualTo(File.ReadAllBytes(Path.Combine(reference, $"seed42-{i:D6}.png"))));
+    }
+
+    [TestCase("--truncation", "2", "--truncation is 2")]
+    [TestCase("--threads", "0", "--threads is 0")]
+    [TestCase("--per-class", "1000000000000000000", "--per-class is 1000000000000000000")]
+    public void BadOptionsAreNamedAsTheCommandLineSpellsThem(string option, string value, string message)
+    {
+        var model = option == "--per-class" ? Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-cdcgan", "model.onnx") : TestPaths.ShippedModel;
+        var (code, _, error) = CliRunner.Run("generate", "--model", model, option, value, "--out", TestPaths.NewTempFolder(), "--quiet");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.StartWith("error: " + message));
+    }
 }

@@ -46,6 +46,20 @@ public class EmaAndResumeSettingsTests
     }
 
     [Test]
+    public void ResumingAnotherModelSaysWhatDiffers()
+    {
+        var model = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 8, LatentDim = 8 };
+        using var data = TestData.Dataset(32, 28, 1, model.ValueRange);
+        var options = new TrainingOptions { Steps = 1, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0 };
+        var folder = TestData.NewTempFolder();
+        var path = new GanTrainer(model, options, folder, TextWriter.Null).Train(data);
+        var resumed = new GanTrainer(model with { SpectralNorm = true, Width = 16 }, options with { Steps = 2 }, folder, TextWriter.Null);
+        Assert.That(() => resumed.Train(data, path), Throws.TypeOf<TrainerException>()
+            .With.Message.Contains("width 8 in the checkpoint, width 16 here").And.Message.Contains("spectral norm off in the checkpoint, spectral norm on here")
+            .And.Message.Not.Contains("architecture mlp"));
+    }
+
+    [Test]
     public void ABadRampUpIsRefused()
     {
         Assert.That(() => new TrainingOptions { EmaRampup = -0.1 }.Validate(), Throws.TypeOf<TrainerException>().With.Message.Contains("--ema-rampup"));

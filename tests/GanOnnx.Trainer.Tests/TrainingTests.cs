@@ -76,6 +76,50 @@ public class TrainingTests
     }
 
     [Test]
+    public void AByteChangedInAnySectionOrInTheHeaderIsRefusedNamingIt()
+    {
+        var folder = TestData.TrainTinyMlp(2);
+        var path = Path.Combine(folder, "checkpoint.gockpt");
+        var bytes = File.ReadAllBytes(path);
+        var sections = new List<(string Name, long Offset, long Length)>();
+        long headerOffset, headerLength;
+        using (var reader = new BinaryReader(new MemoryStream(bytes)))
+        {
+            reader.ReadBytes(12);
+            Assert.That(reader.ReadInt32(), Is.EqualTo(2), "format version");
+            headerLength = reader.ReadInt32();
+            headerOffset = reader.BaseStream.Position;
+            reader.ReadBytes((int)headerLength + 32);
+            while (reader.BaseStream.Position < bytes.Length)
+            {
+                var name = reader.ReadString();
+                var length = reader.ReadInt64();
+                sections.Add((name, reader.BaseStream.Position, length));
+                reader.BaseStream.Position += length;
+            }
+        }
+        Assert.That(sections.Select(s => s.Name), Is.SupersetOf(new[] { "generator", "generator_ema", "discriminator", "optimizer_g", "optimizer_d", "data_order", "rng_torch" }));
+        foreach (var (name, offset, length) in sections)
+        {
+            var damaged = Path.Combine(folder, $"damaged-{name}.gockpt");
+            var copy = (byte[])bytes.Clone();
+            copy[offset + length / 2] ^= 0x10;
+            File.WriteAllBytes(damaged, copy);
+            Assert.That(() => Checkpoint.Load(damaged), Throws.TypeOf<TrainerException>().With.Message.Contains($"section '{name}' does not match its checksum"), name);
+        }
+        var header = (byte[])bytes.Clone();
+        header[headerOffset + headerLength / 2] ^= 0x01;
+        File.WriteAllBytes(Path.Combine(folder, "damaged-header.gockpt"), header);
+        Assert.That(() => Checkpoint.Load(Path.Combine(folder, "damaged-header.gockpt")), Throws.TypeOf<TrainerException>().With.Message.Contains("header does not match its checksum"));
+
+        // The command line refuses it too, with exit code 1 and no stack trace.
+        var (code, _, error) = TestData.RunCli("export", "--checkpoint", Path.Combine(folder, "damaged-optimizer_d.gockpt"), "--out", Path.Combine(folder, "x.onnx"));
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("section 'optimizer_d'").And.Not.Contain("   at "));
+        Assert.That(File.Exists(Path.Combine(folder, "x.onnx")), Is.False);
+    }
+
+    [Test]
     public void ASizeTheArchitectureCannotMakeIsRefusedListingSizesThatWork()
     {
         Assert.That(() => new ModelConfig { Architecture = GanArchitecture.Dcgan, ImageSize = 30 }.Validate(),

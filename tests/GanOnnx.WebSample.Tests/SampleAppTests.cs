@@ -54,10 +54,27 @@ public class SampleAppTests
         Assert.That(cluster.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         using var noSuchCluster = await _http.GetAsync("/generate?seed=1&class=25");
         Assert.That(noSuchCluster.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
-        Assert.That(await noSuchCluster.Content.ReadAsStringAsync(), Does.Contain("has latent classes 0 to 19"));
+        var reason = await noSuchCluster.Content.ReadAsStringAsync();
+        Assert.That(reason, Does.Contain("has latent classes 0 to 19").And.Contain("'model.onnx'"));
+        Assert.That(reason, Does.Not.Contain(TestPaths.RepositoryRoot), "the server's own path stays private");
         using var tooMany = await _http.GetAsync("/grid?count=100000");
         Assert.That(tooMany.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(await tooMany.Content.ReadAsStringAsync(), Does.Contain("count must be between 1 and 256"));
+    }
+
+    [Test]
+    public async Task GridsBeyondTheConcurrencyLimitAndItsQueueGetA503InsteadOfMemory()
+    {
+        await using var server = await SampleServer.StartAsync(null, "--Generator:MaxConcurrentGrids=1", "--Generator:GridQueue=1");
+        using var http = new HttpClient { BaseAddress = server.Address };
+        var responses = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => http.GetAsync($"/grid?count=256&seed={i}")));
+        var codes = responses.Select(r => r.StatusCode).ToList();
+        foreach (var r in responses) r.Dispose();
+        Assert.That(codes, Has.Some.EqualTo(HttpStatusCode.OK));
+        Assert.That(codes, Has.Some.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(codes.All(c => c is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable), Is.True, string.Join(", ", codes));
+        using var single = await http.GetAsync("/generate?seed=1");
+        Assert.That(single.StatusCode, Is.EqualTo(HttpStatusCode.OK), "single images are not limited");
     }
 
     [Test]

@@ -18,10 +18,10 @@ internal sealed class SampleServer : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<SampleServer> StartAsync(string? modelPath = null)
+    public static async Task<SampleServer> StartAsync(string? modelPath = null, params string[] settings)
     {
         var model = modelPath ?? TestPaths.ShippedModel;
-        var app = SampleApp.Build(["--Generator:ModelPath=" + model, "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"]);
+        var app = SampleApp.Build(["--Generator:ModelPath=" + model, "--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", .. settings]);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new SampleServer(app, new Uri(address));

@@ -55,6 +55,62 @@ internal static class Protobuf
     public static ulong? Varint(ReadOnlyMemory<byte> message, int number) =>
         Fields(message).Where(f => f.Number == number && f.WireType == 0).Select(f => (ulong?)f.Varint).FirstOrDefault();
 
+    /// <summary>A length-delimited field found in a stream: where its bytes start and how many there are.</summary>
+    public readonly record struct StreamField(int Number, long Offset, long Length);
+
+    /// <summary>
+    /// The length-delimited fields of the message in <paramref name="stream"/> between <paramref name="start"/> and
+    /// <paramref name="end"/>, found by seeking over their contents: a model's gigabytes of weights are never read.
+    /// </summary>
+    public static List<StreamField> Fields(Stream stream, long start, long end)
+    {
+        var fields = new List<StreamField>();
+        stream.Position = start;
+        while (stream.Position < end)
+        {
+            var tag = ReadVarint(stream);
+            var wireType = (int)(tag & 7);
+            switch (wireType)
+            {
+                case 0: ReadVarint(stream); break;
+                case 1: stream.Seek(8, SeekOrigin.Current); break;
+                case 5: stream.Seek(4, SeekOrigin.Current); break;
+                case 2:
+                    var length = ReadVarint(stream);
+                    if (length > (ulong)(end - stream.Position)) throw new GanOnnxException("the ONNX file is truncated or corrupt (a field runs past its end).");
+                    fields.Add(new StreamField((int)(tag >> 3), stream.Position, (long)length));
+                    stream.Seek((long)length, SeekOrigin.Current);
+                    break;
+                default:
+                    throw new GanOnnxException($"the ONNX file is corrupt (unknown protobuf wire type {wireType}).");
+            }
+        }
+        if (stream.Position > end) throw new GanOnnxException("the ONNX file is truncated or corrupt.");
+        return fields;
+    }
+
+    /// <summary>The bytes of a field found by <see cref="Fields(Stream, long, long)"/> (for small fields only).</summary>
+    public static byte[] Read(Stream stream, StreamField field)
+    {
+        var bytes = new byte[field.Length];
+        stream.Position = field.Offset;
+        stream.ReadExactly(bytes);
+        return bytes;
+    }
+
+    private static ulong ReadVarint(Stream stream)
+    {
+        ulong result = 0;
+        for (var shift = 0; shift < 64; shift += 7)
+        {
+            var b = stream.ReadByte();
+            if (b < 0) throw new GanOnnxException("the ONNX file is truncated or corrupt (a number runs past its end).");
+            result |= (ulong)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0) return result;
+        }
+        throw new GanOnnxException("the ONNX file is corrupt (a number is too long).");
+    }
+
     private static ulong ReadVarint(ReadOnlySpan<byte> data, ref int pos)
     {
         ulong result = 0;

@@ -39,6 +39,47 @@ public class IdxFileTests
     }
 
     [Test]
+    public void AHeaderWhoseSizesMultiplyPastLongIsRefusedNamingTheFile()
+    {
+        // 2^21 × 2^21 × 2^22 = 2^64 wraps to 0 in a long and used to pass every size check.
+        var path = Path.Combine(TestData.NewTempFolder(), "crafted-idx3-ubyte");
+        File.WriteAllBytes(path, [0, 0, 0x08, 0x03, 0x00, 0x20, 0, 0, 0x00, 0x20, 0, 0, 0x00, 0x40, 0, 0]);
+        Assert.That(() => IdxFile.ReadImages(path), Throws.TypeOf<TrainerException>().With.Message.Contains(path).And.Message.Contains("2097152 × 2097152 × 4194304"));
+    }
+
+    [Test]
+    public void AGzipBombIsRefusedFromItsHeaderBeforeAnythingIsInflated()
+    {
+        // A small gzip file whose header promises 3 × 40,000 × 20,000 bytes (2.4 GB): refused by name, at once.
+        var path = Path.Combine(TestData.NewTempFolder(), "bomb-idx3-ubyte.gz");
+        using (var file = File.Create(path))
+        using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest))
+        {
+            gzip.Write([0, 0, 0x08, 0x03, 0, 0, 0, 3, 0, 0, 0x9C, 0x40, 0, 0, 0x4E, 0x20]);
+            gzip.Write(new byte[1 << 20]);
+        }
+        var before = GC.GetTotalAllocatedBytes();
+        Assert.That(() => IdxFile.ReadImages(path), Throws.TypeOf<TrainerException>().With.Message.Contains(path).And.Message.Contains("more than"));
+        Assert.That(GC.GetTotalAllocatedBytes() - before, Is.LessThan(64L << 20), "bytes allocated while refusing it");
+    }
+
+    [Test]
+    public void ExtraBytesAfterTheDataAreRefusedInGzipFilesToo()
+    {
+        var path = Path.Combine(TestData.NewTempFolder(), "labels.gz");
+        IdxFile.WriteLabels(path, new byte[] { 1, 2, 3 });
+        var raw = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(File.OpenRead(path), System.IO.Compression.CompressionMode.Decompress)) gzip.CopyTo(raw);
+        using (var file = File.Create(path))
+        using (var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest))
+        {
+            gzip.Write(raw.ToArray());
+            gzip.Write([9, 9]);
+        }
+        Assert.That(() => IdxFile.ReadLabels(path), Throws.TypeOf<TrainerException>().With.Message.Contains("beyond what its header describes"));
+    }
+
+    [Test]
     public void ImageAndLabelCountsMustAgree()
     {
         var folder = TestData.NewTempFolder();

@@ -75,6 +75,25 @@ public class ImageFolderLoaderTests
         }
     }
 
+    [TestCase(0.5, "png")]
+    [TestCase(0.25, "png")]
+    [TestCase(0.5, "jpg")]
+    public void ATruncatedImageIsUnreadableNotHalfBlank(double kept, string extension)
+    {
+        // Noise so that the compressed data fills the file evenly; cut to a fraction, the decoder stops part-way.
+        var folder = Folder();
+        var random = new Random(1);
+        var cut = Path.Combine(folder, "dogs", "cut." + extension);
+        Write(cut, 64, 64, (_, _) => new SKColor((byte)random.Next(256), (byte)random.Next(256), (byte)random.Next(256)),
+            extension == "png" ? SKEncodedImageFormat.Png : SKEncodedImageFormat.Jpeg);
+        var bytes = File.ReadAllBytes(cut);
+        File.WriteAllBytes(cut, bytes.AsSpan(0, (int)(bytes.Length * kept)).ToArray());
+        Assert.That(() => ImageFolderLoader.Load(folder, 8, 3, ValueRange.Sigmoid),
+            Throws.TypeOf<TrainerException>().With.Message.Contains("cut." + extension));
+        var (data, report) = ImageFolderLoader.Load(folder, 8, 3, ValueRange.Sigmoid, BadImagePolicy.Skip);
+        using (data) Assert.That(report.Skipped, Is.EqualTo(new[] { cut }));
+    }
+
     [Test]
     public void AnEmptyFolderIsRefused()
     {

@@ -48,44 +48,62 @@ public static class IdxFile
     private static (int[] Dims, byte[] Data) Read(string path, int expectedRank)
     {
         if (!File.Exists(path)) throw new TrainerException($"IDX file '{path}' does not exist.");
-        byte[] bytes;
         try
         {
-            bytes = IsGzip(path) ? Gunzip(path) : File.ReadAllBytes(path);
+            // Streamed: the header's promise is checked (with checked arithmetic, against what one array can hold and, for
+            // a plain file, against its length) before any data is read, so a crafted or gzip-bomb header costs nothing.
+            using var file = File.OpenRead(path);
+            var gzip = IsGzip(file);
+            using var stream = gzip ? new GZipStream(file, CompressionMode.Decompress) : (Stream)file;
+            var magic = ReadFully(stream, 4);
+            if (magic.Length < 4)
+                throw new TrainerException($"'{path}' is truncated: {magic.Length} bytes, too short for an IDX header.");
+            if (magic[0] != 0 || magic[1] != 0)
+                throw new TrainerException($"'{path}' is not an IDX file: bad magic number 0x{BinaryPrimitives.ReadUInt32BigEndian(magic):X8} (expected 0x0000080{expectedRank}).");
+            if (magic[2] != UnsignedByte)
+                throw new TrainerException($"'{path}' holds IDX data of type 0x{magic[2]:X2}; only unsigned bytes (0x08) are supported.");
+            int rank = magic[3];
+            if (rank != expectedRank)
+                throw new TrainerException($"'{path}' has {rank} dimensions; expected {expectedRank} ({(expectedRank == 3 ? "an image file" : "a label file")}). Are the image and label files swapped?");
+            var header = 4 + 4 * rank;
+            var dimBytes = ReadFully(stream, 4 * rank);
+            if (dimBytes.Length < 4 * rank)
+                throw new TrainerException($"'{path}' is truncated: the header needs {header} bytes, the file has {4 + dimBytes.Length}.");
+
+            var dims = new int[rank];
+            long total = 1;
+            for (var i = 0; i < rank; i++)
+            {
+                var d = BinaryPrimitives.ReadInt32BigEndian(dimBytes.AsSpan(4 * i));
+                if (d <= 0) throw new TrainerException($"'{path}' has a non-positive dimension {d} in its header.");
+                dims[i] = d;
+                total = total > Array.MaxLength / d ? long.MaxValue : total * d;
+            }
+            if (total > Array.MaxLength)
+                throw new TrainerException($"'{path}' has a header of {string.Join(" × ", dims)}, more than the {Array.MaxLength:N0} bytes one dataset file may hold; the file is corrupt.");
+            if (!gzip && file.Length - header != total)
+                throw new TrainerException(file.Length - header < total
+                    ? $"'{path}' is truncated: its header promises {total} bytes of data, the file has {file.Length - header}."
+                    : $"'{path}' has {file.Length - header - total} bytes beyond what its header describes; the file is corrupt.");
+            var data = ReadFully(stream, (int)total);
+            if (data.Length < total)
+                throw new TrainerException($"'{path}' is truncated: its header promises {total} bytes of data, the file has {data.Length}.");
+            if (gzip && stream.ReadByte() >= 0)
+                throw new TrainerException($"'{path}' has bytes beyond what its header describes; the file is corrupt.");
+            return (dims, data);
         }
         catch (InvalidDataException ex)
         {
             throw new TrainerException($"'{path}' is not a valid gzip file: {ex.Message}", ex);
         }
+    }
 
-        if (bytes.Length < 4)
-            throw new TrainerException($"'{path}' is truncated: {bytes.Length} bytes, too short for an IDX header.");
-        if (bytes[0] != 0 || bytes[1] != 0)
-            throw new TrainerException($"'{path}' is not an IDX file: bad magic number 0x{BinaryPrimitives.ReadUInt32BigEndian(bytes):X8} (expected 0x0000080{expectedRank}).");
-        if (bytes[2] != UnsignedByte)
-            throw new TrainerException($"'{path}' holds IDX data of type 0x{bytes[2]:X2}; only unsigned bytes (0x08) are supported.");
-        int rank = bytes[3];
-        if (rank != expectedRank)
-            throw new TrainerException($"'{path}' has {rank} dimensions; expected {expectedRank} ({(expectedRank == 3 ? "an image file" : "a label file")}). Are the image and label files swapped?");
-        var header = 4 + 4 * rank;
-        if (bytes.Length < header)
-            throw new TrainerException($"'{path}' is truncated: the header needs {header} bytes, the file has {bytes.Length}.");
-
-        var dims = new int[rank];
-        long total = 1;
-        for (var i = 0; i < rank; i++)
-        {
-            var d = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * i));
-            if (d <= 0) throw new TrainerException($"'{path}' has a non-positive dimension {d} in its header.");
-            dims[i] = d;
-            total *= d;
-        }
-        var available = bytes.Length - header;
-        if (available < total)
-            throw new TrainerException($"'{path}' is truncated: its header promises {total} bytes of data, the file has {available}.");
-        if (available > total)
-            throw new TrainerException($"'{path}' has {available - total} bytes beyond what its header describes; the file is corrupt.");
-        return (dims, bytes.AsSpan(header).ToArray());
+    /// <summary>Reads up to <paramref name="count"/> bytes (fewer only at the end of the stream).</summary>
+    private static byte[] ReadFully(Stream stream, int count)
+    {
+        var buffer = new byte[count];
+        var read = stream.ReadAtLeast(buffer, count, throwOnEndOfStream: false);
+        return read == count ? buffer : buffer.AsSpan(0, read).ToArray();
     }
 
     private static void Write(string path, int[] dims, ReadOnlySpan<byte> data)
@@ -114,18 +132,10 @@ public static class IdxFile
         }
     }
 
-    private static bool IsGzip(string path)
+    private static bool IsGzip(FileStream file)
     {
-        using var file = File.OpenRead(path);
-        return file.ReadByte() == 0x1F && file.ReadByte() == 0x8B;
-    }
-
-    private static byte[] Gunzip(string path)
-    {
-        using var file = File.OpenRead(path);
-        using var gzip = new GZipStream(file, CompressionMode.Decompress);
-        using var buffer = new MemoryStream();
-        gzip.CopyTo(buffer);
-        return buffer.ToArray();
+        var gzip = file.ReadByte() == 0x1F && file.ReadByte() == 0x8B;
+        file.Position = 0;
+        return gzip;
     }
 }

@@ -91,11 +91,15 @@ public static class ImageFolderLoader
         return (dataset, new Report(kept.Length, skipped, stopwatch.Elapsed));
     }
 
-    /// <summary>Decodes, resizes (shorter side to <paramref name="size"/>), centre-crops and converts one image into NCHW bytes.</summary>
+    /// <summary>
+    /// Decodes, resizes (shorter side to <paramref name="size"/>), centre-crops and converts one image into NCHW bytes.
+    /// False for a file that is not an image or does not decode completely (a truncated PNG or JPEG decodes its first
+    /// rows and leaves the rest blank, which must not reach training).
+    /// </summary>
     private static bool Prepare(string path, int size, int channels, Span<byte> destination)
     {
-        using var decoded = SKBitmap.Decode(path);
-        if (decoded is null || decoded.Width == 0 || decoded.Height == 0) return false;
+        using var decoded = DecodeCompletely(path);
+        if (decoded is null) return false;
         var scale = (float)size / Math.Min(decoded.Width, decoded.Height);
         var width = Math.Max(size, (int)Math.Round(decoded.Width * scale));
         var height = Math.Max(size, (int)Math.Round(decoded.Height * scale));
@@ -128,5 +132,17 @@ public static class ImageFolderLoader
             }
         }
         return true;
+    }
+
+    /// <summary>The whole image, or null when the file is not an image or its data ends (or is corrupt) before the last pixel.</summary>
+    private static SKBitmap? DecodeCompletely(string path)
+    {
+        using var codec = SKCodec.Create(path);
+        if (codec is null || codec.Info.Width <= 0 || codec.Info.Height <= 0) return null;
+        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var bitmap = new SKBitmap(info);
+        if (codec.GetPixels(info, bitmap.GetPixels()) == SKCodecResult.Success) return bitmap;
+        bitmap.Dispose();
+        return null;
     }
 }

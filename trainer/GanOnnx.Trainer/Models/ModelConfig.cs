@@ -81,6 +81,29 @@ public sealed record ModelConfig
     /// (records compare arrays by reference, so two equal priors would otherwise differ).</summary>
     public ModelConfig WithoutPrior() => this with { LatentClassPrior = null };
 
+    /// <summary>
+    /// How <paramref name="other"/> differs from this configuration, one phrase per difference ("width 8 in the checkpoint,
+    /// width 16 here"), in terms of what it builds (the effective width, not an unset one). Empty when they build the same model.
+    /// </summary>
+    public List<string> DifferencesFrom(ModelConfig other)
+    {
+        var differences = new List<string>();
+        void Compare<T>(string what, T mine, T theirs)
+        {
+            if (!EqualityComparer<T>.Default.Equals(mine, theirs)) differences.Add($"{what} {theirs} in the checkpoint, {what} {mine} here");
+        }
+        Compare("architecture", ArchitectureName, other.ArchitectureName);
+        Compare("latent", LatentDim, other.LatentDim);
+        Compare("channels", Channels, other.Channels);
+        Compare("image size", ImageSize, other.ImageSize);
+        Compare("width", EffectiveWidth, other.EffectiveWidth);
+        Compare("classes", NumClasses, other.NumClasses);
+        Compare(Clustered || other.Clustered ? "clusters/latent classes" : "latent classes", LatentClasses, other.LatentClasses);
+        Compare("self-conditioning (--clusters)", Clustered ? "on" : "off", other.Clustered ? "on" : "off");
+        Compare("spectral norm", SpectralNorm ? "on" : "off", other.SpectralNorm ? "on" : "off");
+        return differences;
+    }
+
     /// <summary>The command-line option that sets <see cref="LatentClasses"/>, for messages.</summary>
     private string LatentClassesOption => Clustered ? "--clusters" : "--latent-classes";
 

@@ -10,12 +10,15 @@ namespace GanOnnx.Trainer.Training;
 /// binary sections (generator, discriminator, optimizer states, random state) in TorchSharp's state format.
 /// Written atomically (temporary file, then rename).
 /// </summary>
-/// <remarks>Layout: magic "GANONNX-CKPT", int32 format version, int32 header length, UTF-8 JSON header, then for each
-/// section: string name, int64 length, bytes. The header lists the sections so that a truncated file is detected.</remarks>
+/// <remarks>Layout: magic "GANONNX-CKPT", int32 format version, int32 header length, UTF-8 JSON header, (version 2) the
+/// header's 32-byte SHA-256, then for each section: string name, int64 length, bytes. The header lists the sections with
+/// their lengths and (version 2) SHA-256, so that a truncated file is detected and a changed byte anywhere is refused with
+/// the name of the part it is in. Version 1 files (no checksums) are still read.</remarks>
 public sealed class Checkpoint
 {
     private const string Magic = "GANONNX-CKPT";
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
+    private const int FirstFormatVersion = 1;
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     /// <summary>What the header holds.</summary>
@@ -39,6 +42,8 @@ public sealed class Checkpoint
         public Dictionary<string, string> Extra { get; init; } = [];
         /// <summary>Section names and lengths, in file order.</summary>
         public Dictionary<string, long> Sections { get; init; } = [];
+        /// <summary>Lower-case hex SHA-256 of each section (format version 2; empty in version 1 files).</summary>
+        public Dictionary<string, string> Checksums { get; init; } = [];
     }
 
     /// <summary>The header.</summary>
@@ -76,7 +81,11 @@ public sealed class Checkpoint
     {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var header = Info with { Sections = Sections.ToDictionary(kv => kv.Key, kv => (long)kv.Value.Length) };
+        var header = Info with
+        {
+            Sections = Sections.ToDictionary(kv => kv.Key, kv => (long)kv.Value.Length),
+            Checksums = Sections.ToDictionary(kv => kv.Key, kv => Sha256(kv.Value)),
+        };
         var json = JsonSerializer.SerializeToUtf8Bytes(header, Json);
         var temp = full + ".partial";
         try
@@ -88,6 +97,7 @@ public sealed class Checkpoint
                 writer.Write(FormatVersion);
                 writer.Write(json.Length);
                 writer.Write(json);
+                writer.Write(System.Security.Cryptography.SHA256.HashData(json));
                 foreach (var (name, bytes) in Sections)
                 {
                     writer.Write(name);
@@ -117,13 +127,23 @@ public sealed class Checkpoint
             if (Encoding.ASCII.GetString(magic) != Magic)
                 throw new TrainerException($"'{path}' is not a GanOnnx checkpoint (bad magic number).");
             var version = reader.ReadInt32();
-            if (version != FormatVersion)
-                throw new TrainerException($"Checkpoint '{path}' has format version {version}; this trainer reads version {FormatVersion}.");
+            if (version is < FirstFormatVersion or > FormatVersion)
+                throw new TrainerException($"Checkpoint '{path}' has format version {version}; this trainer reads versions {FirstFormatVersion} to {FormatVersion}.");
             var headerLength = reader.ReadInt32();
             if (headerLength <= 0 || headerLength > file.Length)
                 throw new TrainerException($"Checkpoint '{path}' is corrupt: header length {headerLength}.");
-            var header = JsonSerializer.Deserialize<Header>(reader.ReadBytes(headerLength), Json)
+            var json = reader.ReadBytes(headerLength);
+            if (version >= 2)
+            {
+                var recorded = reader.ReadBytes(32);
+                if (recorded.Length != 32) throw new EndOfStreamException();
+                if (!recorded.AsSpan().SequenceEqual(System.Security.Cryptography.SHA256.HashData(json)))
+                    throw new TrainerException($"Checkpoint '{path}' is corrupt: its header does not match its checksum (the file changed after it was written).");
+            }
+            var header = JsonSerializer.Deserialize<Header>(json, Json)
                 ?? throw new TrainerException($"Checkpoint '{path}' has an empty header.");
+            if (version >= 2 && !header.Sections.Keys.All(header.Checksums.ContainsKey))
+                throw new TrainerException($"Checkpoint '{path}' is corrupt: its header lacks the checksum of a section.");
             header.Model.Validate();
             var sections = new Dictionary<string, byte[]>();
             foreach (var (name, length) in header.Sections)
@@ -132,9 +152,13 @@ public sealed class Checkpoint
                 var actualLength = reader.ReadInt64();
                 if (actualName != name || actualLength != length)
                     throw new TrainerException($"Checkpoint '{path}' is corrupt: expected section '{name}' of {length} bytes, found '{actualName}' of {actualLength}.");
-                var bytes = reader.ReadBytes(checked((int)length));
+                if (length < 0 || length > file.Length)
+                    throw new TrainerException($"Checkpoint '{path}' is corrupt: section '{name}' claims {length} bytes in a file of {file.Length}.");
+                var bytes = reader.ReadBytes((int)length);
                 if (bytes.Length != length)
                     throw new TrainerException($"Checkpoint '{path}' is truncated: section '{name}' has {bytes.Length} of {length} bytes.");
+                if (header.Checksums.TryGetValue(name, out var checksum) && Sha256(bytes) != checksum)
+                    throw new TrainerException($"Checkpoint '{path}' is corrupt: section '{name}' does not match its checksum (the file changed after it was written); resume from an earlier checkpoint (--keep-checkpoints keeps them).");
                 sections[name] = bytes;
             }
             return new Checkpoint { Info = header, Sections = sections };
@@ -148,6 +172,8 @@ public sealed class Checkpoint
             throw new TrainerException($"Checkpoint '{path}' has a corrupt header: {ex.Message}", ex);
         }
     }
+
+    private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
 
     /// <summary>Rebuilds the generator stored in a checkpoint, in eval mode.</summary>
     public Generator LoadGenerator(string path, string section = "generator")

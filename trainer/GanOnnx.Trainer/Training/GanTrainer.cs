@@ -111,7 +111,7 @@ public sealed class GanTrainer
             ApplyOptimizerSettings(optD, Options.LearningRateD);
             ReportChangedSettings(resume.Info.Training);
             batches.LoadState(resume.Sections["data_order"]);
-            using (var rng = tensor(resume.Sections["rng_torch"])) torch.random.set_rng_state(rng);
+            TorchRandomState.Restore(resume.Sections["rng_torch"]);
             firstStep = (int)resume.Info.Step + 1;
             previousSeconds = resume.Info.WallSeconds;
             // A run resumed from an earlier checkpoint (after a crash, or a kept one) logs its later steps again: drop them
@@ -301,7 +301,11 @@ public sealed class GanTrainer
     private void CheckResumable(Checkpoint checkpoint, string path, ImageDataset data)
     {
         if (checkpoint.Info.Model.WithoutPrior() != Model.WithoutPrior())
-            throw new TrainerException($"Checkpoint '{path}' holds a {checkpoint.Info.Model.ArchitectureName} model {Describe(checkpoint.Info.Model)}, but this run builds {Describe(Model)}; resume with the same architecture, sizes and classes.");
+        {
+            var differences = Model.DifferencesFrom(checkpoint.Info.Model);
+            throw new TrainerException($"Checkpoint '{path}' holds another model than this run builds: " +
+                $"{(differences.Count == 0 ? "their settings differ" : string.Join("; ", differences))}; resume with the same architecture, sizes, classes and discriminator settings.");
+        }
         if (checkpoint.Info.Training.Loss != Options.Loss)
             throw new TrainerException($"Checkpoint '{path}' was trained with the {GanLoss.NameOf(checkpoint.Info.Training.Loss)} loss, not {GanLoss.NameOf(Options.Loss)}.");
         if (checkpoint.Info.Training.Seed != Options.Seed)
@@ -314,9 +318,6 @@ public sealed class GanTrainer
             if (!checkpoint.Sections.ContainsKey(section))
                 throw new TrainerException($"Checkpoint '{path}' has no '{section}' section, so the run cannot be resumed exactly.");
     }
-
-    private static string Describe(ModelConfig m) =>
-        $"(latent {m.LatentDim}, {m.Channels}×{m.ImageSize}×{m.ImageSize}, width {m.EffectiveWidth}, {m.NumClasses} classes{(m.LatentClasses > 0 ? $", {m.LatentClasses} {(m.Clustered ? "clusters" : "latent classes")}" : "")})";
 
     private static void LoadOptimizer(OptimizerHelper optimizer, Checkpoint checkpoint, string section, string path)
     {
@@ -421,7 +422,7 @@ public sealed class GanTrainer
             ["optimizer_g"] = OptimizerState(optG),
             ["optimizer_d"] = OptimizerState(optD),
             ["data_order"] = batches.SaveState(),
-            ["rng_torch"] = torch.random.get_rng_state().data<byte>().ToArray(),
+            ["rng_torch"] = TorchRandomState.Save(),
         };
         if (clusters is not null) sections["clusters"] = System.Runtime.InteropServices.MemoryMarshal.AsBytes(clusters.data<long>().ToArray().AsSpan()).ToArray();
         var checkpoint = new Checkpoint
