@@ -19,6 +19,17 @@ public class IdxFileTests
     }
 
     [Test]
+    public void ColourImagesRoundTripAsIdx4WithChannelsFirst()
+    {
+        var path = Path.Combine(TestData.NewTempFolder(), "train-images-idx4-ubyte.gz");
+        var pixels = Enumerable.Range(0, 2 * 3 * 4 * 5).Select(i => (byte)i).ToArray();
+        IdxFile.WriteImages(path, pixels, 2, 4, 5, channels: 3);
+        var images = IdxFile.ReadImages(path);
+        Assert.That((images.Count, images.Channels, images.Rows, images.Columns), Is.EqualTo((2, 3, 4, 5)));
+        Assert.That(images.Pixels, Is.EqualTo(pixels));
+    }
+
+    [Test]
     public void AWrongMagicNumberIsNamed()
     {
         var path = Path.Combine(TestData.NewTempFolder(), "bad");

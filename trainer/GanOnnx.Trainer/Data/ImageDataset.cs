@@ -14,6 +14,7 @@ public sealed class ImageDataset : IDisposable
     [
         ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
         ("train-images.idx3-ubyte", "train-labels.idx1-ubyte"),
+        ("train-images-idx4-ubyte", "train-labels-idx1-ubyte"),
     ];
 
     private ImageDataset(string name, Tensor images, Tensor labels, IReadOnlyList<string> classNames)
@@ -54,7 +55,7 @@ public sealed class ImageDataset : IDisposable
         var maxLabel = labels.Length == 0 ? 0 : labels.Max();
         var classNames = ReadClassNames(folder, maxLabel + 1);
         var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
-        return FromBytes(name, images.Pixels, labels, images.Count, 1, images.Rows, images.Columns, range, classNames);
+        return FromBytes(name, images.Pixels, labels, images.Count, images.Channels, images.Rows, images.Columns, range, classNames);
     }
 
     /// <summary>Builds a dataset from 8-bit pixels (NCHW) and labels, scaled to <paramref name="range"/>.</summary>
@@ -99,7 +100,7 @@ public sealed class ImageDataset : IDisposable
         var labels = Directory.GetFiles(folder, $"*{split}-labels-idx1-ubyte*").Order().FirstOrDefault();
         if (images is not null && labels is not null) return (images, labels);
         var which = testSplit ? "t10k" : "train";
-        throw new TrainerException($"No IDX {which} files in '{folder}': expected {which}-images-idx3-ubyte[.gz] and {which}-labels-idx1-ubyte[.gz].");
+        throw new TrainerException($"No IDX {which} files in '{folder}': expected {which}-images-idx3-ubyte[.gz] (or idx4 for colour) and {which}-labels-idx1-ubyte[.gz].");
     }
 
     private static string[] ReadClassNames(string folder, int count)
