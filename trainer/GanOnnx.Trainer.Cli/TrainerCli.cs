@@ -173,11 +173,9 @@ public static class TrainerCli
         command.SetAction(parse => Guarded(error, () =>
         {
             var architecture = ModelConfig.ParseArchitecture(parse.GetValue(arch)!);
-            var keras = architecture == GanArchitecture.KerasDcgan;
             var lossKind = GanLoss.Parse(parse.GetValue(loss)!);
-            var wgan = lossKind == LossKind.WganGp;
-            var optimizerName = parse.GetValue(optimizer) ?? (keras ? "rmsprop" : "adam");
-            var optimizerKind = optimizerName.ToLowerInvariant() switch
+            var recipe = TrainingRecipe.For(architecture, lossKind); // the library's defaults for this model and loss; flags given override them
+            var optimizerKind = parse.GetValue(optimizer) is not { } optimizerName ? recipe.Optimizer : optimizerName.ToLowerInvariant() switch
             {
                 "adam" => OptimizerKind.Adam,
                 "rmsprop" => OptimizerKind.RmsProp,
@@ -209,16 +207,16 @@ public static class TrainerCli
                 SpectralNorm = parse.GetValue(spectralNorm),
             };
             model.Validate();
-            var options = new TrainingOptions
+            var options = recipe with
             {
                 Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), Seed = parse.GetValue(seed),
                 Optimizer = optimizerKind,
-                Loss = lossKind, CriticSteps = parse.GetValue(criticSteps) ?? (wgan ? 5 : 1), GradientPenaltyWeight = parse.GetValue(gpWeight),
-                LearningRateG = parse.GetValue(lrG) ?? (keras ? 4e-4 : wgan ? 1e-4 : 2e-4),
-                LearningRateD = parse.GetValue(lrD) ?? (keras ? 8e-4 : wgan ? 1e-4 : 2e-4),
+                CriticSteps = parse.GetValue(criticSteps) ?? recipe.CriticSteps, GradientPenaltyWeight = parse.GetValue(gpWeight),
+                LearningRateG = parse.GetValue(lrG) ?? recipe.LearningRateG,
+                LearningRateD = parse.GetValue(lrD) ?? recipe.LearningRateD,
                 LearningRateDecayAt = parse.GetValue(lrDecayAt), LearningRateDecay = parse.GetValue(lrDecay),
-                Beta1 = parse.GetValue(beta1) ?? (wgan ? 0.0 : 0.5), Beta2 = parse.GetValue(beta2) ?? (wgan ? 0.9 : 0.999),
-                ClipValue = parse.GetValue(clip) ?? (keras ? 1.0 : 0.0), EmaDecay = parse.GetValue(emaDecay), EmaRampup = parse.GetValue(emaRampup), CodeWeight = parse.GetValue(codeWeight),
+                Beta1 = parse.GetValue(beta1) ?? recipe.Beta1, Beta2 = parse.GetValue(beta2) ?? recipe.Beta2,
+                ClipValue = parse.GetValue(clip) ?? recipe.ClipValue, EmaDecay = parse.GetValue(emaDecay), EmaRampup = parse.GetValue(emaRampup), CodeWeight = parse.GetValue(codeWeight),
                 Augment = DiffAugment.Parse(parse.GetValue(augment)!),
                 LabelSmoothing = parse.GetValue(smoothing), LogEvery = parse.GetValue(logEvery),
                 SampleEvery = parse.GetValue(sampleEvery), CheckpointEvery = parse.GetValue(checkpointEvery), KeepCheckpoints = parse.GetValue(keepCheckpoints),

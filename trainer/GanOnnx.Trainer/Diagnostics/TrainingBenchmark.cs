@@ -15,13 +15,13 @@ public static class TrainingBenchmark
     /// <summary>The models the write-ups describe, as benchmarked by default.</summary>
     public static IReadOnlyList<(string Name, ModelConfig Model, TrainingOptions Options)> Presets() =>
     [
-        ("mlp 28×28", new ModelConfig { Architecture = GanArchitecture.Mlp }, new TrainingOptions()),
-        ("keras-dcgan 28×28", new ModelConfig { Architecture = GanArchitecture.KerasDcgan }, new TrainingOptions { Optimizer = OptimizerKind.RmsProp, LearningRateD = 8e-4, LearningRateG = 4e-4, ClipValue = 1 }),
-        ("dcgan 28×28", new ModelConfig { Architecture = GanArchitecture.Dcgan }, new TrainingOptions()),
-        ("dcgan 28×28 conditional", new ModelConfig { Architecture = GanArchitecture.Dcgan, NumClasses = 10 }, new TrainingOptions()),
-        ("dcgan 28×28 self-conditioned", new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentClasses = 50, Clustered = true }, new TrainingOptions { Loss = LossKind.Hinge }),
-        ("dcgan 64×64 RGB", new ModelConfig { Architecture = GanArchitecture.Dcgan, ImageSize = 64, Channels = 3 }, new TrainingOptions()),
-        ("dcgan 28×28 wgan-gp", new ModelConfig { Architecture = GanArchitecture.Dcgan }, new TrainingOptions { Loss = LossKind.WganGp, CriticSteps = 5, LearningRateD = 1e-4, LearningRateG = 1e-4, Beta1 = 0, Beta2 = 0.9 }),
+        ("mlp 28×28", new ModelConfig { Architecture = GanArchitecture.Mlp }, TrainingRecipe.For(GanArchitecture.Mlp, LossKind.Bce)),
+        ("keras-dcgan 28×28", new ModelConfig { Architecture = GanArchitecture.KerasDcgan }, TrainingRecipe.For(GanArchitecture.KerasDcgan, LossKind.Bce)),
+        ("dcgan 28×28", new ModelConfig { Architecture = GanArchitecture.Dcgan }, TrainingRecipe.For(GanArchitecture.Dcgan, LossKind.Bce)),
+        ("dcgan 28×28 conditional", new ModelConfig { Architecture = GanArchitecture.Dcgan, NumClasses = 10 }, TrainingRecipe.For(GanArchitecture.Dcgan, LossKind.Bce)),
+        ("dcgan 28×28 self-conditioned", new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentClasses = 50, Clustered = true }, TrainingRecipe.For(GanArchitecture.Dcgan, LossKind.Hinge)),
+        ("dcgan 64×64 RGB", new ModelConfig { Architecture = GanArchitecture.Dcgan, ImageSize = 64, Channels = 3 }, TrainingRecipe.For(GanArchitecture.Dcgan, LossKind.Bce)),
+        ("dcgan 28×28 wgan-gp", new ModelConfig { Architecture = GanArchitecture.Dcgan }, TrainingRecipe.For(GanArchitecture.Dcgan, LossKind.WganGp)),
     ];
 
     /// <summary>
