@@ -156,6 +156,7 @@ public static class TrainerCli
         var channelsOption = new Option<int>("--channels") { Description = "Image folders: 1 (grayscale) or 3 (RGB).", DefaultValueFactory = _ => 3 };
         var onBadImage = new Option<string>("--on-bad-image") { Description = "Image folders: fail or skip when a file is not a readable image.", DefaultValueFactory = _ => "fail" };
         var classifierOption = new Option<string?>("--classifier") { Description = "Evaluation classifier (default: the data folder's classifier.gockpt, trained if missing)." };
+        var convolutions = new Option<string>("--convolutions") { Description = "auto (self-check at start-up: native kernels where exact on this processor), native or exact.", DefaultValueFactory = _ => "auto" };
         var clip = new Option<double?>("--clip") { Description = "Clip gradient values to ±this (default 0 = off; keras-dcgan 1.0)." };
         var smoothing = new Option<double>("--label-smoothing") { Description = "One-sided label smoothing for real images.", DefaultValueFactory = _ => 0 };
         var logEvery = new Option<int>("--log-every") { Description = "Log every N steps.", DefaultValueFactory = _ => 50 };
@@ -168,7 +169,7 @@ public static class TrainerCli
         {
             data, outOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, augment, loss, criticSteps, gpWeight, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
             clip, smoothing, emaDecay, emaRampup, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
-            imageSize, channelsOption, onBadImage,
+            imageSize, channelsOption, onBadImage, convolutions,
         };
         command.SetAction(parse => Guarded(error, () =>
         {
@@ -221,6 +222,13 @@ public static class TrainerCli
                 LabelSmoothing = parse.GetValue(smoothing), LogEvery = parse.GetValue(logEvery),
                 SampleEvery = parse.GetValue(sampleEvery), CheckpointEvery = parse.GetValue(checkpointEvery), KeepCheckpoints = parse.GetValue(keepCheckpoints),
                 EvalEvery = parse.GetValue(evalEvery), EvalCount = parse.GetValue(evalCount),
+                Convolutions = parse.GetValue(convolutions)!.ToLowerInvariant() switch
+                {
+                    "auto" => ConvolutionKernels.Auto,
+                    "native" => ConvolutionKernels.Native,
+                    "exact" => ConvolutionKernels.Exact,
+                    var other => throw new TrainerException($"--convolutions is '{other}'; choose auto, native or exact."),
+                },
             };
             options.Validate();
             using var evaluator = options.EvalEvery > 0 ? Evaluator.Open(folder, parse.GetValue(classifierOption), log: output) : null;

@@ -7,8 +7,9 @@ namespace GanOnnx.Trainer.Models;
 
 /// <summary>
 /// <c>Conv2d(in, out, kernel, stride, padding)</c> — same parameters, names and initialisation — trained through
-/// <see cref="ExactConv2d"/> so that its input gradient avoids libtorch 2.10's inexact float32 transposed-convolution
-/// kernel. Used in discriminators and the evaluation classifier (which are never exported). With
+/// <see cref="ExactConv2d"/> so that its input gradient avoids libtorch 2.10's float32 transposed-convolution kernel
+/// where it is inexact, or through libtorch's native kernels where <see cref="ConvolutionCheck"/> found them exact
+/// (<see cref="NativeConvolutions"/>). Used in discriminators and the evaluation classifier (which are never exported). With
 /// <c>spectralNorm</c>, the weight is divided by its largest singular value (<see cref="SpectralNorm"/>).
 /// </summary>
 public sealed class SafeConv2d : Module<Tensor, Tensor>
@@ -37,7 +38,13 @@ public sealed class SafeConv2d : Module<Tensor, Tensor>
     public Parameter Weight => weight;
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor input) => ExactConv2d.Apply(input, EffectiveWeight(), bias, Stride, Padding);
+    public override Tensor forward(Tensor input)
+    {
+        NativeConvolutions.ShapeObserver?.Invoke(this, input.shape);
+        return NativeConvolutions.Enabled
+            ? NativeConvolutions.Conv2d(input, EffectiveWeight(), bias, Stride, Padding)
+            : ExactConv2d.Apply(input, EffectiveWeight(), bias, Stride, Padding);
+    }
 
     /// <summary>The weight the convolution uses: W, or W / σ(W) with spectral normalization (advancing its power
     /// iteration in training mode).</summary>

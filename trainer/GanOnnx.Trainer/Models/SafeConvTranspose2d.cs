@@ -9,7 +9,9 @@ namespace GanOnnx.Trainer.Models;
 /// <c>ConvTranspose2d(in, out, kernel, stride, padding, output_padding)</c> — same parameters ([in, out, k, k]), names and
 /// initialisation — computed as a stride-1 convolution of the zero-dilated, padded input with the flipped, transposed
 /// kernel, through <see cref="ExactConv2d"/>: exact forward and backward on the CPU, where libtorch 2.10's own float32
-/// transposed-convolution kernel is not (see <see cref="ExactConv2d"/>). Exported as an ONNX ConvTranspose.
+/// transposed-convolution kernel is not on some processors (see <see cref="ExactConv2d"/>); where
+/// <see cref="ConvolutionCheck"/> found the native kernel exact, it is used instead (<see cref="NativeConvolutions"/>).
+/// Exported as an ONNX ConvTranspose.
 /// </summary>
 public sealed class SafeConvTranspose2d : Module<Tensor, Tensor>
 {
@@ -56,6 +58,8 @@ public sealed class SafeConvTranspose2d : Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
+        NativeConvolutions.ShapeObserver?.Invoke(this, input.shape);
+        if (NativeConvolutions.Enabled) return NativeConvolutions.ConvTranspose2d(input, weight, bias, Stride, Padding, OutputPadding);
         using var scope = NewDisposeScope();
         var edge = KernelSize - 1 - Padding;
         var padded = ExactConv2d.DilatePad(input, Stride, edge, edge + OutputPadding, edge, edge + OutputPadding);

@@ -71,6 +71,20 @@ public sealed class GanTrainer
         if (resume is not null) CheckResumable(resume, resumeFrom!, data);
         using var clusters = Model.Clustered ? Cluster(data, resume, resumeFrom) : null;
         Directory.CreateDirectory(OutputFolder);
+        var nativeBefore = NativeConvolutions.Enabled;
+        ChooseConvolutions(resume);
+        try
+        {
+            return TrainChosen(data, resume, resumeFrom, clusters, cancellationToken);
+        }
+        finally
+        {
+            NativeConvolutions.Enabled = nativeBefore; // the choice is this run's, not the process's
+        }
+    }
+
+    private string TrainChosen(ImageDataset data, Checkpoint? resume, string? resumeFrom, Tensor? clusters, CancellationToken cancellationToken)
+    {
         torch.manual_seed(Options.Seed);
         var device = Device;
         var onCpu = device.type == DeviceType.CPU;
@@ -355,6 +369,56 @@ public sealed class GanTrainer
     }
 
     /// <summary>Says which optimizer settings of a resumed run differ from the checkpoint's (the resume is then not exact).</summary>
+    /// <summary>
+    /// Sets <see cref="NativeConvolutions.Enabled"/> for this run from <see cref="TrainingOptions.Convolutions"/>: on the CPU,
+    /// Auto runs <see cref="ConvolutionCheck"/> on this model's layers; the log says which path the run takes and why.
+    /// </summary>
+    private void ChooseConvolutions(Checkpoint? resume)
+    {
+        var onCpu = Device.type == DeviceType.CPU;
+        string why;
+        switch (Options.Convolutions)
+        {
+            case ConvolutionKernels.Native:
+                NativeConvolutions.Enabled = true;
+                why = "forced with --convolutions native";
+                break;
+            case ConvolutionKernels.Exact:
+                NativeConvolutions.Enabled = false;
+                why = "forced with --convolutions exact";
+                break;
+            default:
+                if (!onCpu)
+                {
+                    NativeConvolutions.Enabled = true;
+                    why = "on the GPU";
+                    break;
+                }
+                if (resume?.Info.Extra.GetValueOrDefault(ConvolutionsKey) is "exact" || (resume is not null && !resume.Info.Extra.ContainsKey(ConvolutionsKey)))
+                {
+                    NativeConvolutions.Enabled = false; // the run so far took the exact path: stay on it, so the resume is exact
+                    why = "as the checkpoint's run";
+                    break;
+                }
+                var started = Stopwatch.GetTimestamp();
+                var check = ConvolutionCheck.Run(Model, Options.BatchSize, secondDerivatives: Options.Loss == LossKind.WganGp);
+                NativeConvolutions.Enabled = check.Exact;
+                why = string.Create(CultureInfo.InvariantCulture,
+                    $"self-check {(check.Exact ? "passed" : "FAILED")} in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms: {check}");
+                break;
+        }
+        ConvolutionsUsed = NativeConvolutions.Enabled ? "native" : "exact";
+        Log.WriteLine($"Convolutions: {(NativeConvolutions.Enabled ? "libtorch's native kernels" : "the exact path (forward convolutions only)")} ({why}).");
+        if (resume?.Info.Extra.GetValueOrDefault(ConvolutionsKey) is { } before && before != ConvolutionsUsed)
+            Log.WriteLine($"The checkpoint was trained with the {before} convolutions; this run continues with the {ConvolutionsUsed} ones, so it will not end bit for bit where an uninterrupted run would.");
+    }
+
+    /// <summary>The checkpoint header's key for the convolution path a run took.</summary>
+    public const string ConvolutionsKey = "convolutions";
+
+    /// <summary>"native" or "exact": the convolution path of the last <see cref="Train"/> call.</summary>
+    public string? ConvolutionsUsed { get; private set; }
+
     private void ReportChangedSettings(TrainingOptions saved)
     {
         var changes = new List<string>();
@@ -431,6 +495,7 @@ public sealed class GanTrainer
             {
                 Model = Model, Training = Options, Step = step, Dataset = data.Name,
                 ClassNames = data.ClassNames, Loss = GanLoss.NameOf(Options.Loss), WallSeconds = seconds,
+                Extra = new Dictionary<string, string> { [ConvolutionsKey] = ConvolutionsUsed ?? "exact" },
             },
             Sections = sections,
         };

@@ -14,6 +14,12 @@ public enum OptimizerKind
 /// <summary>How a run trains. Defaults follow the DCGAN paper (Adam 2e-4, β1 0.5, batch 64).</summary>
 public sealed record TrainingOptions
 {
+    /// <summary>
+    /// Convolution kernels: <see cref="Models.ConvolutionKernels.Auto"/> (default) runs <see cref="Models.ConvolutionCheck"/>
+    /// at start-up on the CPU and uses libtorch's native kernels where they are exact on this processor, the exact path
+    /// elsewhere; Native or Exact force one. On a GPU, Auto takes the native (cuDNN) kernels.
+    /// </summary>
+    public Models.ConvolutionKernels Convolutions { get; init; } = Models.ConvolutionKernels.Auto;
     /// <summary>Generator steps to train. Default 1000.</summary>
     public int Steps { get; init; } = 1000;
     /// <summary>Images per batch. Default 64.</summary>
