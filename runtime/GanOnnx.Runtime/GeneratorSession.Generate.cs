@@ -29,24 +29,8 @@ public sealed partial class GeneratorSession
     /// into <paramref name="destination"/> (NCHW). Latents are sampled into reused, pinned buffers: once warm, this
     /// allocates no managed memory of its own. Labels are as in <see cref="Generate"/>.
     /// </summary>
-    public void GenerateInto(Span<float> destination, int count, long seed, long startIndex = 0, int? label = null)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        Guard.NonNegative(count);
-        Guard.NonNegative(startIndex);
-        CheckLabel(label);
-        if (destination.Length < (long)count * Contract.ImageSize)
-            throw new ArgumentException($"destination has {destination.Length} floats; {count} images need {(long)count * Contract.ImageSize}.", nameof(destination));
-
-        for (var done = 0; done < count;)
-        {
-            var n = Math.Min(MaxBatchSize, count - done);
-            var buffers = RunBatch(Contract.FixedBatchSize ?? n, seed, startIndex + done, label, pixels: false);
-            buffers.Images.AsSpan(0, n * Contract.ImageSize).CopyTo(destination.Slice(done * Contract.ImageSize));
-            Return(buffers);
-            done += n;
-        }
-    }
+    public void GenerateInto(Span<float> destination, int count, long seed, long startIndex = 0, int? label = null) =>
+        Produce(destination, count, seed, startIndex, label, pixels: false);
 
     /// <summary>
     /// Generates images <paramref name="startIndex"/> … + <paramref name="count"/> − 1 of <paramref name="seed"/> as 8-bit
@@ -70,20 +54,30 @@ public sealed partial class GeneratorSession
     /// </summary>
     public void GeneratePixelsInto(Span<byte> destination, int count, long seed, long startIndex = 0, int? label = null)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         if (Options.PixelOutput == PixelLayout.None)
             throw new InvalidOperationException($"'{Source}' was loaded without a pixel output; set {nameof(GeneratorOptions)}.{nameof(GeneratorOptions.PixelOutput)} to Nhwc or Nchw.");
+        Produce(destination, count, seed, startIndex, label, pixels: true);
+    }
+
+    /// <summary>
+    /// Images <paramref name="startIndex"/> … + <paramref name="count"/> − 1 of <paramref name="seed"/> into
+    /// <paramref name="destination"/>, batch by batch: floats (<paramref name="pixels"/> false) or 8-bit pixels.
+    /// </summary>
+    private void Produce<T>(Span<T> destination, int count, long seed, long startIndex, int? label, bool pixels) where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         Guard.NonNegative(count);
         Guard.NonNegative(startIndex);
         CheckLabel(label);
         if (destination.Length < (long)count * Contract.ImageSize)
-            throw new ArgumentException($"destination has {destination.Length} bytes; {count} images need {(long)count * Contract.ImageSize}.", nameof(destination));
+            throw new ArgumentException($"destination has {destination.Length} {(pixels ? "bytes" : "floats")}; {count} images need {(long)count * Contract.ImageSize}.", nameof(destination));
 
         for (var done = 0; done < count;)
         {
             var n = Math.Min(MaxBatchSize, count - done);
-            var buffers = RunBatch(Contract.FixedBatchSize ?? n, seed, startIndex + done, label, pixels: true);
-            buffers.Pixels.AsSpan(0, n * Contract.ImageSize).CopyTo(destination.Slice(done * Contract.ImageSize));
+            var buffers = RunBatch(Contract.FixedBatchSize ?? n, seed, startIndex + done, label, pixels);
+            var source = pixels ? (T[])(object)buffers.Pixels : (T[])(object)buffers.Images;
+            source.AsSpan(0, n * Contract.ImageSize).CopyTo(destination.Slice(done * Contract.ImageSize));
             Return(buffers);
             done += n;
         }

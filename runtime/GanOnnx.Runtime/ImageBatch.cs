@@ -9,14 +9,7 @@ public sealed class ImageBatch
     public ImageBatch(float[] pixels, int count, int channels, int height, int width, ValueRange valueRange, long seed = 0, long startIndex = 0, long[]? labels = null)
     {
         ArgumentNullException.ThrowIfNull(pixels);
-        Guard.NonNegative(count);
-        Guard.Positive(channels);
-        Guard.Positive(height);
-        Guard.Positive(width);
-        if (pixels.LongLength < (long)count * channels * height * width)
-            throw new ArgumentException($"pixels has {pixels.Length} floats; {count} images of {channels}×{height}×{width} need {(long)count * channels * height * width}.", nameof(pixels));
-        if (labels is not null && labels.Length != count)
-            throw new ArgumentException($"labels has {labels.Length} entries; the batch has {count} images.", nameof(labels));
+        BatchShape.Check(pixels.LongLength, "floats", count, channels, height, width, labels, nameof(pixels));
         Pixels = pixels;
         Count = count;
         Channels = channels;

@@ -10,16 +10,9 @@ public sealed class PixelBatch
     public PixelBatch(byte[] pixels, int count, int channels, int height, int width, PixelLayout layout, long seed = 0, long startIndex = 0, long[]? labels = null)
     {
         ArgumentNullException.ThrowIfNull(pixels);
-        Guard.NonNegative(count);
-        Guard.Positive(channels);
-        Guard.Positive(height);
-        Guard.Positive(width);
         if (layout is not (PixelLayout.Nhwc or PixelLayout.Nchw))
             throw new ArgumentOutOfRangeException(nameof(layout), layout, "layout must be Nhwc or Nchw.");
-        if (pixels.LongLength < (long)count * channels * height * width)
-            throw new ArgumentException($"pixels has {pixels.Length} bytes; {count} images of {channels}×{height}×{width} need {(long)count * channels * height * width}.", nameof(pixels));
-        if (labels is not null && labels.Length != count)
-            throw new ArgumentException($"labels has {labels.Length} entries; the batch has {count} images.", nameof(labels));
+        BatchShape.Check(pixels.LongLength, "bytes", count, channels, height, width, labels, nameof(pixels));
         Pixels = pixels;
         Count = count;
         Channels = channels;
