@@ -117,8 +117,7 @@ internal sealed class RunBuffers : IDisposable
         }
         var device = cuda.Runtime.Malloc(Math.Max(bytes, 1));
         _deviceBuffers.Add(device);
-        cuda.Runtime.HostRegister(Pinned(host), Math.Max(bytes, 1));
-        _registered.Add(Pinned(host));
+        if (cuda.Runtime.HostRegister(Pinned(host), Math.Max(bytes, 1))) _registered.Add(Pinned(host));
         var value = OrtValue.CreateTensorValueWithData(cuda.DeviceMemory, type, shape, device, bytes);
         _values.Add(value);
         return (value, device);

@@ -63,8 +63,19 @@ internal sealed unsafe class CudaRuntime
 
     public void CopyToHost(IntPtr host, IntPtr device, long bytes) => Check(_memcpy(host, device, (nuint)bytes, DeviceToHost), "cudaMemcpy (device to host)");
 
-    /// <summary>Page-locks a host buffer that never moves (a pinned-heap array), so copies to and from it are DMA transfers.</summary>
-    public void HostRegister(IntPtr host, long bytes) => Check(_hostRegister(host, (nuint)bytes, 0), "cudaHostRegister");
+    /// <summary>
+    /// Page-locks a host buffer that never moves (a pinned-heap array), so copies to and from it are DMA transfers. Returns
+    /// false when a page of it is already registered (two small arrays can share a page): the copies then still work,
+    /// staged by the driver, and nothing is to be unregistered.
+    /// </summary>
+    public bool HostRegister(IntPtr host, long bytes)
+    {
+        const int alreadyRegistered = 712; // cudaErrorHostMemoryAlreadyRegistered
+        var code = _hostRegister(host, (nuint)bytes, 0);
+        if (code == alreadyRegistered) return false;
+        Check(code, "cudaHostRegister");
+        return true;
+    }
 
     public void HostUnregister(IntPtr host) => _hostUnregister(host);
 
