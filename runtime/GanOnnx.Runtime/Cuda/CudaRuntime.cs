@@ -17,6 +17,7 @@ internal sealed unsafe class CudaRuntime
     private readonly delegate* unmanaged<IntPtr, int> _hostUnregister;
     private readonly delegate* unmanaged<int, int> _setDevice;
     private readonly delegate* unmanaged<nuint*, nuint*, int> _memGetInfo;
+    private readonly delegate* unmanaged<IntPtr, int> _streamSynchronize;
 
     private CudaRuntime(IntPtr library)
     {
@@ -27,6 +28,7 @@ internal sealed unsafe class CudaRuntime
         _hostUnregister = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(library, "cudaHostUnregister");
         _setDevice = (delegate* unmanaged<int, int>)NativeLibrary.GetExport(library, "cudaSetDevice");
         _memGetInfo = (delegate* unmanaged<nuint*, nuint*, int>)NativeLibrary.GetExport(library, "cudaMemGetInfo");
+        _streamSynchronize = (delegate* unmanaged<IntPtr, int>)NativeLibrary.GetExport(library, "cudaStreamSynchronize");
     }
 
     /// <summary>Binds to the CUDA runtime the preflight loaded; throws when it is not loaded.</summary>
@@ -59,7 +61,16 @@ internal sealed unsafe class CudaRuntime
         if (pointer != IntPtr.Zero) _free(pointer);
     }
 
-    public void CopyToDevice(IntPtr device, IntPtr host, long bytes) => Check(_memcpy(device, host, (nuint)bytes, HostToDevice), "cudaMemcpy (host to device)");
+    /// <summary>
+    /// Copies host memory to the device and waits until the copy is complete: ONNX Runtime then reads the buffer on its
+    /// own stream, which does not wait for the legacy default stream the copy ran on (a copy from pageable memory may
+    /// otherwise still be in flight when cudaMemcpy returns).
+    /// </summary>
+    public void CopyToDevice(IntPtr device, IntPtr host, long bytes)
+    {
+        Check(_memcpy(device, host, (nuint)bytes, HostToDevice), "cudaMemcpy (host to device)");
+        Check(_streamSynchronize(IntPtr.Zero), "cudaStreamSynchronize");
+    }
 
     public void CopyToHost(IntPtr host, IntPtr device, long bytes) => Check(_memcpy(host, device, (nuint)bytes, DeviceToHost), "cudaMemcpy (device to host)");
 
