@@ -1,0 +1,62 @@
+using System.CommandLine;
+using System.Globalization;
+using GanOnnx.Runtime;
+using GanOnnx.Diagnostics;
+using GanOnnx.Trainer.Diagnostics;
+using GanOnnx.Trainer.Evaluation;
+using GanOnnx.Trainer.Data;
+using GanOnnx.Trainer.Models;
+using GanOnnx.Trainer.Onnx;
+using GanOnnx.Trainer.Training;
+
+namespace GanOnnx.Trainer.Cli;
+
+/// <summary><c>ganonnx-train eval</c>: Fréchet distance, class entropy, confidence and class accuracy of a generator.</summary>
+internal static class EvalCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var data = new Option<string>("--data") { Description = "IDX folder with train and t10k files (the dataset to compare with).", Required = true };
+        var model = new Option<string?>("--model") { Description = "An exported ONNX generator." };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "A training checkpoint (scored through an in-memory export)." };
+        var ema = new Option<bool>("--ema") { Description = "With --checkpoint: score the EMA weights." };
+        var classifierOption = new Option<string?>("--classifier") { Description = "Classifier file (default: the data folder's classifier.gockpt, trained if missing)." };
+        var count = new Option<int>("--count") { Description = "Images to generate and score.", DefaultValueFactory = _ => 5000 };
+        var json = new Option<string?>("--json") { Description = "Write the scores as JSON (for 'export --quality')." };
+        var command = new Command("eval", "Score a generator: Fréchet distance of classifier features (with the real-data floor), class entropy, confidence, class accuracy.")
+        {
+            data, model, checkpoint, ema, classifierOption, count, json,
+        };
+        command.SetAction(parse => TrainerCli.Guarded(error, () =>
+        {
+            var modelPath = parse.GetValue(model);
+            var checkpointPath = parse.GetValue(checkpoint);
+            if ((modelPath is null) == (checkpointPath is null)) throw new TrainerException("Give exactly one of --model (ONNX) or --checkpoint.");
+            using var evaluator = Evaluator.Open(parse.GetValue(data)!, parse.GetValue(classifierOption), log: output);
+            var started = DateTime.UtcNow;
+            QualityScores scores;
+            if (modelPath is not null)
+            {
+                using var session = GeneratorSession.Load(modelPath);
+                scores = evaluator.Score(session, parse.GetValue(count));
+            }
+            else
+            {
+                var ckpt = Checkpoint.Load(checkpointPath!);
+                using var generator = ckpt.LoadGenerator(checkpointPath!, parse.GetValue(ema) ? "generator_ema" : "generator");
+                scores = evaluator.Score(generator, parse.GetValue(count));
+            }
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"images scored:        {scores.Count} ({(DateTime.UtcNow - started).TotalSeconds:F1} s)"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Fréchet distance:     {scores.FrechetDistance:F3}  (real-against-real floor {scores.FrechetFloor:F3}, ratio {scores.FrechetRatio:F2}×)"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"class entropy:        {scores.ClassEntropy:F4}  (1 = every class equally often)"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mean confidence:      {scores.MeanConfidence:F4}"));
+            if (scores.ClassAccuracy is { } a) output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"class accuracy:       {a:P2}  (images classified as the class asked for)"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"classifier accuracy:  {scores.ClassifierAccuracy:P2} on held-out real images"));
+            output.WriteLine($"class histogram:      {string.Join(" ", scores.ClassHistogram)}");
+            if (parse.GetValue(json) is { } jsonPath)
+                File.WriteAllText(jsonPath, System.Text.Json.JsonSerializer.Serialize(scores, TrainerCli.IndentedJson));
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,35 @@
+using System.CommandLine;
+using System.Globalization;
+using GanOnnx.Runtime;
+using GanOnnx.Diagnostics;
+using GanOnnx.Trainer.Diagnostics;
+using GanOnnx.Trainer.Evaluation;
+using GanOnnx.Trainer.Data;
+using GanOnnx.Trainer.Models;
+using GanOnnx.Trainer.Onnx;
+using GanOnnx.Trainer.Training;
+
+namespace GanOnnx.Trainer.Cli;
+
+/// <summary><c>ganonnx-train plot</c>: a run's losses as a PNG.</summary>
+internal static class PlotCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var run = new Option<string>("--run") { Description = "A training output folder (with metrics.jsonl).", Required = true };
+        var outOption = new Option<string?>("--out") { Description = "PNG to write (default: losses.png in the run folder)." };
+        var command = new Command("plot", "Plot a run's losses and discriminator outputs as a PNG.") { run, outOption };
+        command.SetAction(parse => TrainerCli.Guarded(error, () =>
+        {
+            var folder = parse.GetValue(run)!;
+            var metricsPath = Path.Combine(folder, "metrics.jsonl");
+            if (!File.Exists(metricsPath)) throw new TrainerException($"'{folder}' has no metrics.jsonl; is it a training output folder?");
+            var lines = GanTrainer.ReadMetrics(metricsPath);
+            var path = parse.GetValue(outOption) ?? Path.Combine(folder, "losses.png");
+            if (!MetricsPlot.Save(lines, path)) throw new TrainerException($"'{metricsPath}' has {lines.Count} logged step(s); a plot needs at least two.");
+            output.WriteLine($"Wrote {path} ({lines.Count} logged steps).");
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,149 @@
+using System.CommandLine;
+using System.Globalization;
+using GanOnnx.Runtime;
+using GanOnnx.Diagnostics;
+using GanOnnx.Trainer.Diagnostics;
+using GanOnnx.Trainer.Evaluation;
+using GanOnnx.Trainer.Data;
+using GanOnnx.Trainer.Models;
+using GanOnnx.Trainer.Onnx;
+using GanOnnx.Trainer.Training;
+
+namespace GanOnnx.Trainer.Cli;
+
+/// <summary><c>ganonnx-train train</c>: options to a model, a recipe and a run.</summary>
+internal static class TrainCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var data = new Option<string>("--data") { Description = "Folder of IDX files (train-images-idx3-ubyte[.gz] and labels).", Required = true };
+        var outOption = new Option<string>("--out") { Description = "Output folder for checkpoint, samples and metrics.", Required = true };
+        var arch = new Option<string>("--arch") { Description = "Architecture: mlp, keras-dcgan or dcgan.", DefaultValueFactory = _ => "dcgan" };
+        var steps = new Option<int>("--steps") { Description = "Generator steps.", DefaultValueFactory = _ => 1000 };
+        var batch = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 64 };
+        var seed = new Option<long>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
+        var latent = new Option<int>("--latent") { Description = "Latent size.", DefaultValueFactory = _ => 100 };
+        var width = new Option<int>("--width") { Description = "Base width (0 = the architecture's default).", DefaultValueFactory = _ => 0 };
+        var conditional = new Option<bool>("--conditional") { Description = "Train a class-conditional GAN on the dataset's labels." };
+        var latentClasses = new Option<int>("--latent-classes") { Description = "Unconditional models: categories of an InfoGAN code read from the latent (0 = none; 10 suits MNIST).", DefaultValueFactory = _ => 0 };
+        var clusters = new Option<int>("--clusters") { Description = "Unconditional models: self-conditioning on K k-means clusters of the training images (0 = none; 50 suits MNIST).", DefaultValueFactory = _ => 0 };
+        var codeWeight = new Option<double>("--code-weight") { Description = "Weight of the InfoGAN code's loss.", DefaultValueFactory = _ => 1 };
+        var augment = new Option<string>("--augment") { Description = "Differentiable augmentation of what the discriminator sees: color, translation, cutout (comma-separated) or none.", DefaultValueFactory = _ => "none" };
+        var spectralNorm = new Option<bool>("--spectral-norm") { Description = "Spectrally normalize the discriminator's weights (Miyato et al. 2018)." };
+        var optimizer = new Option<string>("--optimizer") { Description = "adam or rmsprop (default: rmsprop for keras-dcgan, adam otherwise)." };
+        var lrG = new Option<double?>("--lr-g") { Description = "Generator learning rate (default 2e-4; keras-dcgan 4e-4)." };
+        var lrD = new Option<double?>("--lr-d") { Description = "Discriminator learning rate (default 2e-4; keras-dcgan 8e-4)." };
+        var lrDecayAt = new Option<int>("--lr-decay-at") { Description = "After this step, multiply both learning rates by --lr-decay (0 = never).", DefaultValueFactory = _ => 0 };
+        var lrDecay = new Option<double>("--lr-decay") { Description = "Factor on both learning rates after --lr-decay-at.", DefaultValueFactory = _ => 0.5 };
+        var beta1 = new Option<double?>("--beta1") { Description = "Adam β1 (default 0.5; wgan-gp 0)." };
+        var beta2 = new Option<double?>("--beta2") { Description = "Adam β2 (default 0.999; wgan-gp 0.9)." };
+        var loss = new Option<string>("--loss") { Description = "bce, wgan-gp or hinge.", DefaultValueFactory = _ => "bce" };
+        var criticSteps = new Option<int?>("--critic-steps") { Description = "Critic updates per generator update (default 1; wgan-gp 5)." };
+        var gpWeight = new Option<double>("--gp-weight") { Description = "WGAN-GP gradient penalty weight λ.", DefaultValueFactory = _ => 10 };
+        var emaDecay = new Option<double>("--ema-decay") { Description = "Decay of the generator's weight average.", DefaultValueFactory = _ => 0.999 };
+        var emaRampup = new Option<double>("--ema-rampup") { Description = "The average's half-life is at most this fraction of the steps so far (StyleGAN2-ADA; 0 = off).", DefaultValueFactory = _ => 0.05 };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (same data, seed and model)." };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Score the generator and its EMA every N steps (eval.jsonl; needs t10k files).", DefaultValueFactory = _ => 0 };
+        var evalCount = new Option<int>("--eval-count") { Description = "Images per evaluation.", DefaultValueFactory = _ => 2000 };
+        var imageSize = new Option<int>("--image-size") { Description = "Image folders: the square size images are resized and cropped to.", DefaultValueFactory = _ => 64 };
+        var channelsOption = new Option<int>("--channels") { Description = "Image folders: 1 (grayscale) or 3 (RGB).", DefaultValueFactory = _ => 3 };
+        var onBadImage = new Option<string>("--on-bad-image") { Description = "Image folders: fail or skip when a file is not a readable image.", DefaultValueFactory = _ => "fail" };
+        var classifierOption = new Option<string?>("--classifier") { Description = "Evaluation classifier (default: the data folder's classifier.gockpt, trained if missing)." };
+        var convolutions = new Option<string>("--convolutions") { Description = "auto (self-check at start-up: native kernels where exact on this processor), native or exact.", DefaultValueFactory = _ => "auto" };
+        var clip = new Option<double?>("--clip") { Description = "Clip gradient values to ±this (default 0 = off; keras-dcgan 1.0)." };
+        var smoothing = new Option<double>("--label-smoothing") { Description = "One-sided label smoothing for real images.", DefaultValueFactory = _ => 0 };
+        var logEvery = new Option<int>("--log-every") { Description = "Log every N steps.", DefaultValueFactory = _ => 50 };
+        var sampleEvery = new Option<int>("--sample-every") { Description = "Sample grid every N steps (0 = end only).", DefaultValueFactory = _ => 500 };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Checkpoint every N steps (0 = end only).", DefaultValueFactory = _ => 1000 };
+        var keepCheckpoints = new Option<bool>("--keep-checkpoints") { Description = "Also keep every checkpoint as checkpoints/step-NNNNNN.gockpt (default: only the latest)." };
+        var threads = new Option<int>("--threads") { Description = "CPU threads for TorchSharp (0 = all cores).", DefaultValueFactory = _ => 0 };
+        var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a build with -p:TorchBackend=Cuda).", DefaultValueFactory = _ => "cpu" };
+        var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
+        {
+            data, outOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, augment, loss, criticSteps, gpWeight, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
+            clip, smoothing, emaDecay, emaRampup, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
+            imageSize, channelsOption, onBadImage, convolutions,
+        };
+        command.SetAction(parse => TrainerCli.Guarded(error, () =>
+        {
+            var architecture = ModelConfig.ParseArchitecture(parse.GetValue(arch)!);
+            var lossKind = GanLoss.Parse(parse.GetValue(loss)!);
+            var recipe = TrainingRecipe.For(architecture, lossKind); // the library's defaults for this model and loss; flags given override them
+            var optimizerKind = parse.GetValue(optimizer) is not { } optimizerName ? recipe.Optimizer : optimizerName.ToLowerInvariant() switch
+            {
+                "adam" => OptimizerKind.Adam,
+                "rmsprop" => OptimizerKind.RmsProp,
+                _ => throw new TrainerException($"--optimizer is '{optimizerName}'; choose adam or rmsprop."),
+            };
+            var threadCount = parse.GetValue(threads);
+            if (threadCount < 0) throw new TrainerException($"--threads is {threadCount}; it must be 0 (all cores) or more.");
+            TorchSharp.torch.set_num_threads(threadCount > 0 ? threadCount : Environment.ProcessorCount);
+            var device = TrainingDevice.Resolve(parse.GetValue(deviceOption)!);
+
+            var folder = parse.GetValue(data)!;
+            var policy = parse.GetValue(onBadImage)!.ToLowerInvariant() switch
+            {
+                "fail" => BadImagePolicy.Fail,
+                "skip" => BadImagePolicy.Skip,
+                var other => throw new TrainerException($"--on-bad-image is '{other}'; choose fail or skip."),
+            };
+            var range = architecture == GanArchitecture.Dcgan ? ValueRange.Tanh : ValueRange.Sigmoid;
+            using var dataset = LoadTrainingData(folder, range, parse.GetValue(imageSize), parse.GetValue(channelsOption), policy, output);
+            var classes = parse.GetValue(conditional) ? dataset.ClassNames.Count : 0;
+            var clusterCount = parse.GetValue(clusters);
+            if (clusterCount != 0 && parse.GetValue(latentClasses) != 0)
+                throw new TrainerException("--clusters and --latent-classes both draw a category from the latent; choose one.");
+            var model = new ModelConfig
+            {
+                Architecture = architecture, LatentDim = parse.GetValue(latent), Channels = dataset.Channels,
+                ImageSize = dataset.Height, Width = parse.GetValue(width), NumClasses = classes,
+                LatentClasses = clusterCount != 0 ? clusterCount : parse.GetValue(latentClasses), Clustered = clusterCount != 0,
+                SpectralNorm = parse.GetValue(spectralNorm),
+            };
+            model.Validate();
+            var options = recipe with
+            {
+                Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), Seed = parse.GetValue(seed),
+                Optimizer = optimizerKind,
+                CriticSteps = parse.GetValue(criticSteps) ?? recipe.CriticSteps, GradientPenaltyWeight = parse.GetValue(gpWeight),
+                LearningRateG = parse.GetValue(lrG) ?? recipe.LearningRateG,
+                LearningRateD = parse.GetValue(lrD) ?? recipe.LearningRateD,
+                LearningRateDecayAt = parse.GetValue(lrDecayAt), LearningRateDecay = parse.GetValue(lrDecay),
+                Beta1 = parse.GetValue(beta1) ?? recipe.Beta1, Beta2 = parse.GetValue(beta2) ?? recipe.Beta2,
+                ClipValue = parse.GetValue(clip) ?? recipe.ClipValue, EmaDecay = parse.GetValue(emaDecay), EmaRampup = parse.GetValue(emaRampup), CodeWeight = parse.GetValue(codeWeight),
+                Augment = DiffAugment.Parse(parse.GetValue(augment)!),
+                LabelSmoothing = parse.GetValue(smoothing), LogEvery = parse.GetValue(logEvery),
+                SampleEvery = parse.GetValue(sampleEvery), CheckpointEvery = parse.GetValue(checkpointEvery), KeepCheckpoints = parse.GetValue(keepCheckpoints),
+                EvalEvery = parse.GetValue(evalEvery), EvalCount = parse.GetValue(evalCount),
+                Convolutions = parse.GetValue(convolutions)!.ToLowerInvariant() switch
+                {
+                    "auto" => ConvolutionKernels.Auto,
+                    "native" => ConvolutionKernels.Native,
+                    "exact" => ConvolutionKernels.Exact,
+                    var other => throw new TrainerException($"--convolutions is '{other}'; choose auto, native or exact."),
+                },
+            };
+            options.Validate();
+            using var evaluator = options.EvalEvery > 0 ? Evaluator.Open(folder, parse.GetValue(classifierOption), log: output) : null;
+            var trainer = new GanTrainer(model, options, parse.GetValue(outOption)!, output) { Evaluator = evaluator, Device = device };
+            trainer.Train(dataset, parse.GetValue(resume));
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>An IDX folder as it is, or a folder of images resized and cropped; reports how fast images loaded.</summary>
+    private static ImageDataset LoadTrainingData(string folder, ValueRange range, int size, int channels, BadImagePolicy policy, TextWriter output)
+    {
+        if (!Directory.Exists(folder))
+            throw new TrainerException($"Dataset folder '{folder}' does not exist. Run 'ganonnx-train data' to prepare MNIST and Fashion-MNIST, or point --data at a folder of IDX files or images.");
+        var hasIdx = Directory.EnumerateFiles(folder, "*idx3-ubyte*").Concat(Directory.EnumerateFiles(folder, "*idx4-ubyte*")).Any();
+        if (hasIdx || !ImageFolderLoader.LooksLikeImageFolder(folder))
+            return ImageDataset.LoadIdxFolder(folder, range);
+        var (dataset, report) = ImageFolderLoader.Load(folder, size, channels, range, policy);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Loaded {report.Loaded} images from '{folder}' as {channels}×{size}×{size} in {report.Elapsed.TotalSeconds:F2} s ({report.ImagesPerSecond:F0} images/s), {dataset.ClassNames.Count} class(es)."));
+        foreach (var skipped in report.Skipped) output.WriteLine($"skipped unreadable image: {skipped}");
+        return dataset;
+    }
+}
