@@ -201,7 +201,7 @@ public static class GanOnnxCli
             output.WriteLine($"inputs:       {c.LatentInputName}: float32[{b}, {c.LatentDim}]{(c.LabelInputName is null ? "" : $"; {c.LabelInputName}: int64[{b}]")}");
             output.WriteLine($"output:       {c.ImageOutputName}: float32[{b}, {c.Channels}, {c.Height}, {c.Width}]");
             output.WriteLine($"batch:        {(c.FixedBatchSize is { } fixedBatch ? $"fixed at {fixedBatch} by the graph: every call runs {fixedBatch} images (--batch-size is ignored)" : "symbolic (any batch size)")}");
-            output.WriteLine($"latent:       {c.LatentDim} × {c.LatentDistribution.ToString().ToLowerInvariant()}");
+            output.WriteLine($"latent:       {c.LatentDim} × {ModelMetadataKeys.Format(c.LatentDistribution)}");
             output.WriteLine($"value range:  [{c.ValueRange.Min}, {c.ValueRange.Max}]");
             output.WriteLine($"classes:      {(c.IsConditional ? $"{c.NumClasses} ({string.Join(", ", c.ClassNames)})" : c.LatentClasses > 0 ? $"none (unconditional; the latent's first value picks one of {c.LatentClasses} latent classes)" : "none (unconditional)")}");
             output.WriteLine($"architecture: {c.Architecture ?? "(unknown)"}, loss {c.Loss ?? "(unknown)"}, dataset {c.Dataset ?? "(unknown)"}, steps {c.TrainingSteps?.ToString(CultureInfo.InvariantCulture) ?? "(unknown)"}, ema {c.IsEma}");

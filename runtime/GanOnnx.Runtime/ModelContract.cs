@@ -152,15 +152,8 @@ public sealed record ModelContract
         }
 
         var distribution = LatentDistribution.Normal;
-        if (metadata.TryGetValue(ModelMetadataKeys.LatentDistribution, out var dist))
-        {
-            distribution = dist switch
-            {
-                "normal" => LatentDistribution.Normal,
-                "uniform" => LatentDistribution.Uniform,
-                _ => throw Refuse(source, $"'{ModelMetadataKeys.LatentDistribution}' is '{dist}'; it must be 'normal' or 'uniform'"),
-            };
-        }
+        if (metadata.TryGetValue(ModelMetadataKeys.LatentDistribution, out var dist) && !ModelMetadataKeys.TryParse(dist, out distribution))
+            throw Refuse(source, $"'{ModelMetadataKeys.LatentDistribution}' is '{dist}'; it must be 'normal' or 'uniform'");
 
         var range = ValueRange.Tanh;
         if (metadata.TryGetValue(ModelMetadataKeys.ValueRange, out var rangeText) && !ValueRange.TryParse(rangeText, out range))

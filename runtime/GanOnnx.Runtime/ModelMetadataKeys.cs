@@ -53,4 +53,27 @@ public static class ModelMetadataKeys
 
     /// <summary>The contract version this runtime writes and reads.</summary>
     public const string CurrentFormatVersion = "1";
+
+    /// <summary>The <see cref="LatentDistribution"/> key's value for <paramref name="distribution"/>: "normal" or "uniform".</summary>
+    public static string Format(Runtime.LatentDistribution distribution) => distribution switch
+    {
+        Runtime.LatentDistribution.Normal => "normal",
+        Runtime.LatentDistribution.Uniform => "uniform",
+        _ => throw new ArgumentOutOfRangeException(nameof(distribution), distribution, "distribution must be Normal or Uniform."),
+    };
+
+    /// <summary>Reads the <see cref="LatentDistribution"/> key's value; false for anything but "normal" and "uniform".</summary>
+    public static bool TryParse(string? text, out Runtime.LatentDistribution distribution)
+    {
+        foreach (var candidate in Enum.GetValues<Runtime.LatentDistribution>())
+        {
+            if (text == Format(candidate))
+            {
+                distribution = candidate;
+                return true;
+            }
+        }
+        distribution = default;
+        return false;
+    }
 }

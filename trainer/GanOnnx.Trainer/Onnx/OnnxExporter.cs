@@ -256,7 +256,7 @@ public static class OnnxExporter
         [
             new(ModelMetadataKeys.FormatVersion, ModelMetadataKeys.CurrentFormatVersion),
             new(ModelMetadataKeys.LatentDim, I(config.LatentDim)),
-            new(ModelMetadataKeys.LatentDistribution, config.LatentDistribution == LatentDistribution.Uniform ? "uniform" : "normal"),
+            new(ModelMetadataKeys.LatentDistribution, ModelMetadataKeys.Format(config.LatentDistribution)),
             new(ModelMetadataKeys.ValueRange, config.ValueRange.ToString()),
             new(ModelMetadataKeys.Channels, I(config.Channels)),
             new(ModelMetadataKeys.Height, I(config.ImageSize)),
