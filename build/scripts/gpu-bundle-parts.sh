@@ -1,20 +1,19 @@
 #!/usr/bin/env bash
-# Cuts the GPU bundle into zstd parts that each fit a transfer limit, for a GPU machine that can only be reached through
-# small uploads (this workplace's lent GPU takes 64 MiB a call, working tree included; the bundle is 393 MB, of which
-# the CUDA provider library is 284 MB, 186 MB compressed). Upload the parts one by one into a folder that stays on the
-# machine between uploads, then run the printed reassembly command there.
+# Cuts the GPU bundle into gzip parts (gzip, not zstd: every Linux image can unpack it) that each fit a transfer limit,
+# for a GPU machine that can only be reached through small uploads (this workplace's lent GPU takes 64 MiB a call,
+# working tree included; the bundle is 393 MB, of which the CUDA provider library is 284 MB). Upload the parts one by
+# one into a folder that stays on the machine between uploads, then run the printed reassembly command there.
 # Usage: build/scripts/gpu-bundle-parts.sh [PART_MB (default 36)] [BUNDLE_DIR (default artifacts/ganonnx-gpu-linux-x64)] [OUT (default artifacts/gpu-parts)]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 part_mb="${1:-36}"; bundle="${2:-artifacts/ganonnx-gpu-linux-x64}"; out="${3:-artifacts/gpu-parts}"
 [ -x "$bundle/ganonnx" ] || build/scripts/gpu-bundle.sh "$bundle"
-command -v zstd >/dev/null || { echo "gpu-bundle-parts: needs zstd (apt-get install zstd)" >&2; exit 1; }
 rm -rf "$out"; mkdir -p "$out"
-tar -C "$(dirname "$bundle")" -cf - "$(basename "$bundle")" | zstd -q -19 -T0 -o "$out/bundle.tar.zst"
-split -b "${part_mb}M" -d -a 2 "$out/bundle.tar.zst" "$out/bundle.tar.zst.part-"
-rm "$out/bundle.tar.zst"
-( cd "$out" && sha256sum bundle.tar.zst.part-* > SHA256SUMS )
-echo "gpu-bundle-parts: $(ls "$out"/bundle.tar.zst.part-* | wc -l) parts of at most ${part_mb} MB in $out:"
+tar -C "$(dirname "$bundle")" -cf - "$(basename "$bundle")" | gzip -9 > "$out/bundle.tar.gz"
+split -b "${part_mb}M" -d -a 2 "$out/bundle.tar.gz" "$out/bundle.tar.gz.part-"
+rm "$out/bundle.tar.gz"
+( cd "$out" && sha256sum bundle.tar.gz.part-* > SHA256SUMS )
+echo "gpu-bundle-parts: $(ls "$out"/bundle.tar.gz.part-* | wc -l) parts of at most ${part_mb} MB in $out:"
 ls -la "$out"
 echo "on the GPU machine, once every part is in one folder:"
-echo "  sha256sum -c SHA256SUMS && cat bundle.tar.zst.part-* | zstd -d | tar -xf - && ./$(basename "$bundle")/ganonnx doctor --cuda-path \"\$(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))')\""
+echo "  sha256sum -c SHA256SUMS && cat bundle.tar.gz.part-* | tar -xzf - && ./$(basename "$bundle")/ganonnx doctor --cuda-path \"\$(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))')\""
