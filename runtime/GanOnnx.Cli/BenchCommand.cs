@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using GanOnnx.Diagnostics;
 using GanOnnx.Imaging;
 using GanOnnx.Runtime;

@@ -1,5 +1,4 @@
 using GanOnnx.Imaging;
-using GanOnnx.Runtime;
 using System.Globalization;
 using SkiaSharp;
 

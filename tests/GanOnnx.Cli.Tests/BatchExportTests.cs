@@ -1,5 +1,4 @@
 using GanOnnx.Runtime;
-using System.Linq;
 
 namespace GanOnnx.Cli.Tests;
 

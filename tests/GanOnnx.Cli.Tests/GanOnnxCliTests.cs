@@ -1,4 +1,3 @@
-using GanOnnx.Cli;
 using SkiaSharp;
 
 namespace GanOnnx.Cli.Tests;

@@ -1,4 +1,3 @@
-using GanOnnx.Runtime;
 
 namespace GanOnnx.Runtime.Tests;
 

@@ -1,5 +1,4 @@
 using GanOnnx.Imaging;
-using GanOnnx.Runtime;
 
 namespace GanOnnx.Runtime.Tests;
 

@@ -1,4 +1,3 @@
-using TorchSharp;
 using System.Text.Json;
 using GanOnnx.Runtime;
 using GanOnnx.Trainer.Models;

@@ -1,14 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
-using GanOnnx.Runtime;
-using GanOnnx.Diagnostics;
-using GanOnnx.Trainer.Diagnostics;
-using GanOnnx.Trainer.Evaluation;
-using GanOnnx.Trainer.Data;
-using GanOnnx.Trainer.Models;
-using GanOnnx.Trainer.Onnx;
-using GanOnnx.Trainer.Training;
-
 namespace GanOnnx.Trainer.Cli;
 
 /// <summary><c>ganonnx-train classifier</c>: the evaluation classifier of a dataset.</summary>

@@ -1,13 +1,4 @@
-using System.CommandLine;
 using System.Globalization;
-using GanOnnx.Runtime;
-using GanOnnx.Diagnostics;
-using GanOnnx.Trainer.Diagnostics;
-using GanOnnx.Trainer.Evaluation;
-using GanOnnx.Trainer.Data;
-using GanOnnx.Trainer.Models;
-using GanOnnx.Trainer.Onnx;
-using GanOnnx.Trainer.Training;
 
 namespace GanOnnx.Trainer.Cli;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using GanOnnx.Runtime;
 using GanOnnx.Trainer.Data;
 using GanOnnx.Trainer.Models;
 using GanOnnx.Trainer.Training;
