@@ -1,3 +1,4 @@
+using System.Buffers;
 using GanOnnx.Runtime;
 using Microsoft.Win32.SafeHandles;
 using SkiaSharp;
@@ -144,15 +145,7 @@ public static class ImageEncoder
     {
         ArgumentNullException.ThrowIfNull(bitmap);
         ArgumentNullException.ThrowIfNull(destination);
-        if (quality is < 1 or > 100)
-            throw new ArgumentOutOfRangeException(nameof(quality), quality, "quality must be between 1 and 100.");
-        var skFormat = format switch
-        {
-            ImageFileFormat.Png => SKEncodedImageFormat.Png,
-            ImageFileFormat.Jpeg => SKEncodedImageFormat.Jpeg,
-            ImageFileFormat.Webp => SKEncodedImageFormat.Webp,
-            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "format must be Png, Jpeg or Webp."),
-        };
+        var skFormat = SkiaFormat(format, quality);
         using var pixmap = bitmap.PeekPixels();
         using var data = pixmap.Encode(skFormat, quality)
             ?? throw new InvalidOperationException($"SkiaSharp could not encode a {bitmap.Width}×{bitmap.Height} {bitmap.ColorType} image as {format}.");
@@ -163,23 +156,87 @@ public static class ImageEncoder
     public static byte[] Encode(ImageBatch batch, int index, ImageFileFormat format = ImageFileFormat.Png, int quality = 95)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        using var bitmap = ToBitmap(batch.Image(index), batch.Channels, batch.Height, batch.Width, batch.ValueRange);
-        return Encode(bitmap, format, quality);
+        var image = batch.Image(index);
+        var bytes = ArrayPool<byte>.Shared.Rent(image.Length);
+        try
+        {
+            for (var i = 0; i < image.Length; i++) bytes[i] = ToByte(image[i], batch.ValueRange);
+            return Encode(bytes.AsSpan(0, image.Length), batch.Channels, batch.Height, batch.Width, PixelLayout.Nchw, format, quality);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
     }
 
     /// <summary>Encodes image <paramref name="index"/> of a batch of 8-bit pixels to bytes.</summary>
     public static byte[] Encode(PixelBatch batch, int index, ImageFileFormat format = ImageFileFormat.Png, int quality = 95)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        using var bitmap = ToBitmap(batch.Image(index), batch.Channels, batch.Height, batch.Width, batch.Layout);
-        return Encode(bitmap, format, quality);
+        return Encode(batch.Image(index), batch.Channels, batch.Height, batch.Width, batch.Layout, format, quality);
     }
 
-    private static byte[] Encode(SKBitmap bitmap, ImageFileFormat format, int quality)
+    /// <summary>
+    /// Encodes one image of 8-bit pixels (<paramref name="channels"/> × <paramref name="height"/> × <paramref name="width"/>
+    /// in <paramref name="layout"/>) to bytes: the same file as encoding <see cref="ToBitmap(ReadOnlySpan{byte}, int, int, int, PixelLayout)"/>'s
+    /// bitmap, without one. Grayscale is encoded straight from <paramref name="pixels"/>; RGB goes through a pooled RGBA
+    /// buffer (Skia has no packed 3-byte format). This is the batch-export path: no native bitmap, stream or copy per file.
+    /// </summary>
+    public static unsafe byte[] Encode(ReadOnlySpan<byte> pixels, int channels, int height, int width, PixelLayout layout,
+        ImageFileFormat format = ImageFileFormat.Png, int quality = 95)
     {
-        using var stream = new MemoryStream();
-        Encode(bitmap, stream, format, quality);
-        return stream.ToArray();
+        if (channels is not (1 or 3))
+            throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels must be 1 (grayscale) or 3 (RGB).");
+        if (layout is not (PixelLayout.Nhwc or PixelLayout.Nchw))
+            throw new ArgumentOutOfRangeException(nameof(layout), layout, "layout must be Nhwc or Nchw.");
+        if (pixels.Length != channels * height * width)
+            throw new ArgumentException($"pixels has {pixels.Length} bytes; {channels}×{height}×{width} needs {channels * height * width}.", nameof(pixels));
+        var skFormat = SkiaFormat(format, quality);
+        if (channels == 1)
+        {
+            fixed (byte* gray = pixels)
+                return Encode(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque), gray, width, skFormat, quality);
+        }
+        var plane = height * width;
+        var rgba = ArrayPool<byte>.Shared.Rent(4 * plane);
+        try
+        {
+            for (var p = 0; p < plane; p++)
+            {
+                var (r, g, b) = layout == PixelLayout.Nhwc ? (pixels[3 * p], pixels[3 * p + 1], pixels[3 * p + 2]) : (pixels[p], pixels[plane + p], pixels[2 * plane + p]);
+                rgba[4 * p] = r;
+                rgba[4 * p + 1] = g;
+                rgba[4 * p + 2] = b;
+                rgba[4 * p + 3] = 255;
+            }
+            fixed (byte* start = rgba)
+                return Encode(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque), start, 4 * width, skFormat, quality);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rgba);
+        }
+    }
+
+    private static unsafe byte[] Encode(SKImageInfo info, byte* pixels, int rowBytes, SKEncodedImageFormat format, int quality)
+    {
+        using var pixmap = new SKPixmap(info, (IntPtr)pixels, rowBytes);
+        using var data = pixmap.Encode(format, quality)
+            ?? throw new InvalidOperationException($"SkiaSharp could not encode a {info.Width}×{info.Height} {info.ColorType} image as {format}.");
+        return data.ToArray();
+    }
+
+    private static SKEncodedImageFormat SkiaFormat(ImageFileFormat format, int quality)
+    {
+        if (quality is < 1 or > 100)
+            throw new ArgumentOutOfRangeException(nameof(quality), quality, "quality must be between 1 and 100.");
+        return format switch
+        {
+            ImageFileFormat.Png => SKEncodedImageFormat.Png,
+            ImageFileFormat.Jpeg => SKEncodedImageFormat.Jpeg,
+            ImageFileFormat.Webp => SKEncodedImageFormat.Webp,
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "format must be Png, Jpeg or Webp."),
+        };
     }
 
     /// <summary>

@@ -53,6 +53,25 @@ public class ImagingTests
         }
     }
 
+    [TestCase(1, PixelLayout.Nchw, ImageFileFormat.Png)]
+    [TestCase(3, PixelLayout.Nchw, ImageFileFormat.Png)]
+    [TestCase(3, PixelLayout.Nhwc, ImageFileFormat.Png)]
+    [TestCase(3, PixelLayout.Nhwc, ImageFileFormat.Jpeg)]
+    public void TheBitmapFreeEncoderWritesTheSameFileAsABitmap(int channels, PixelLayout layout, ImageFileFormat format)
+    {
+        // Batch export encodes pixels without a native bitmap; the file must be the one the bitmap path writes.
+        const int h = 9, w = 13;
+        var random = new Random(5);
+        var pixels = new byte[channels * h * w];
+        random.NextBytes(pixels);
+        using var bitmap = ImageEncoder.ToBitmap(pixels, channels, h, w, layout);
+        using var expected = new MemoryStream();
+        ImageEncoder.Encode(bitmap, expected, format, 90);
+
+        Assert.That(ImageEncoder.Encode(pixels, channels, h, w, layout, format, 90), Is.EqualTo(expected.ToArray()));
+        Assert.That(() => ImageEncoder.Encode(pixels.AsSpan(1), channels, h, w, layout), Throws.ArgumentException.With.Message.Contains("needs"));
+    }
+
     [Test]
     public void AGridPlacesTilesWithPadding()
     {
