@@ -31,10 +31,24 @@ public static class GanOnnxCli
         }
         catch (Exception ex) when (ex is GanOnnxException or ArgumentException or IOException or UnauthorizedAccessException)
         {
-            error.WriteLine($"error: {ex.Message}");
+            var message = ex is GanOnnxException ? ExportFlags.Aggregate(ex.Message, (text, flag) => text.Replace(flag.Key, flag.Value, StringComparison.Ordinal)) : ex.Message;
+            error.WriteLine($"error: {message}");
             return 1;
         }
     }
+
+    /// <summary>The flag of <c>generate</c> for each <see cref="BatchExportOptions"/> property the library's messages name.</summary>
+    private static readonly Dictionary<string, string> ExportFlags = new()
+    {
+        ["BatchExportOptions.Count"] = "--count",
+        ["BatchExportOptions.StartIndex"] = "--start-index",
+        ["BatchExportOptions.Quality"] = "--quality",
+        ["BatchExportOptions.EncoderThreads"] = "--threads",
+        ["BatchExportOptions.InferenceWorkers"] = "--inference-workers",
+        ["BatchExportOptions.Folder"] = "--out",
+        ["BatchExportOptions.Overwrite"] = "--overwrite",
+        ["BatchExportOptions.Label"] = "--class",
+    };
 
     /// <summary>The command line's flag for each <see cref="GeneratorOptions"/> property its commands set.</summary>
     private static readonly Dictionary<string, string> Flags = new()
@@ -135,7 +149,7 @@ public static class GanOnnxCli
                 CudaLibraryFolders = ParseFolders(parse.GetValue(cudaPath)), CudaGraph = parse.GetValue(cudaGraph),
             }));
             var shardText = parse.GetValue(shard);
-            var selected = shardText is not null ? Shard.Parse(shardText) : Shard.FromEnvironment(parse.GetValue(shards)) ?? Shard.All;
+            var selected = shardText is not null ? Shard.Parse(shardText, "--shard") : Shard.FromEnvironment(parse.GetValue(shards), countName: "--shards N") ?? Shard.All;
 
             using var session = GeneratorSession.Load(parse.GetValue(model)!, options);
             var total = parse.GetValue(count);

@@ -1,3 +1,4 @@
+using GanOnnx.Imaging;
 using System.Globalization;
 
 namespace GanOnnx.Cli;

@@ -1,3 +1,4 @@
+using GanOnnx.Imaging;
 using GanOnnx.Runtime;
 
 namespace GanOnnx.Cli.Tests;
@@ -97,7 +98,7 @@ public class BatchExportTests
         await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 6, Folder = folder });
         using var mlp = GeneratorSession.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-mlp", "model.onnx"), new GeneratorOptions { MaxBatchSize = 8 });
         var ex = Assert.ThrowsAsync<GanOnnxException>(() => BatchExporter.RunAsync(mlp, new BatchExportOptions { Count = 6, Folder = folder }));
-        Assert.That(ex!.Message, Does.Contain("6 of this job's files made by another model").And.Contain("--overwrite"));
+        Assert.That(ex!.Message, Does.Contain("6 of this job's files made by another model").And.Contain("BatchExportOptions.Overwrite"));
         using var truncated = GeneratorSession.Load(TestPaths.ShippedModel, new GeneratorOptions { MaxBatchSize = 8, Truncation = 0.5f });
         ex = Assert.ThrowsAsync<GanOnnxException>(() => BatchExporter.RunAsync(truncated, new BatchExportOptions { Count = 6, Folder = folder }));
         Assert.That(ex!.Message, Does.Contain("truncation 1"));
@@ -179,7 +180,7 @@ public class ShardTests
     [TestCase("a/b")]
     [TestCase("1/0")]
     public void InvalidShardsAreRefused(string text) =>
-        Assert.That(() => Shard.Parse(text), Throws.TypeOf<GanOnnxException>().With.Message.Contains("--shard"));
+        Assert.That(() => Shard.Parse(text, "--shard"), Throws.TypeOf<GanOnnxException>().With.Message.Contains("--shard is").And.Message.Contains("i/n"));
 
     [Test]
     public void SlicesCoverTheJobExactlyOnce()
@@ -201,7 +202,8 @@ public class ShardTests
         Assert.That(Shard.FromEnvironment(null, _ => null), Is.Null);
         Assert.That(() => Shard.FromEnvironment(2, k => env.GetValueOrDefault(k)), Throws.TypeOf<GanOnnxException>().With.Message.Contains("not below"));
         env.Remove("GANONNX_SHARDS");
-        Assert.That(() => Shard.FromEnvironment(null, k => env.GetValueOrDefault(k)), Throws.TypeOf<GanOnnxException>().With.Message.Contains("--shards"));
+        Assert.That(() => Shard.FromEnvironment(null, k => env.GetValueOrDefault(k)), Throws.TypeOf<GanOnnxException>().With.Message.Contains("the number of shards"));
+        Assert.That(() => Shard.FromEnvironment(null, k => env.GetValueOrDefault(k), "--shards N"), Throws.TypeOf<GanOnnxException>().With.Message.Contains("give --shards N"));
     }
 }
 
@@ -233,6 +235,19 @@ public class ConditionalExportTests
         var (code, _, error) = CliRunner.Run("generate", "--model", ConditionalModel, "--class", "10", "--out", TestPaths.NewTempFolder());
         Assert.That(code, Is.Not.EqualTo(0));
         Assert.That(error, Does.Contain("--class: class 10 is out of range").And.Contain("has classes 0 to 9"));
+    }
+
+    [Test]
+    public void GenerateNamesItsFlagsWhereTheLibraryNamesProperties()
+    {
+        // The batch-export library's messages name BatchExportOptions properties; the command line says its flags.
+        var folder = TestPaths.NewTempFolder();
+        Assert.That(CliRunner.Run("generate", "--model", TestPaths.ShippedModel, "--count", "3", "--out", folder, "--quiet").Code, Is.Zero);
+        var mlp = Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-mlp", "model.onnx");
+        var (code, _, error) = CliRunner.Run("generate", "--model", mlp, "--count", "3", "--out", folder, "--quiet");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("made by another model").And.Contain("write to another --out, or set --overwrite").And.Not.Contain("BatchExportOptions"));
+        Assert.That(CliRunner.Run("generate", "--model", mlp, "--count", "3", "--out", folder, "--quiet", "--overwrite").Code, Is.Zero);
     }
 
     [Test]

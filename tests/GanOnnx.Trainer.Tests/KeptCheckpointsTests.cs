@@ -56,7 +56,7 @@ public class KeptCheckpointsTests
 
         Assert.That(resumed, Is.EqualTo(0), resumeError);
         Assert.That(output, Does.Contain("Dropped 6 lines logged after step 2"), "steps 3–5, the torn line, and the evaluations of steps 4 and 5");
-        Assert.That(GanTrainer.ReadMetrics(Path.Combine(run, "metrics.jsonl")).Select(m => m.Step), Is.EqualTo(new[] { 1, 2, 3, 4, 5, 6 }));
+        Assert.That(StepMetrics.ReadAll(Path.Combine(run, "metrics.jsonl")).Select(m => m.Step), Is.EqualTo(new[] { 1, 2, 3, 4, 5, 6 }));
         Assert.That(EvalLog.Read(Path.Combine(run, "eval.jsonl")).Select(e => e.Step), Is.EqualTo(new long[] { 2, 4, 6 }));
     }
 

@@ -61,7 +61,7 @@ public class ResumeAndLossTests
         using var data = TestData.Dataset(64, 28, 1, model.ValueRange);
         var folder = TestData.NewTempFolder();
         new GanTrainer(model, new TrainingOptions { Steps = 3, BatchSize = 16, Loss = loss, CriticSteps = 2, LogEvery = 1, SampleEvery = 0 }, folder, TextWriter.Null).Train(data);
-        var lines = File.ReadAllLines(Path.Combine(folder, "metrics.jsonl")).Select(l => System.Text.Json.JsonSerializer.Deserialize<GanTrainer.StepMetrics>(l)!).ToList();
+        var lines = File.ReadAllLines(Path.Combine(folder, "metrics.jsonl")).Select(l => System.Text.Json.JsonSerializer.Deserialize<StepMetrics>(l)!).ToList();
         Assert.That(lines, Has.Count.EqualTo(3));
         Assert.That(lines.All(l => float.IsFinite(l.LossD) && float.IsFinite(l.LossG)), Is.True);
         Assert.That(Checkpoint.Load(Path.Combine(folder, "checkpoint.gockpt")).Info.Loss, Is.EqualTo(GanLoss.NameOf(loss)));

@@ -76,7 +76,7 @@ public class TensorBoardAndPlotTests
         Assert.That(events[0].FileVersion, Is.EqualTo("brain.Event:2"));
         var scalars = events.Skip(1).ToList();
         Assert.That(scalars.Select(e => e.Step), Is.EqualTo(new long[] { 1, 2, 3, 4 }));
-        var logged = File.ReadAllLines(Path.Combine(folder, "metrics.jsonl")).Select(l => System.Text.Json.JsonSerializer.Deserialize<GanTrainer.StepMetrics>(l)!).ToList();
+        var logged = File.ReadAllLines(Path.Combine(folder, "metrics.jsonl")).Select(l => System.Text.Json.JsonSerializer.Deserialize<StepMetrics>(l)!).ToList();
         for (var i = 0; i < 4; i++)
         {
             Assert.That(scalars[i].Values["loss/discriminator"], Is.EqualTo(logged[i].LossD));

@@ -25,7 +25,7 @@ public class TrainingTests
         Assert.That(File.Exists(Path.Combine(folder, "samples", "step-000002.png")), Is.True);
         var lines = File.ReadAllLines(Path.Combine(folder, "metrics.jsonl"));
         Assert.That(lines, Has.Length.EqualTo(2));
-        var last = JsonSerializer.Deserialize<GanTrainer.StepMetrics>(lines[^1])!;
+        var last = JsonSerializer.Deserialize<StepMetrics>(lines[^1])!;
         Assert.That(last.Step, Is.EqualTo(4));
         Assert.That(float.IsFinite(last.LossD) && float.IsFinite(last.LossG), Is.True);
         Assert.That(log.ToString(), Does.Contain("step      4/4").And.Contain("steps/s").And.Contain("left"));

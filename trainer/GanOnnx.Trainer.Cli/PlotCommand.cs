@@ -15,7 +15,7 @@ internal static class PlotCommand
             var folder = parse.GetValue(run)!;
             var metricsPath = Path.Combine(folder, "metrics.jsonl");
             if (!File.Exists(metricsPath)) throw new TrainerException($"'{folder}' has no metrics.jsonl; is it a training output folder?");
-            var lines = GanTrainer.ReadMetrics(metricsPath);
+            var lines = StepMetrics.ReadAll(metricsPath);
             var path = parse.GetValue(outOption) ?? Path.Combine(folder, "losses.png");
             if (!MetricsPlot.Save(lines, path)) throw new TrainerException($"'{metricsPath}' has {lines.Count} logged step(s); a plot needs at least two.");
             output.WriteLine($"Wrote {path} ({lines.Count} logged steps).");

@@ -36,7 +36,7 @@ public class InfoGanCodeTests
             var z = Generator.SampleLatents(model, 1000, CPU, random);
             var (_, codeLogits) = d.ForwardWithCode(g.forward(z));
             var accuracy = codeLogits.argmax(1).eq(Generator.LatentCode(model, z)).to_type(ScalarType.Float64).mean().item<double>();
-            var logged = File.ReadAllLines(Path.Combine(folder, "metrics.jsonl")).Select(l => JsonSerializer.Deserialize<GanTrainer.StepMetrics>(l)!.CodeAccuracy).ToArray();
+            var logged = File.ReadAllLines(Path.Combine(folder, "metrics.jsonl")).Select(l => JsonSerializer.Deserialize<StepMetrics>(l)!.CodeAccuracy).ToArray();
             return (accuracy, writer.ToString(), logged);
         }
 

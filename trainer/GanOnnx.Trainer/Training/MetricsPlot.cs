@@ -10,7 +10,7 @@ public static class MetricsPlot
     private const int Width = 720, PanelHeight = 240, Margin = 44;
 
     /// <summary>Draws <paramref name="metrics"/> and writes the PNG atomically; fewer than two points draws nothing.</summary>
-    public static bool Save(IReadOnlyList<GanTrainer.StepMetrics> metrics, string path)
+    public static bool Save(IReadOnlyList<StepMetrics> metrics, string path)
     {
         if (metrics.Count < 2) return false;
         using var bitmap = new SKBitmap(new SKImageInfo(Width, 2 * PanelHeight, SKColorType.Rgba8888, SKAlphaType.Opaque));
@@ -25,8 +25,8 @@ public static class MetricsPlot
         return true;
     }
 
-    private static void Panel(SKCanvas canvas, int top, string title, IReadOnlyList<GanTrainer.StepMetrics> metrics,
-        (string Name, SKColor Color, Func<GanTrainer.StepMetrics, float> Value)[] series)
+    private static void Panel(SKCanvas canvas, int top, string title, IReadOnlyList<StepMetrics> metrics,
+        (string Name, SKColor Color, Func<StepMetrics, float> Value)[] series)
     {
         var values = series.SelectMany(s => metrics.Select(s.Value)).Where(float.IsFinite).ToArray();
         var min = values.Min();

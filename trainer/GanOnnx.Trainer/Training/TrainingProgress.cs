@@ -7,7 +7,7 @@ internal sealed class TrainingProgress(TextWriter log, int totalSteps, int first
 {
     private readonly DateTime _started = DateTime.UtcNow;
 
-    public void Report(GanTrainer.StepMetrics m)
+    public void Report(StepMetrics m)
     {
         const int width = 20;
         var filled = (int)Math.Round(width * (double)m.Step / totalSteps);

@@ -1,49 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace GanOnnx.Cli;
-
-/// <summary>
-/// One line of an export manifest (JSON lines): a finished image file, where it came from, and what made it (the model's
-/// SHA-256 and the options that change its bytes), so that a rerun can tell its own files from another job's.
-/// </summary>
-public sealed record ManifestEntry(
-    [property: JsonPropertyName("file")] string File,
-    [property: JsonPropertyName("seed")] long Seed,
-    [property: JsonPropertyName("index")] long Index,
-    [property: JsonPropertyName("class")] long? Class,
-    [property: JsonPropertyName("sha256")] string Sha256)
-{
-    /// <summary>What made the file; null in manifests written before this field existed.</summary>
-    [JsonPropertyName("made_by")]
-    public ExportRecipe? MadeBy { get; init; }
-}
-
-/// <summary>Everything besides seed and index that decides an exported file's bytes.</summary>
-/// <param name="ModelSha256">SHA-256 of the model file.</param>
-/// <param name="Format">png, jpeg or webp.</param>
-/// <param name="Quality">JPEG/WebP quality (0 for PNG, which has none).</param>
-/// <param name="Truncation">Truncation ψ of the latents.</param>
-/// <param name="RequestedClass">The class asked for with --class, or null for the model's own mix.</param>
-public sealed record ExportRecipe(
-    [property: JsonPropertyName("model_sha256")] string ModelSha256,
-    [property: JsonPropertyName("format")] string Format,
-    [property: JsonPropertyName("quality")] int Quality,
-    [property: JsonPropertyName("truncation")] float Truncation,
-    [property: JsonPropertyName("requested_class")] int? RequestedClass)
-{
-    /// <summary>Says how <paramref name="other"/> differs from this recipe, for messages.</summary>
-    public string Difference(ExportRecipe? other)
-    {
-        if (other is null) return "an older ganonnx that did not record what made its files";
-        var parts = new List<string>();
-        if (other.ModelSha256 != ModelSha256) parts.Add($"another model (SHA-256 {other.ModelSha256[..12]}…)");
-        if (other.Format != Format || other.Quality != Quality) parts.Add($"{other.Format} quality {other.Quality}");
-        if (other.Truncation != Truncation) parts.Add($"truncation {other.Truncation}");
-        if (other.RequestedClass != RequestedClass) parts.Add(other.RequestedClass is { } c ? $"--class {c}" : "no --class");
-        return string.Join(", ", parts);
-    }
-}
+namespace GanOnnx.Imaging;
 
 /// <summary>
 /// The manifest of a batch export: appended one line per finished image (after the image is renamed into place), so that
@@ -138,9 +96,8 @@ public sealed class Manifest : IDisposable
 }
 
 /// <summary>Checksums of written files.</summary>
-public static class Checksum
+internal static class Checksum
 {
     /// <summary>Lower-case hex SHA-256.</summary>
     public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
-
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
+using GanOnnx.Runtime;
 
-namespace GanOnnx.Cli;
+namespace GanOnnx.Imaging;
 
 /// <summary>
 /// Shard <c>i/n</c> of a job: a contiguous slice of the image indices, so that n machines together write exactly the
@@ -19,8 +20,8 @@ public readonly record struct Shard(int Index, int Count)
         return (start + from, to - from);
     }
 
-    /// <summary>Parses "i/n" (0 ≤ i &lt; n).</summary>
-    public static Shard Parse(string text)
+    /// <summary>Parses "i/n" (0 ≤ i &lt; n); <paramref name="name"/> names the value in the message when it is not.</summary>
+    public static Shard Parse(string text, string name = "The shard")
     {
         var parts = text.Split('/');
         if (parts.Length == 2
@@ -28,24 +29,25 @@ public readonly record struct Shard(int Index, int Count)
             && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n)
             && n >= 1 && i < n)
             return new Shard(i, n);
-        throw new Runtime.GanOnnxException($"--shard is '{text}'; it must be i/n with 0 ≤ i < n, e.g. 0/4.");
+        throw new GanOnnxException($"{name} is '{text}'; it must be i/n with 0 ≤ i < n, e.g. 0/4.");
     }
 
     /// <summary>
     /// The shard from a Kubernetes Indexed Job: JOB_COMPLETION_INDEX gives i; n comes from <paramref name="count"/>
-    /// (the job's completions, which Kubernetes does not put in the environment). Null when not in such a job.
+    /// (the job's completions, which Kubernetes does not put in the environment) or GANONNX_SHARDS. Null when not in such a
+    /// job. <paramref name="countName"/> names <paramref name="count"/> in the message when neither gives n.
     /// </summary>
-    public static Shard? FromEnvironment(int? count, Func<string, string?>? getEnvironment = null)
+    public static Shard? FromEnvironment(int? count, Func<string, string?>? getEnvironment = null, string countName = "the number of shards")
     {
         getEnvironment ??= Environment.GetEnvironmentVariable;
         var index = getEnvironment("JOB_COMPLETION_INDEX");
         if (string.IsNullOrEmpty(index)) return null;
         if (!int.TryParse(index, NumberStyles.None, CultureInfo.InvariantCulture, out var i))
-            throw new Runtime.GanOnnxException($"JOB_COMPLETION_INDEX is '{index}', not a whole number.");
+            throw new GanOnnxException($"JOB_COMPLETION_INDEX is '{index}', not a whole number.");
         var n = count ?? (int.TryParse(getEnvironment("GANONNX_SHARDS"), NumberStyles.None, CultureInfo.InvariantCulture, out var fromEnv) ? fromEnv : 0);
         if (n < 1)
-            throw new Runtime.GanOnnxException("JOB_COMPLETION_INDEX is set but the number of shards is not: pass --shards N (the job's completions) or set GANONNX_SHARDS.");
-        if (i >= n) throw new Runtime.GanOnnxException($"JOB_COMPLETION_INDEX {i} is not below the number of shards {n}.");
+            throw new GanOnnxException($"JOB_COMPLETION_INDEX is set but the number of shards is not: give {countName} (the job's completions) or set GANONNX_SHARDS.");
+        if (i >= n) throw new GanOnnxException($"JOB_COMPLETION_INDEX {i} is not below the number of shards {n}.");
         return new Shard(i, n);
     }
 
