@@ -65,8 +65,8 @@ internal static class BenchCommand
             if (fileCount > 0)
                 foreach (var threadCount in plan.ThreadCounts)
                     output.WriteLine(FilesComparison.Measure(paths[0], fileCount, plan.BatchSizes.Max(), threadCount, parse.GetValue(filesDir), plan.Settings).ToString());
-            if (parse.GetValue(json) is { } jsonPath) ImageEncoder.WriteAtomically(jsonPath, System.Text.Encoding.UTF8.GetBytes(BenchmarkReport.Json(results)));
-            if (parse.GetValue(markdown) is { } mdPath) ImageEncoder.WriteAtomically(mdPath, System.Text.Encoding.UTF8.GetBytes(BenchmarkReport.Markdown(results)));
+            if (parse.GetValue(json) is { } jsonPath) AtomicFile.Write(jsonPath, System.Text.Encoding.UTF8.GetBytes(BenchmarkReport.Json(results)));
+            if (parse.GetValue(markdown) is { } mdPath) AtomicFile.Write(mdPath, System.Text.Encoding.UTF8.GetBytes(BenchmarkReport.Markdown(results)));
             if (parse.GetValue(histogram) is { } pngPath) LatencyHistogram.Save(results, pngPath);
             return 0;
         }));

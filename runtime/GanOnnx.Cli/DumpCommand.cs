@@ -54,11 +54,11 @@ internal static class DumpCommand
             var images = session.Generate(n, s, first);
             var folder = parse.GetValue(outDir)!;
             Directory.CreateDirectory(folder);
-            ImageEncoder.WriteAtomically(Path.Combine(folder, "latents.f32"), MemoryMarshal.AsBytes(latents.AsSpan()));
-            if (images.Labels is { } labels) ImageEncoder.WriteAtomically(Path.Combine(folder, "labels.i64"), MemoryMarshal.AsBytes(labels.AsSpan()));
-            ImageEncoder.WriteAtomically(Path.Combine(folder, "images.f32"), MemoryMarshal.AsBytes(images.Pixels.AsSpan(0, n * c.ImageSize)));
+            AtomicFile.Write(Path.Combine(folder, "latents.f32"), MemoryMarshal.AsBytes(latents.AsSpan()));
+            if (images.Labels is { } labels) AtomicFile.Write(Path.Combine(folder, "labels.i64"), MemoryMarshal.AsBytes(labels.AsSpan()));
+            AtomicFile.Write(Path.Combine(folder, "images.f32"), MemoryMarshal.AsBytes(images.Pixels.AsSpan(0, n * c.ImageSize)));
             var info = new DumpInfo(Path.GetFileName(session.Source), session.Provider.ToString().ToLowerInvariant(), s, first, n, c.LatentDim, c.Channels, c.Height, c.Width);
-            ImageEncoder.WriteAtomically(Path.Combine(folder, "dump.json"), JsonSerializer.SerializeToUtf8Bytes(info, Json));
+            AtomicFile.Write(Path.Combine(folder, "dump.json"), JsonSerializer.SerializeToUtf8Bytes(info, Json));
             output.WriteLine($"Wrote {n} images of seed {s} from index {first} ({c.Channels}×{c.Height}×{c.Width}) to {folder} on {session.ProviderReport}");
             if (other is null) return 0;
 

@@ -51,6 +51,6 @@ public static class LatencyHistogram
             }
         }
         using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        ImageEncoder.WriteAtomically(path, data.AsSpan());
+        AtomicFile.Write(path, data.AsSpan());
     }
 }

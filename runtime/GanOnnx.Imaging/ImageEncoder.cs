@@ -1,6 +1,5 @@
 using System.Buffers;
 using GanOnnx.Runtime;
-using Microsoft.Win32.SafeHandles;
 using SkiaSharp;
 
 namespace GanOnnx.Imaging;
@@ -239,39 +238,7 @@ public static class ImageEncoder
         };
     }
 
-    /// <summary>
-    /// Writes <paramref name="bytes"/> to <paramref name="path"/> atomically: a temporary file in the same folder that is
-    /// renamed into place, so a crash never leaves a partial file under the final name.
-    /// </summary>
-    public static void WriteAtomically(string path, ReadOnlySpan<byte> bytes)
-    {
-        // Few system calls per file (open, write, close, rename): batch export writes tens of thousands of small files.
-        // FileShare.Read on a file opened for writing takes no advisory lock on Unix; the name is unique anyway.
-        var full = Path.GetFullPath(path);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".partial");
-        try
-        {
-            SafeFileHandle handle;
-            try
-            {
-                handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
-            }
-            catch (DirectoryNotFoundException)
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-                handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
-            }
-            using (handle) RandomAccess.Write(handle, bytes, 0);
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp); // no error when it is not there
-            throw;
-        }
-    }
-
     /// <summary>Encodes image <paramref name="index"/> of <paramref name="batch"/> and writes it atomically to <paramref name="path"/>.</summary>
     public static void Save(ImageBatch batch, int index, string path, ImageFileFormat format = ImageFileFormat.Png, int quality = 95) =>
-        WriteAtomically(path, Encode(batch, index, format, quality));
+        AtomicFile.Write(path, Encode(batch, index, format, quality));
 }

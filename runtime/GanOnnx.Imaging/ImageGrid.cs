@@ -63,6 +63,6 @@ public static class ImageGrid
         using var grid = Compose(batch, columns, padding, labels: labels);
         using var stream = new MemoryStream();
         ImageEncoder.Encode(grid, stream, format);
-        ImageEncoder.WriteAtomically(path, stream.GetBuffer().AsSpan(0, (int)stream.Length));
+        AtomicFile.Write(path, stream.GetBuffer().AsSpan(0, (int)stream.Length));
     }
 }

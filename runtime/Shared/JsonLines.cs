@@ -43,7 +43,7 @@ internal static class JsonLines
             else if (text.Length > 0) dropped++;
         }
         if (dropped == 0) return 0;
-        Imaging.ImageEncoder.WriteAtomically(path, Encoding.UTF8.GetBytes(string.Concat(kept.Select(line => line + Environment.NewLine))));
+        AtomicFile.Write(path, Encoding.UTF8.GetBytes(string.Concat(kept.Select(line => line + Environment.NewLine))));
         return dropped;
     }
 

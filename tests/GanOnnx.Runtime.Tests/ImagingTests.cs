@@ -91,9 +91,20 @@ public class ImagingTests
     {
         var folder = TestPaths.NewTempFolder();
         var path = Path.Combine(folder, "a.png");
-        ImageEncoder.WriteAtomically(path, new byte[] { 1, 2, 3 });
+        AtomicFile.Write(path, new byte[] { 1, 2, 3 });
         Assert.That(File.ReadAllBytes(path), Is.EqualTo(new byte[] { 1, 2, 3 }));
         Assert.That(Directory.GetFiles(folder), Has.Length.EqualTo(1));
+
+        // Streamed: a writer that fails half-way leaves the old file whole and no temporary file.
+        Assert.That(() => AtomicFile.Write(path, stream =>
+        {
+            stream.Write(new byte[] { 9, 9 });
+            throw new IOException("disk full");
+        }), Throws.TypeOf<IOException>());
+        Assert.That(File.ReadAllBytes(path), Is.EqualTo(new byte[] { 1, 2, 3 }));
+        Assert.That(Directory.GetFiles(folder), Has.Length.EqualTo(1));
+        AtomicFile.Write(Path.Combine(folder, "new", "b.bin"), stream => stream.Write(new byte[] { 4, 5 }), flushToDisk: true);
+        Assert.That(File.ReadAllBytes(Path.Combine(folder, "new", "b.bin")), Is.EqualTo(new byte[] { 4, 5 }));
     }
 }
 

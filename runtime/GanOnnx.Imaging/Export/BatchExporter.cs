@@ -34,7 +34,7 @@ public static class BatchExporter
         // Temporary files left by a killed run never look complete (hidden, ".partial"); remove them when this process is
         // the only writer. Shards may share a folder, so a sharded run leaves other writers' temporary files alone.
         if (options.Shard.Count == 1)
-            foreach (var stale in Directory.EnumerateFiles(options.Folder, ".*.partial")) File.Delete(stale);
+            foreach (var stale in Directory.EnumerateFiles(options.Folder, AtomicFile.TemporaryPattern)) File.Delete(stale);
 
         var digits = Math.Max(6, (options.StartIndex + options.Count - 1).ToString(CultureInfo.InvariantCulture).Length);
         var (first, length) = options.Shard.Slice(options.StartIndex, options.Count);
@@ -124,7 +124,7 @@ public static class BatchExporter
                     if (manifest.IsDone(name, recipe)) continue;
                     var t0 = Stopwatch.GetTimestamp();
                     var bytes = images.Encode(i, options.Format, options.Quality);
-                    ImageEncoder.WriteAtomically(Path.Combine(options.Folder, name), bytes);
+                    AtomicFile.Write(Path.Combine(options.Folder, name), bytes);
                     manifest.Add(new ManifestEntry(name, options.Seed, index, label, Checksum.Sha256Hex(bytes)) { MadeBy = recipe });
                     Interlocked.Add(ref encodeTicks, Stopwatch.GetTimestamp() - t0);
                     var done = Interlocked.Increment(ref written);

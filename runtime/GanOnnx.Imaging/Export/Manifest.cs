@@ -67,11 +67,12 @@ public sealed class Manifest : IDisposable
     /// <summary>Rewrites the manifest atomically with <paramref name="entries"/> and opens it for appending.</summary>
     private static StreamWriter Rewrite(string path, IEnumerable<ManifestEntry> entries)
     {
-        var temp = path + ".partial";
-        using (var rewrite = new StreamWriter(temp, append: false))
+        AtomicFile.Write(path, file =>
+        {
+            using var rewrite = new StreamWriter(file, leaveOpen: true);
             foreach (var entry in entries.OrderBy(e => e.Seed).ThenBy(e => e.Index).ThenBy(e => e.File, StringComparer.Ordinal))
                 rewrite.WriteLine(JsonSerializer.Serialize(entry));
-        File.Move(temp, path, overwrite: true);
+        });
         return new StreamWriter(path, append: true) { AutoFlush = false };
     }
 

@@ -118,23 +118,15 @@ public static class IdxFile
         header[3] = (byte)dims.Length;
         for (var i = 0; i < dims.Length; i++) BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4 + 4 * i), dims[i]);
 
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = full + ".partial";
-        try
+        var gzip = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+        var bytes = data.ToArray(); // the lambda cannot capture a span
+        AtomicFile.Write(path, file =>
         {
-            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
-            using (Stream stream = full.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionLevel.Optimal) : file)
-            {
-                stream.Write(header);
-                stream.Write(data);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+            using var stream = gzip ? new GZipStream(file, CompressionLevel.Optimal, leaveOpen: true) : null;
+            var target = (Stream?)stream ?? file;
+            target.Write(header);
+            target.Write(bytes);
+        });
     }
 
     private static bool IsGzip(FileStream file)

@@ -94,7 +94,7 @@ public sealed class Evaluator : IDisposable
             var measured = Classifier.Accuracy(classifier, test);
             if (Math.Abs(measured - recorded) > InstallTolerance)
                 return $"did not install '{classifierFile}': it classifies {measured:P2} of this folder's held-out images correctly, not the {recorded:P2} it was measured at, so these are other images; eval will train a classifier of its own";
-            Imaging.ImageEncoder.WriteAtomically(target, File.ReadAllBytes(classifierFile));
+            AtomicFile.Write(target, File.ReadAllBytes(classifierFile));
             return $"evaluation classifier: '{classifierFile}' ({recorded:P2} of the held-out images) → {target}";
         }
     }

@@ -37,7 +37,7 @@ public static class OnnxExporter
     {
         var model = Build(generator, options);
         var bytes = model.ToByteArray();
-        Imaging.ImageEncoder.WriteAtomically(path, bytes);
+        AtomicFile.Write(path, bytes);
         return new Result(path, bytes.Length, options.Opset, model.Graph.Node.Count, model.Graph.Initializer.Count,
             model.Graph.Input.Select(Describe).ToList(), model.Graph.Output.Select(Describe).ToList(),
             model.MetadataProps.ToDictionary(p => p.Key, p => p.Value));
@@ -75,7 +75,7 @@ public static class OnnxExporter
         }
         var previous = entry.Value;
         entry.Value = JsonSerializer.Serialize(quality);
-        Imaging.ImageEncoder.WriteAtomically(path, model.ToByteArray());
+        AtomicFile.Write(path, model.ToByteArray());
         return previous;
     }
 

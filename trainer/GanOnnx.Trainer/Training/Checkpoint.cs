@@ -80,39 +80,27 @@ public sealed class Checkpoint
     public void Save(string path)
     {
         var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         var header = Info with
         {
             Sections = Sections.ToDictionary(kv => kv.Key, kv => (long)kv.Value.Length),
             Checksums = Sections.ToDictionary(kv => kv.Key, kv => Sha256(kv.Value)),
         };
         var json = JsonSerializer.SerializeToUtf8Bytes(header, Json);
-        var temp = full + ".partial";
-        try
+        AtomicFile.Write(full, file =>
         {
-            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
-            using (var writer = new BinaryWriter(file, Encoding.UTF8))
+            using var writer = new BinaryWriter(file, Encoding.UTF8, leaveOpen: true);
+            writer.Write(Encoding.ASCII.GetBytes(Magic));
+            writer.Write(FormatVersion);
+            writer.Write(json.Length);
+            writer.Write(json);
+            writer.Write(System.Security.Cryptography.SHA256.HashData(json));
+            foreach (var (name, bytes) in Sections)
             {
-                writer.Write(Encoding.ASCII.GetBytes(Magic));
-                writer.Write(FormatVersion);
-                writer.Write(json.Length);
-                writer.Write(json);
-                writer.Write(System.Security.Cryptography.SHA256.HashData(json));
-                foreach (var (name, bytes) in Sections)
-                {
-                    writer.Write(name);
-                    writer.Write((long)bytes.Length);
-                    writer.Write(bytes);
-                }
-                writer.Flush();
-                file.Flush(flushToDisk: true);
+                writer.Write(name);
+                writer.Write((long)bytes.Length);
+                writer.Write(bytes);
             }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        }, flushToDisk: true);
     }
 
     /// <summary>Reads a checkpoint, refusing a file that is missing, truncated or not a checkpoint.</summary>

@@ -21,7 +21,7 @@ public static class MetricsPlot
             Panel(canvas, PanelHeight, "discriminator output", metrics, [("D(x)", SKColors.SeaGreen, m => m.DReal), ("D(G(z))", SKColors.Firebrick, m => m.DFake)]);
         }
         using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        ImageEncoder.WriteAtomically(path, data.AsSpan());
+        AtomicFile.Write(path, data.AsSpan());
         return true;
     }
 
