@@ -84,13 +84,13 @@ public sealed partial class GeneratorSession
     }
 
     /// <summary>
-    /// The one path every (seed, index) form runs through: rents the buffers of batch size <paramref name="n"/>, samples
+    /// The one path every (seed, index) form runs through: rents buffers, samples
     /// the latents of images <paramref name="first"/> … into them, sets the labels, and runs the model into the buffers'
     /// float images or pixels. The caller copies the result out and returns the buffers.
     /// </summary>
     private RunBuffers RunBatch(int n, long seed, long first, int? label, bool pixels)
     {
-        var buffers = Rent(n);
+        var buffers = Rent();
         try
         {
             Sampler.FillBatch(seed, first, n, buffers.Latents);
@@ -100,11 +100,11 @@ public sealed partial class GeneratorSession
                 for (var i = 0; i < n; i++) buffers.Labels[i] = label ?? (first + i) % Contract.NumClasses;
             if (_cuda is { Graphs: true })
             {
-                lock (_graphLock) buffers.Run(_runOptions, pixels); // captured graphs replay one at a time
+                lock (_graphLock) buffers.Run(_runOptions, n, pixels); // captured graphs replay one at a time
             }
             else
             {
-                buffers.Run(_runOptions, pixels);
+                buffers.Run(_runOptions, n, pixels);
             }
             return buffers;
         }
@@ -162,14 +162,14 @@ public sealed partial class GeneratorSession
     /// <summary>A model with a fixed batch: the <paramref name="n"/> latents go into a full batch of zeros, and n images come out.</summary>
     private void RunPadded(ReadOnlySpan<float> latents, ReadOnlySpan<long> labels, Span<float> destination, int n, int fixedBatch)
     {
-        var buffers = Rent(fixedBatch);
+        var buffers = Rent();
         try
         {
             buffers.Latents.AsSpan().Clear();
             latents.CopyTo(buffers.Latents);
             buffers.Labels.AsSpan().Clear();
             labels.CopyTo(buffers.Labels);
-            buffers.Run(_runOptions, pixels: false);
+            buffers.Run(_runOptions, fixedBatch, pixels: false);
             buffers.Images.AsSpan(0, n * Contract.ImageSize).CopyTo(destination);
         }
         finally

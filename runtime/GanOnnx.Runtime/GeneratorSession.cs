@@ -15,7 +15,7 @@ public sealed partial class GeneratorSession : IDisposable
     private readonly RunOptions _runOptions;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, System.Collections.Concurrent.ConcurrentBag<RunBuffers>> _buffers = new();
+    private readonly System.Collections.Concurrent.ConcurrentBag<RunBuffers> _buffers = [];
     private readonly CudaDataPath? _cuda;
     private readonly object _graphLock = new();
     private bool _disposed;
@@ -149,23 +149,25 @@ public sealed partial class GeneratorSession : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        foreach (var bag in _buffers.Values)
-            while (bag.TryTake(out var buffers)) buffers.Dispose();
+        while (_buffers.TryTake(out var buffers)) buffers.Dispose();
         _runOptions.Dispose();
         _session.Dispose();
         _cuda?.Dispose();
     }
 
-    private RunBuffers Rent(int batch)
-    {
-        var bag = _buffers.GetOrAdd(batch, static _ => new System.Collections.Concurrent.ConcurrentBag<RunBuffers>());
-        return bag.TryTake(out var buffers) ? buffers : new RunBuffers(_session, Contract, batch, Options.PixelOutput, _cuda);
-    }
+    /// <summary>
+    /// Buffers for up to <see cref="MaxBatchSize"/> images: one set per caller running at once, reused by later calls of
+    /// any batch size, so the pool never holds more sets than the most concurrent calls there have been.
+    /// </summary>
+    /// <summary>Buffer sets in the pool now (tests).</summary>
+    internal int PooledBufferSets => _buffers.Count;
+
+    private RunBuffers Rent() => _buffers.TryTake(out var buffers) ? buffers : new RunBuffers(_session, Contract, MaxBatchSize, Options.PixelOutput, _cuda);
 
     private void Return(RunBuffers buffers)
     {
         if (_disposed) buffers.Dispose();
-        else _buffers[buffers.Batch].Add(buffers);
+        else _buffers.Add(buffers);
     }
 
     private static List<TensorDescription> Describe(IReadOnlyDictionary<string, NodeMetadata> nodes) =>

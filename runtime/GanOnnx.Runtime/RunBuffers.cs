@@ -6,10 +6,11 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace GanOnnx.Runtime;
 
 /// <summary>
-/// Pinned input and output buffers for one batch size, bound once to the session's inputs and outputs (ONNX Runtime IO
-/// binding), and reused: a warm generation loop allocates no managed memory of its own and marshals no names. On the CUDA
-/// provider the bindings point at device buffers allocated here; latents are copied in and images copied out through
-/// page-locked host buffers, and with CUDA graphs each binding replays its own captured graph. Owns native handles.
+/// Pinned input and output buffers for up to <see cref="Capacity"/> images (the session's largest batch), reused: a warm
+/// generation loop allocates no managed memory of its own and marshals no names. Each batch size in use gets its own
+/// ONNX Runtime IO binding over the first part of the same buffers, bound once. On the CUDA provider the bindings point
+/// at device buffers allocated here; latents are copied in and images copied out through page-locked host buffers, and
+/// with CUDA graphs each binding replays its own captured graph. Owns native handles.
 /// </summary>
 internal sealed class RunBuffers : IDisposable
 {
@@ -17,29 +18,27 @@ internal sealed class RunBuffers : IDisposable
     private readonly ModelContract _contract;
     private readonly CudaDataPath? _cuda;
     private readonly PixelLayout _pixelLayout;
-    private readonly List<OrtValue> _values = [];
+    private readonly Dictionary<(int Count, bool Pixels), Binding> _bindings = [];
     private readonly List<IntPtr> _deviceBuffers = [];
     private readonly List<IntPtr> _registered = [];
     private readonly List<IDisposable> _disposables = [];
-    private OrtValue? _latentValue, _labelValue;
-    private IntPtr _latentDevice, _labelDevice;
-    private Binding? _floatRun, _pixelRun;
+    private IntPtr _latentDevice, _labelDevice, _imageDevice, _pixelDevice;
     private float[]? _images;
     private byte[]? _pixels;
 
-    public RunBuffers(InferenceSession session, ModelContract contract, int batch, PixelLayout pixelLayout, CudaDataPath? cuda)
+    public RunBuffers(InferenceSession session, ModelContract contract, int capacity, PixelLayout pixelLayout, CudaDataPath? cuda)
     {
         _session = session;
         _contract = contract;
         _pixelLayout = pixelLayout;
         _cuda = cuda;
-        Batch = batch;
-        Latents = GC.AllocateArray<float>(batch * contract.LatentDim, pinned: true);
-        Labels = GC.AllocateArray<long>(batch, pinned: true);
+        Capacity = capacity;
+        Latents = GC.AllocateArray<float>(capacity * contract.LatentDim, pinned: true);
+        Labels = GC.AllocateArray<long>(capacity, pinned: true);
         try
         {
-            (_latentValue, _latentDevice) = Buffer(Latents, TensorElementType.Float, [batch, contract.LatentDim], sizeof(float));
-            if (contract.IsConditional) (_labelValue, _labelDevice) = Buffer(Labels, TensorElementType.Int64, [batch], sizeof(long));
+            _latentDevice = DeviceTwin(Latents, sizeof(float));
+            if (contract.IsConditional) _labelDevice = DeviceTwin(Labels, sizeof(long));
         }
         catch
         {
@@ -48,53 +47,67 @@ internal sealed class RunBuffers : IDisposable
         }
     }
 
-    public int Batch { get; }
+    /// <summary>The most images one run takes.</summary>
+    public int Capacity { get; }
     public float[] Latents { get; }
     public long[] Labels { get; }
 
-    /// <summary>The float32 NCHW images of the last <see cref="Run"/> with pixels false.</summary>
+    /// <summary>The float32 NCHW images of the last <see cref="Run"/> with pixels false (the first count × image size of them).</summary>
     public float[] Images => _images ?? throw new InvalidOperationException("No float run yet.");
 
-    /// <summary>The uint8 pixels of the last <see cref="Run"/> with pixels true.</summary>
+    /// <summary>The uint8 pixels of the last <see cref="Run"/> with pixels true (the first count × image size of them).</summary>
     public byte[] Pixels => _pixels ?? throw new InvalidOperationException("No pixel run yet.");
 
-    /// <summary>Runs the model on <see cref="Latents"/> (and <see cref="Labels"/>) into <see cref="Images"/> or <see cref="Pixels"/>.</summary>
-    public void Run(RunOptions options, bool pixels)
+    /// <summary>
+    /// Runs the model on the first <paramref name="count"/> <see cref="Latents"/> (and <see cref="Labels"/>) into the first
+    /// <paramref name="count"/> <see cref="Images"/> or <see cref="Pixels"/>.
+    /// </summary>
+    public void Run(RunOptions options, int count, bool pixels)
     {
-        var run = pixels ? (_pixelRun ??= BindPixels()) : (_floatRun ??= BindImages());
+        if (count < 1 || count > Capacity) throw new ArgumentOutOfRangeException(nameof(count), count, $"count must be in [1, {Capacity}].");
+        if (!_bindings.TryGetValue((count, pixels), out var run)) _bindings[(count, pixels)] = run = Bind(count, pixels);
         if (_cuda is { } cuda)
         {
-            cuda.Runtime.CopyToDevice(_latentDevice, Pinned(Latents), (long)Latents.Length * sizeof(float));
-            if (_labelValue is not null) cuda.Runtime.CopyToDevice(_labelDevice, Pinned(Labels), (long)Labels.Length * sizeof(long));
+            cuda.Runtime.CopyToDevice(_latentDevice, Pinned(Latents), (long)count * _contract.LatentDim * sizeof(float));
+            if (_contract.IsConditional) cuda.Runtime.CopyToDevice(_labelDevice, Pinned(Labels), (long)count * sizeof(long));
         }
         _session.RunWithBinding(run.Options ?? options, run.IoBinding);
         if (_cuda is { } c) c.Runtime.CopyToHost(run.HostOutput, run.DeviceOutput, run.OutputBytes);
     }
 
-    private Binding BindImages()
-    {
-        _images = GC.AllocateArray<float>(Batch * _contract.ImageSize, pinned: true);
-        var (value, device) = Buffer(_images, TensorElementType.Float, [Batch, _contract.Channels, _contract.Height, _contract.Width], sizeof(float));
-        return Bind(_contract.ImageOutputName, value, Pinned(_images), device, (long)_images.Length * sizeof(float));
-    }
-
-    private Binding BindPixels()
-    {
-        _pixels = GC.AllocateArray<byte>(Batch * _contract.ImageSize, pinned: true);
-        long[] shape = _pixelLayout == PixelLayout.Nhwc
-            ? [Batch, _contract.Height, _contract.Width, _contract.Channels]
-            : [Batch, _contract.Channels, _contract.Height, _contract.Width];
-        var (value, device) = Buffer(_pixels, TensorElementType.UInt8, shape, sizeof(byte));
-        return Bind(Onnx.PixelGraph.OutputName, value, Pinned(_pixels), device, _pixels.Length);
-    }
-
-    private Binding Bind(string output, OrtValue outputValue, IntPtr host, IntPtr device, long bytes)
+    private Binding Bind(int count, bool pixels)
     {
         var binding = _session.CreateIoBinding();
         _disposables.Add(binding);
-        binding.BindInput(_contract.LatentInputName, _latentValue!);
-        if (_labelValue is not null) binding.BindInput(_contract.LabelInputName!, _labelValue);
-        binding.BindOutput(output, outputValue);
+        binding.BindInput(_contract.LatentInputName, Tensor(Latents, _latentDevice, TensorElementType.Float, [count, _contract.LatentDim], sizeof(float)));
+        if (_contract.IsConditional)
+            binding.BindInput(_contract.LabelInputName!, Tensor(Labels, _labelDevice, TensorElementType.Int64, [count], sizeof(long)));
+        long bytes;
+        IntPtr host, device;
+        if (pixels)
+        {
+            if (_pixels is null)
+            {
+                _pixels = GC.AllocateArray<byte>(Capacity * _contract.ImageSize, pinned: true);
+                _pixelDevice = DeviceTwin(_pixels, sizeof(byte));
+            }
+            long[] shape = _pixelLayout == PixelLayout.Nhwc
+                ? [count, _contract.Height, _contract.Width, _contract.Channels]
+                : [count, _contract.Channels, _contract.Height, _contract.Width];
+            binding.BindOutput(Onnx.PixelGraph.OutputName, Tensor(_pixels, _pixelDevice, TensorElementType.UInt8, shape, sizeof(byte)));
+            (bytes, host, device) = ((long)count * _contract.ImageSize, Pinned(_pixels), _pixelDevice);
+        }
+        else
+        {
+            if (_images is null)
+            {
+                _images = GC.AllocateArray<float>(Capacity * _contract.ImageSize, pinned: true);
+                _imageDevice = DeviceTwin(_images, sizeof(float));
+            }
+            binding.BindOutput(_contract.ImageOutputName, Tensor(_images, _imageDevice, TensorElementType.Float,
+                [count, _contract.Channels, _contract.Height, _contract.Width], sizeof(float)));
+            (bytes, host, device) = ((long)count * _contract.ImageSize * sizeof(float), Pinned(_images), _imageDevice);
+        }
         RunOptions? options = null;
         if (_cuda is { Graphs: true } cuda)
         {
@@ -105,22 +118,28 @@ internal sealed class RunBuffers : IDisposable
         return new Binding(binding, options, host, device, bytes);
     }
 
-    /// <summary>An OrtValue over <paramref name="host"/> (CPU), or over a new device buffer of the same size (CUDA).</summary>
-    private (OrtValue Value, IntPtr Device) Buffer<T>(T[] host, TensorElementType type, long[] shape, int elementSize) where T : unmanaged
+    /// <summary>
+    /// On CUDA, a device buffer as large as <paramref name="host"/>, which is page-locked for the copies; IntPtr.Zero on the CPU.
+    /// </summary>
+    private IntPtr DeviceTwin<T>(T[] host, int elementSize) where T : unmanaged
     {
-        var bytes = (long)host.Length * elementSize;
-        if (_cuda is not { } cuda)
-        {
-            var hostValue = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, type, shape, Pinned(host), bytes);
-            _values.Add(hostValue);
-            return (hostValue, IntPtr.Zero);
-        }
-        var device = cuda.Runtime.Malloc(Math.Max(bytes, 1));
+        if (_cuda is not { } cuda) return IntPtr.Zero;
+        var bytes = Math.Max((long)host.Length * elementSize, 1);
+        var device = cuda.Runtime.Malloc(bytes);
         _deviceBuffers.Add(device);
-        if (cuda.Runtime.HostRegister(Pinned(host), Math.Max(bytes, 1))) _registered.Add(Pinned(host));
-        var value = OrtValue.CreateTensorValueWithData(cuda.DeviceMemory, type, shape, device, bytes);
-        _values.Add(value);
-        return (value, device);
+        if (cuda.Runtime.HostRegister(Pinned(host), bytes)) _registered.Add(Pinned(host));
+        return device;
+    }
+
+    /// <summary>An OrtValue of <paramref name="shape"/> over the start of <paramref name="host"/> (CPU) or of its device twin (CUDA).</summary>
+    private OrtValue Tensor<T>(T[] host, IntPtr device, TensorElementType type, long[] shape, int elementSize) where T : unmanaged
+    {
+        var bytes = shape.Aggregate(1L, (a, b) => a * b) * elementSize;
+        var value = _cuda is { } cuda
+            ? OrtValue.CreateTensorValueWithData(cuda.DeviceMemory, type, shape, device, bytes)
+            : OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, type, shape, Pinned(host), bytes);
+        _disposables.Add(value);
+        return value;
     }
 
     /// <summary>The address of a pinned-heap array (it never moves).</summary>
@@ -128,15 +147,15 @@ internal sealed class RunBuffers : IDisposable
 
     public void Dispose()
     {
-        foreach (var d in _disposables) d.Dispose();
-        foreach (var v in _values) v.Dispose();
+        // Bindings before the values they bind (they were added after them).
+        for (var i = _disposables.Count - 1; i >= 0; i--) _disposables[i].Dispose();
         if (_cuda is { } cuda)
         {
             foreach (var host in _registered) cuda.Runtime.HostUnregister(host);
             foreach (var device in _deviceBuffers) cuda.Runtime.Free(device);
         }
         _disposables.Clear();
-        _values.Clear();
+        _bindings.Clear();
         _registered.Clear();
         _deviceBuffers.Clear();
     }

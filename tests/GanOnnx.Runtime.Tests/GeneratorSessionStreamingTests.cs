@@ -62,6 +62,25 @@ public class GeneratorSessionStreamingTests
     }
 
     [Test]
+    public void EveryBatchSizeSharesOneSetOfBuffersAndGetsItsOwnImages()
+    {
+        // One pinned set sized to MaxBatchSize serves every batch size (a binding per size over its first part); the
+        // pool holds one set per concurrent caller, not one per size ever asked for.
+        using var session = GeneratorSession.Load(TestPaths.ShippedModel, new GeneratorOptions { MaxBatchSize = 8 });
+        var reference = session.Generate(8, seed: 4);
+        foreach (var n in new[] { 8, 1, 5, 3, 8, 2, 7 })
+        {
+            var images = session.Generate(n, seed: 4);
+            Assert.That(images.Pixels, Is.EqualTo(reference.Pixels.AsSpan(0, n * session.Contract.ImageSize).ToArray()), $"batch of {n}");
+        }
+        Assert.That(session.PooledBufferSets, Is.EqualTo(1));
+
+        Parallel.For(0, 16, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+            Assert.That(session.Generate(1 + i % 8, seed: 4).Pixels, Is.EqualTo(reference.Pixels.AsSpan(0, (1 + i % 8) * session.Contract.ImageSize).ToArray())));
+        Assert.That(session.PooledBufferSets, Is.InRange(1, 4));
+    }
+
+    [Test]
     public void DestinationTooSmallIsRefused()
     {
         Assert.That(() => _session.GenerateInto(new float[10], 1, seed: 1), Throws.ArgumentException.With.Message.Contains("destination"));
