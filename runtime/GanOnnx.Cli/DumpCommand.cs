@@ -56,16 +56,16 @@ internal static class DumpCommand
             Directory.CreateDirectory(folder);
             AtomicFile.Write(Path.Combine(folder, "latents.f32"), MemoryMarshal.AsBytes(latents.AsSpan()));
             if (images.Labels is { } labels) AtomicFile.Write(Path.Combine(folder, "labels.i64"), MemoryMarshal.AsBytes(labels.AsSpan()));
-            AtomicFile.Write(Path.Combine(folder, "images.f32"), MemoryMarshal.AsBytes(images.Pixels.AsSpan(0, n * c.ImageSize)));
+            AtomicFile.Write(Path.Combine(folder, "images.f32"), MemoryMarshal.AsBytes(images.Pixels.AsSpan(0, n * c.ValuesPerImage)));
             var info = new DumpInfo(Path.GetFileName(session.Source), session.Provider.ToString().ToLowerInvariant(), s, first, n, c.LatentDim, c.Channels, c.Height, c.Width);
             AtomicFile.Write(Path.Combine(folder, "dump.json"), JsonSerializer.SerializeToUtf8Bytes(info, Json));
             output.WriteLine($"Wrote {n} images of seed {s} from index {first} ({c.Channels}×{c.Height}×{c.Width}) to {folder} on {session.ProviderReport}");
             if (other is null) return 0;
 
-            if (otherInfo!.Count != n || otherInfo.Seed != s || otherInfo.StartIndex != first || otherInfo.Channels * otherInfo.Height * otherInfo.Width != c.ImageSize)
+            if (otherInfo!.Count != n || otherInfo.Seed != s || otherInfo.StartIndex != first || otherInfo.Channels * otherInfo.Height * otherInfo.Width != c.ValuesPerImage)
                 throw new GanOnnxException($"--compare '{other}' holds {otherInfo.Count} images of seed {otherInfo.Seed} from index {otherInfo.StartIndex}; this dump is {n} of seed {s} from {first}.");
             var theirs = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(other, "images.f32")).AsSpan());
-            if (theirs.Length != n * c.ImageSize) throw new GanOnnxException($"--compare '{other}': images.f32 has {theirs.Length} floats, not {n * c.ImageSize}.");
+            if (theirs.Length != n * c.ValuesPerImage) throw new GanOnnxException($"--compare '{other}': images.f32 has {theirs.Length} floats, not {n * c.ValuesPerImage}.");
             double max = 0;
             for (var i = 0; i < theirs.Length; i++) max = Math.Max(max, Math.Abs(theirs[i] - images.Pixels[i]));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"max abs difference from {otherInfo.Provider} ({other}): {max:G3} (tolerance {tol:G3})"));

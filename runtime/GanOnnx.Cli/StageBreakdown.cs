@@ -14,7 +14,7 @@ internal sealed record StageBreakdown(int Batch, double SamplingUs, double Infer
         var c = session.Contract;
         var latents = new float[batch * c.LatentDim];
         var labels = c.IsConditional ? Enumerable.Range(0, batch).Select(i => (long)(i % c.NumClasses)).ToArray() : [];
-        var images = new float[batch * c.ImageSize];
+        var images = new float[batch * c.ValuesPerImage];
         session.Run(latents, labels, images); // warm-up
 
         double sampling = 0, inference = 0, mapping = 0, png = 0, jpeg = 0;
@@ -28,11 +28,11 @@ internal sealed record StageBreakdown(int Batch, double SamplingUs, double Infer
             session.Run(latents, labels, images);
             inference += Stopwatch.GetElapsedTime(t).TotalMicroseconds;
 
-            var pixels = new byte[c.ImageSize];
+            var pixels = new byte[c.ValuesPerImage];
             for (var i = 0; i < batch; i++)
             {
                 t = Stopwatch.GetTimestamp();
-                var image = images.AsSpan(i * c.ImageSize, c.ImageSize);
+                var image = images.AsSpan(i * c.ValuesPerImage, c.ValuesPerImage);
                 for (var k = 0; k < pixels.Length; k++) pixels[k] = ImageEncoder.ToByte(image[k], c.ValueRange);
                 mapping += Stopwatch.GetElapsedTime(t).TotalMicroseconds;
                 t = Stopwatch.GetTimestamp();

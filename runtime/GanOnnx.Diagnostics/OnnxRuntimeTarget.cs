@@ -25,7 +25,7 @@ public sealed class OnnxRuntimeTarget : IBenchmarkTarget
     /// <inheritdoc />
     public void Run(int batch)
     {
-        var size = batch * _session.Contract.ImageSize;
+        var size = batch * _session.Contract.ValuesPerImage;
         if (_session.Options.PixelOutput != PixelLayout.None)
         {
             if (_pixels.Length < size) _pixels = new byte[size];

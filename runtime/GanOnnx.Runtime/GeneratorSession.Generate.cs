@@ -19,7 +19,7 @@ public sealed partial class GeneratorSession
         Guard.NonNegative(count);
         Guard.NonNegative(startIndex);
         CheckLabel(label);
-        var pixels = new float[(long)count * Contract.ImageSize];
+        var pixels = new float[(long)count * Contract.ValuesPerImage];
         GenerateInto(pixels, count, seed, startIndex, label);
         return new ImageBatch(pixels, count, Contract.Channels, Contract.Height, Contract.Width, Contract.ValueRange, seed, startIndex, LabelsFor(count, startIndex, label));
     }
@@ -43,7 +43,7 @@ public sealed partial class GeneratorSession
         Guard.NonNegative(count);
         Guard.NonNegative(startIndex);
         CheckLabel(label);
-        var pixels = new byte[(long)count * Contract.ImageSize];
+        var pixels = new byte[(long)count * Contract.ValuesPerImage];
         GeneratePixelsInto(pixels, count, seed, startIndex, label);
         return new PixelBatch(pixels, count, Contract.Channels, Contract.Height, Contract.Width, Options.PixelOutput, seed, startIndex, LabelsFor(count, startIndex, label));
     }
@@ -69,15 +69,15 @@ public sealed partial class GeneratorSession
         Guard.NonNegative(count);
         Guard.NonNegative(startIndex);
         CheckLabel(label);
-        if (destination.Length < (long)count * Contract.ImageSize)
-            throw new ArgumentException($"destination has {destination.Length} {(pixels ? "bytes" : "floats")}; {count} images need {(long)count * Contract.ImageSize}.", nameof(destination));
+        if (destination.Length < (long)count * Contract.ValuesPerImage)
+            throw new ArgumentException($"destination has {destination.Length} {(pixels ? "bytes" : "floats")}; {count} images need {(long)count * Contract.ValuesPerImage}.", nameof(destination));
 
         for (var done = 0; done < count;)
         {
             var n = Math.Min(MaxBatchSize, count - done);
             var buffers = RunBatch(Contract.FixedBatchSize ?? n, seed, startIndex + done, label, pixels);
             var source = pixels ? (T[])(object)buffers.Pixels : (T[])(object)buffers.Images;
-            source.AsSpan(0, n * Contract.ImageSize).CopyTo(destination.Slice(done * Contract.ImageSize));
+            source.AsSpan(0, n * Contract.ValuesPerImage).CopyTo(destination.Slice(done * Contract.ValuesPerImage));
             Return(buffers);
             done += n;
         }
@@ -122,7 +122,7 @@ public sealed partial class GeneratorSession
     public ImageBatch GenerateFromLatents(ReadOnlySpan<float> latents, ReadOnlySpan<long> labels = default)
     {
         var count = CountOf(latents);
-        var pixels = new float[(long)count * Contract.ImageSize];
+        var pixels = new float[(long)count * Contract.ValuesPerImage];
         var labelCopy = labels.IsEmpty ? null : labels.ToArray();
         Run(latents, labelCopy, pixels);
         return new ImageBatch(pixels, count, Contract.Channels, Contract.Height, Contract.Width, Contract.ValueRange, labels: labelCopy);
@@ -138,8 +138,8 @@ public sealed partial class GeneratorSession
         var count = CountOf(latents);
         Guard.AllFinite(latents);
         CheckLabels(labels, count);
-        if (destination.Length < (long)count * Contract.ImageSize)
-            throw new ArgumentException($"destination has {destination.Length} floats; {count} images need {(long)count * Contract.ImageSize}.", nameof(destination));
+        if (destination.Length < (long)count * Contract.ValuesPerImage)
+            throw new ArgumentException($"destination has {destination.Length} floats; {count} images need {(long)count * Contract.ValuesPerImage}.", nameof(destination));
 
         var batch = MaxBatchSize;
         for (var start = 0; start < count; start += batch)
@@ -148,13 +148,13 @@ public sealed partial class GeneratorSession
             if (Contract.FixedBatchSize is { } fixedBatch)
             {
                 RunPadded(latents.Slice(start * Contract.LatentDim, n * Contract.LatentDim),
-                    labels.IsEmpty ? default : labels.Slice(start, n), destination.Slice(start * Contract.ImageSize, n * Contract.ImageSize), n, fixedBatch);
+                    labels.IsEmpty ? default : labels.Slice(start, n), destination.Slice(start * Contract.ValuesPerImage, n * Contract.ValuesPerImage), n, fixedBatch);
                 continue;
             }
             RunChunk(
                 latents.Slice(start * Contract.LatentDim, n * Contract.LatentDim),
                 labels.IsEmpty ? default : labels.Slice(start, n),
-                destination.Slice(start * Contract.ImageSize, n * Contract.ImageSize),
+                destination.Slice(start * Contract.ValuesPerImage, n * Contract.ValuesPerImage),
                 n);
         }
     }
@@ -170,7 +170,7 @@ public sealed partial class GeneratorSession
             buffers.Labels.AsSpan().Clear();
             labels.CopyTo(buffers.Labels);
             buffers.Run(_runOptions, fixedBatch, pixels: false);
-            buffers.Images.AsSpan(0, n * Contract.ImageSize).CopyTo(destination);
+            buffers.Images.AsSpan(0, n * Contract.ValuesPerImage).CopyTo(destination);
         }
         finally
         {

@@ -41,12 +41,12 @@ public sealed class ImageBatch
     public long[]? Labels { get; }
 
     /// <summary>Floats in one image.</summary>
-    public int ImageSize => Channels * Height * Width;
+    public int ValuesPerImage => Channels * Height * Width;
 
     /// <summary>The pixels of image <paramref name="i"/> (a view; valid as long as the batch).</summary>
     public ReadOnlySpan<float> Image(int i)
     {
         if ((uint)i >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(i), i, $"image index must be in [0, {Count}).");
-        return Pixels.AsSpan(i * ImageSize, ImageSize);
+        return Pixels.AsSpan(i * ValuesPerImage, ValuesPerImage);
     }
 }

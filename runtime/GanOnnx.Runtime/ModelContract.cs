@@ -69,7 +69,7 @@ public sealed record ModelContract
     public bool IsConditional => NumClasses > 0;
 
     /// <summary>Number of floats in one image (channels × height × width).</summary>
-    public int ImageSize => Channels * Height * Width;
+    public int ValuesPerImage => Channels * Height * Width;
 
     /// <summary>
     /// Builds the contract from a model's declared inputs, outputs and metadata, refusing a model whose shapes do not

@@ -44,12 +44,12 @@ public sealed class PixelBatch
     public long[]? Labels { get; }
 
     /// <summary>Bytes in one image.</summary>
-    public int ImageSize => Channels * Height * Width;
+    public int ValuesPerImage => Channels * Height * Width;
 
     /// <summary>The bytes of image <paramref name="i"/> (a view; valid as long as the batch).</summary>
     public ReadOnlySpan<byte> Image(int i)
     {
         if ((uint)i >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(i), i, $"image index must be in [0, {Count}).");
-        return Pixels.AsSpan(i * ImageSize, ImageSize);
+        return Pixels.AsSpan(i * ValuesPerImage, ValuesPerImage);
     }
 }

@@ -88,25 +88,25 @@ internal sealed class RunBuffers : IDisposable
         {
             if (_pixels is null)
             {
-                _pixels = GC.AllocateArray<byte>(Capacity * _contract.ImageSize, pinned: true);
+                _pixels = GC.AllocateArray<byte>(Capacity * _contract.ValuesPerImage, pinned: true);
                 _pixelDevice = DeviceTwin(_pixels, sizeof(byte));
             }
             long[] shape = _pixelLayout == PixelLayout.Nhwc
                 ? [count, _contract.Height, _contract.Width, _contract.Channels]
                 : [count, _contract.Channels, _contract.Height, _contract.Width];
             binding.BindOutput(Onnx.PixelGraph.OutputName, Tensor(_pixels, _pixelDevice, TensorElementType.UInt8, shape, sizeof(byte)));
-            (bytes, host, device) = ((long)count * _contract.ImageSize, Pinned(_pixels), _pixelDevice);
+            (bytes, host, device) = ((long)count * _contract.ValuesPerImage, Pinned(_pixels), _pixelDevice);
         }
         else
         {
             if (_images is null)
             {
-                _images = GC.AllocateArray<float>(Capacity * _contract.ImageSize, pinned: true);
+                _images = GC.AllocateArray<float>(Capacity * _contract.ValuesPerImage, pinned: true);
                 _imageDevice = DeviceTwin(_images, sizeof(float));
             }
             binding.BindOutput(_contract.ImageOutputName, Tensor(_images, _imageDevice, TensorElementType.Float,
                 [count, _contract.Channels, _contract.Height, _contract.Width], sizeof(float)));
-            (bytes, host, device) = ((long)count * _contract.ImageSize * sizeof(float), Pinned(_images), _imageDevice);
+            (bytes, host, device) = ((long)count * _contract.ValuesPerImage * sizeof(float), Pinned(_images), _imageDevice);
         }
         RunOptions? options = null;
         if (_cuda is { Graphs: true } cuda)

@@ -22,7 +22,7 @@ public class GenerationBenchmarks
     public void Setup()
     {
         _session = GeneratorSession.Load(ModelPath(), new GeneratorOptions { MaxBatchSize = 256 });
-        _destination = new float[Batch * _session.Contract.ImageSize];
+        _destination = new float[Batch * _session.Contract.ValuesPerImage];
     }
 
     [GlobalCleanup]

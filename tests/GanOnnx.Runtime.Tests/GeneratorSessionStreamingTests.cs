@@ -48,7 +48,7 @@ public class GeneratorSessionStreamingTests
     [Test]
     public void GenerateIntoWritesWhatGenerateReturnsAndAllocatesLittleOnceWarm()
     {
-        var destination = new float[9 * _session.Contract.ImageSize];
+        var destination = new float[9 * _session.Contract.ValuesPerImage];
         _session.GenerateInto(destination, 9, seed: 2);
         Assert.That(destination, Is.EqualTo(_session.Generate(9, seed: 2).Pixels));
 
@@ -71,12 +71,12 @@ public class GeneratorSessionStreamingTests
         foreach (var n in new[] { 8, 1, 5, 3, 8, 2, 7 })
         {
             var images = session.Generate(n, seed: 4);
-            Assert.That(images.Pixels, Is.EqualTo(reference.Pixels.AsSpan(0, n * session.Contract.ImageSize).ToArray()), $"batch of {n}");
+            Assert.That(images.Pixels, Is.EqualTo(reference.Pixels.AsSpan(0, n * session.Contract.ValuesPerImage).ToArray()), $"batch of {n}");
         }
         Assert.That(session.PooledBufferSets, Is.EqualTo(1));
 
         Parallel.For(0, 16, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
-            Assert.That(session.Generate(1 + i % 8, seed: 4).Pixels, Is.EqualTo(reference.Pixels.AsSpan(0, (1 + i % 8) * session.Contract.ImageSize).ToArray())));
+            Assert.That(session.Generate(1 + i % 8, seed: 4).Pixels, Is.EqualTo(reference.Pixels.AsSpan(0, (1 + i % 8) * session.Contract.ValuesPerImage).ToArray())));
         Assert.That(session.PooledBufferSets, Is.InRange(1, 4));
     }
 

@@ -31,7 +31,7 @@ public class PixelOutputTests
                     if (interleaved[p * c + ch] != expected || planes[ch * h * w + p] != expected) mismatches++;
                 }
         }
-        Assert.That(mismatches, Is.Zero, $"bytes that differ from ImageEncoder.ToByte of the float output, of {reference.Count * reference.ImageSize}");
+        Assert.That(mismatches, Is.Zero, $"bytes that differ from ImageEncoder.ToByte of the float output, of {reference.Count * reference.ValuesPerImage}");
         // The encoded files are the same too: what 'ganonnx generate' writes does not depend on where the mapping ran.
         Assert.That(ImageEncoder.Encode(a, 5), Is.EqualTo(ImageEncoder.Encode(reference, 5)));
         Assert.That(ImageEncoder.Encode(b, 5), Is.EqualTo(ImageEncoder.Encode(reference, 5)));
@@ -42,7 +42,7 @@ public class PixelOutputTests
     {
         using var floats = GeneratorSession.Load(TestPaths.ShippedModel);
         using var both = GeneratorSession.Load(TestPaths.ShippedModel, new GeneratorOptions { PixelOutput = PixelLayout.Nhwc });
-        Assert.That(both.Contract, Is.EqualTo(floats.Contract).Using<ModelContract>((x, y) => x.ImageOutputName == y.ImageOutputName && x.ImageSize == y.ImageSize && x.LatentDim == y.LatentDim));
+        Assert.That(both.Contract, Is.EqualTo(floats.Contract).Using<ModelContract>((x, y) => x.ImageOutputName == y.ImageOutputName && x.ValuesPerImage == y.ValuesPerImage && x.LatentDim == y.LatentDim));
         Assert.That(both.Generate(9, seed: 4).Pixels, Is.EqualTo(floats.Generate(9, seed: 4).Pixels));
     }
 

@@ -20,11 +20,11 @@ public class ExactConv2dTests
     }
 
     [TestCaseSource(nameof(Shapes))]
-    public void SafeConv2dForwardAndGradientsMatchFloat64(int inC, int outC, int k, int s, int p)
+    public void VerifiedConv2dForwardAndGradientsMatchFloat64(int inC, int outC, int k, int s, int p)
     {
         manual_seed(3);
         using var scope = NewDisposeScope();
-        using var layer = new SafeConv2d(inC, outC, k, s, p);
+        using var layer = new VerifiedConv2d(inC, outC, k, s, p);
         var x = randn(5, inC, 14, 14).requires_grad_(true);
         var y = layer.forward(x);
         var upstream = randn_like(y);
@@ -43,12 +43,12 @@ public class ExactConv2dTests
     }
 
     [TestCaseSource(nameof(Shapes))]
-    public void SafeConvTranspose2dForwardAndGradientsMatchFloat64(int inC, int outC, int k, int s, int p)
+    public void VerifiedConvTranspose2dForwardAndGradientsMatchFloat64(int inC, int outC, int k, int s, int p)
     {
         manual_seed(4);
         using var scope = NewDisposeScope();
         var outputPadding = s > 1 ? 1 : 0;
-        using var layer = new SafeConvTranspose2d(inC, outC, k, s, p, outputPadding);
+        using var layer = new VerifiedConvTranspose2d(inC, outC, k, s, p, outputPadding);
         var x = randn(5, inC, 7, 7).requires_grad_(true);
         var y = layer.forward(x);
         var upstream = randn_like(y);
@@ -76,7 +76,7 @@ public class ExactConv2dTests
         // it points at. Here CPU backward passes run on one thread without a scope, as GPU ones do: after the first
         // pass, each further pass must leave no more tensors alive than the one before.
         manual_seed(5);
-        using var layer = new SafeConvTranspose2d(4, 2, 4, 2, 1, 0);
+        using var layer = new VerifiedConvTranspose2d(4, 2, 4, 2, 1, 0);
         using var scope = NewDisposeScope();
         var losses = Enumerable.Range(0, 3).Select(_ => layer.forward(randn(3, 4, 7, 7).requires_grad_(true)).square().sum()).ToList();
         GC.Collect();
@@ -100,9 +100,9 @@ public class ExactConv2dTests
     [Test]
     public void TheSafeLayersKeepTheParameterNamesAndShapesOfTheirLibtorchTwins()
     {
-        using var t = new SafeConvTranspose2d(8, 4, 5, stride: 2, padding: 2, hasBias: false);
+        using var t = new VerifiedConvTranspose2d(8, 4, 5, stride: 2, padding: 2, hasBias: false);
         Assert.That(t.named_parameters().Select(p => (p.name, p.parameter.shape)), Is.EqualTo(new[] { ("weight", new long[] { 8, 4, 5, 5 }) }));
-        using var c = new SafeConv2d(3, 6, 4, stride: 2, padding: 1);
+        using var c = new VerifiedConv2d(3, 6, 4, stride: 2, padding: 1);
         Assert.That(c.named_parameters().Select(p => (p.name, p.parameter.shape)), Is.EqualTo(new[] { ("weight", new long[] { 6, 3, 4, 4 }), ("bias", new long[] { 6 }) }));
     }
 }

@@ -17,8 +17,8 @@ public class SpectralNormTests
     public void TrainingPassesDriveTheLargestSingularValueOfTheWeightsToOne()
     {
         manual_seed(4);
-        using var conv = new SafeConv2d(3, 8, 4, stride: 2, padding: 1, spectralNorm: true);
-        using var plain = new SafeConv2d(3, 8, 4, stride: 2, padding: 1);
+        using var conv = new VerifiedConv2d(3, 8, 4, stride: 2, padding: 1, spectralNorm: true);
+        using var plain = new VerifiedConv2d(3, 8, 4, stride: 2, padding: 1);
         using var linear = new SpectralLinear(48, 5);
         conv.train();
         linear.train();
@@ -43,7 +43,7 @@ public class SpectralNormTests
     public void EvaluationPassesDoNotAdvanceThePowerIteration()
     {
         manual_seed(5);
-        using var conv = new SafeConv2d(2, 4, 3, padding: 1, spectralNorm: true);
+        using var conv = new VerifiedConv2d(2, 4, 3, padding: 1, spectralNorm: true);
         conv.eval();
         using var first = conv.EffectiveWeight().detach().clone();
         using var second = conv.EffectiveWeight().detach();

@@ -26,10 +26,10 @@ public sealed class Classifier : Module<Tensor, Tensor>
         Config = config;
         var pooled = config.ImageSize / 4;
         features = Sequential(
-            ("conv1", new SafeConv2d(config.Channels, 32, 3, padding: 1)),
+            ("conv1", new VerifiedConv2d(config.Channels, 32, 3, padding: 1)),
             ("relu1", ReLU()),
             ("pool1", MaxPool2d(2)),
-            ("conv2", new SafeConv2d(32, 64, 3, padding: 1)),
+            ("conv2", new VerifiedConv2d(32, 64, 3, padding: 1)),
             ("relu2", ReLU()),
             ("pool2", MaxPool2d(2)),
             ("flatten", Flatten()),

@@ -92,8 +92,8 @@ public static class ConvolutionCheck
         {
             Layer layer = module switch
             {
-                SafeConvTranspose2d t => new(true, shape, t.OutChannels, t.KernelSize, t.Stride, t.Padding, t.OutputPadding),
-                SafeConv2d c => new(false, shape, c.Weight.shape[0], c.Weight.shape[2], c.Stride, c.Padding, 0),
+                VerifiedConvTranspose2d t => new(true, shape, t.OutChannels, t.KernelSize, t.Stride, t.Padding, t.OutputPadding),
+                VerifiedConv2d c => new(false, shape, c.Weight.shape[0], c.Weight.shape[2], c.Stride, c.Padding, 0),
                 _ => throw new InvalidOperationException($"unexpected layer {module.GetType().Name}"),
             };
             if (!layers.Any(l => l with { InputShape = [] } == layer with { InputShape = [] } && l.InputShape.SequenceEqual(layer.InputShape))) layers.Add(layer);

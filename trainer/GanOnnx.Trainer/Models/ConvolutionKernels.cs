@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace GanOnnx.Trainer.Models;
 
-/// <summary>Which kernels the trainer's convolutions (<see cref="SafeConv2d"/>, <see cref="SafeConvTranspose2d"/>) use.</summary>
+/// <summary>Which kernels the trainer's convolutions (<see cref="VerifiedConv2d"/>, <see cref="VerifiedConvTranspose2d"/>) use.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<ConvolutionKernels>))]
 public enum ConvolutionKernels
 {

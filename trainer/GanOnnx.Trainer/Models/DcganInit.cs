@@ -17,10 +17,10 @@ internal static class DcganInit
                 case Convolution conv:
                     init.normal_(conv.weight!, 0.0, 0.02);
                     break;
-                case SafeConv2d conv:
+                case VerifiedConv2d conv:
                     init.normal_(conv.Weight, 0.0, 0.02);
                     break;
-                case SafeConvTranspose2d conv:
+                case VerifiedConvTranspose2d conv:
                     init.normal_(conv.Weight, 0.0, 0.02);
                     break;
                 case BatchNorm bn when bn.weight is not null && bn.bias is not null:

@@ -104,7 +104,7 @@ public sealed class Discriminator : Module<Tensor, Tensor>
         for (var i = 0; i < 4; i++)
         {
             var stride = i < 3 ? 2 : 1;
-            layers.Add(($"conv{i + 1}", new SafeConv2d(inCh, widths[i], 5, stride: stride, padding: 2, spectralNorm: c.SpectralNorm)));
+            layers.Add(($"conv{i + 1}", new VerifiedConv2d(inCh, widths[i], 5, stride: stride, padding: 2, spectralNorm: c.SpectralNorm)));
             layers.Add(($"act{i + 1}", LeakyReLU(0.2)));
             layers.Add(($"drop{i + 1}", Dropout(0.4)));
             inCh = widths[i];
@@ -123,7 +123,7 @@ public sealed class Discriminator : Module<Tensor, Tensor>
         var outCh = c.EffectiveWidth;
         for (var b = 1; b <= blocks; b++)
         {
-            layers.Add(($"conv{b}", new SafeConv2d(inCh, outCh, 4, stride: 2, padding: 1, spectralNorm: c.SpectralNorm)));
+            layers.Add(($"conv{b}", new VerifiedConv2d(inCh, outCh, 4, stride: 2, padding: 1, spectralNorm: c.SpectralNorm)));
             layers.Add(($"act{b}", LeakyReLU(0.2)));
             layers.Add(($"drop{b}", Dropout(0.3)));
             inCh = outCh;

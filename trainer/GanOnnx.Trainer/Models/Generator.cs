@@ -119,17 +119,17 @@ public sealed class Generator : Module<Tensor, Tensor>
             ("reshape", Unflatten(1, [depth, start, start])),
             ("dropout", Dropout(0.4)),
             ("up1", Upsample(scale_factor: [2.0, 2.0], mode: UpsampleMode.Nearest)),
-            ("deconv1", new SafeConvTranspose2d(depth, depth / 2, 5, stride: 1, padding: 2)),
+            ("deconv1", new VerifiedConvTranspose2d(depth, depth / 2, 5, stride: 1, padding: 2)),
             ("bn1", BatchNorm2d(depth / 2, eps, momentum)),
             ("relu1", ReLU()),
             ("up2", Upsample(scale_factor: [2.0, 2.0], mode: UpsampleMode.Nearest)),
-            ("deconv2", new SafeConvTranspose2d(depth / 2, depth / 4, 5, stride: 1, padding: 2)),
+            ("deconv2", new VerifiedConvTranspose2d(depth / 2, depth / 4, 5, stride: 1, padding: 2)),
             ("bn2", BatchNorm2d(depth / 4, eps, momentum)),
             ("relu2", ReLU()),
-            ("deconv3", new SafeConvTranspose2d(depth / 4, depth / 8, 5, stride: 1, padding: 2)),
+            ("deconv3", new VerifiedConvTranspose2d(depth / 4, depth / 8, 5, stride: 1, padding: 2)),
             ("bn3", BatchNorm2d(depth / 8, eps, momentum)),
             ("relu3", ReLU()),
-            ("deconv4", new SafeConvTranspose2d(depth / 8, c.Channels, 5, stride: 1, padding: 2)),
+            ("deconv4", new VerifiedConvTranspose2d(depth / 8, c.Channels, 5, stride: 1, padding: 2)),
             ("out", Sigmoid()),
         ];
     }
@@ -147,12 +147,12 @@ public sealed class Generator : Module<Tensor, Tensor>
         };
         for (var b = 1; b < blocks; b++)
         {
-            layers.Add(($"deconv{b}", new SafeConvTranspose2d(features, features / 2, 4, stride: 2, padding: 1, hasBias: false)));
+            layers.Add(($"deconv{b}", new VerifiedConvTranspose2d(features, features / 2, 4, stride: 2, padding: 1, hasBias: false)));
             layers.Add(($"bn{b}", BatchNorm2d(features / 2)));
             layers.Add(($"relu{b}", ReLU()));
             features /= 2;
         }
-        layers.Add(($"deconv{blocks}", new SafeConvTranspose2d(features, c.Channels, 4, stride: 2, padding: 1, hasBias: false)));
+        layers.Add(($"deconv{blocks}", new VerifiedConvTranspose2d(features, c.Channels, 4, stride: 2, padding: 1, hasBias: false)));
         layers.Add(("out", Tanh()));
         return layers.ToArray();
     }

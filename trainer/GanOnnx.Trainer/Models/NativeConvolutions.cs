@@ -4,7 +4,7 @@ namespace GanOnnx.Trainer.Models;
 
 /// <summary>
 /// The switch between libtorch's native convolution kernels and <see cref="ExactConv2d"/> for every
-/// <see cref="SafeConv2d"/> and <see cref="SafeConvTranspose2d"/> in the process (training sets it once at start-up from
+/// <see cref="VerifiedConv2d"/> and <see cref="VerifiedConvTranspose2d"/> in the process (training sets it once at start-up from
 /// <see cref="ConvolutionCheck"/> or the <see cref="ConvolutionKernels"/> option), and the kernels themselves, which tests
 /// replace to inject a faulty one.
 /// </summary>

@@ -133,7 +133,7 @@ public static class OnnxExporter
                     x = graph.Node("Gemm", name, [x, wName, bName], Attr("transB", 1L));
                     break;
                 }
-                case SafeConvTranspose2d t:
+                case VerifiedConvTranspose2d t:
                 {
                     var foldable = next;
                     if (foldable is not null) i++;

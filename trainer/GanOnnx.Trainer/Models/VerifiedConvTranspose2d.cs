@@ -5,21 +5,21 @@ using static TorchSharp.torch.nn;
 namespace GanOnnx.Trainer.Models;
 
 /// <summary>
-/// <c>ConvTranspose2d(in, out, kernel, stride, padding, output_padding)</c> — same parameters ([in, out, k, k]), names and
+/// A <c>ConvTranspose2d</c> whose kernels are verified on this processor. <c>ConvTranspose2d(in, out, kernel, stride, padding, output_padding)</c> — same parameters ([in, out, k, k]), names and
 /// initialisation — computed as a stride-1 convolution of the zero-dilated, padded input with the flipped, transposed
 /// kernel, through <see cref="ExactConv2d"/>: exact forward and backward on the CPU, where libtorch 2.10's own float32
 /// transposed-convolution kernel is not on some processors (see <see cref="ExactConv2d"/>); where
 /// <see cref="ConvolutionCheck"/> found the native kernel exact, it is used instead (<see cref="NativeConvolutions"/>).
 /// Exported as an ONNX ConvTranspose.
 /// </summary>
-public sealed class SafeConvTranspose2d : Module<Tensor, Tensor>
+public sealed class VerifiedConvTranspose2d : Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly Parameter? bias;
 
     /// <summary>Creates the layer with PyTorch's default initialisation of ConvTranspose2d.</summary>
-    public SafeConvTranspose2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, long outputPadding = 0, bool hasBias = true)
-        : base(nameof(SafeConvTranspose2d))
+    public VerifiedConvTranspose2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, long outputPadding = 0, bool hasBias = true)
+        : base(nameof(VerifiedConvTranspose2d))
     {
         if (padding < 0 || padding > kernelSize - 1)
             throw new TrainerException($"Padding {padding} does not fit a {kernelSize}×{kernelSize} transposed convolution; it must be between 0 and {kernelSize - 1}.");

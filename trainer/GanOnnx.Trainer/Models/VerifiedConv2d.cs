@@ -5,20 +5,20 @@ using static TorchSharp.torch.nn;
 namespace GanOnnx.Trainer.Models;
 
 /// <summary>
-/// <c>Conv2d(in, out, kernel, stride, padding)</c> — same parameters, names and initialisation — trained through
+/// A <c>Conv2d</c> whose kernels are verified on this processor. <c>Conv2d(in, out, kernel, stride, padding)</c> — same parameters, names and initialisation — trained through
 /// <see cref="ExactConv2d"/> so that its input gradient avoids libtorch 2.10's float32 transposed-convolution kernel
 /// where it is inexact, or through libtorch's native kernels where <see cref="ConvolutionCheck"/> found them exact
 /// (<see cref="NativeConvolutions"/>). Used in discriminators and the evaluation classifier (which are never exported). With
 /// <c>spectralNorm</c>, the weight is divided by its largest singular value (<see cref="SpectralNorm"/>).
 /// </summary>
-public sealed class SafeConv2d : Module<Tensor, Tensor>
+public sealed class VerifiedConv2d : Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly Parameter bias;
     private readonly Tensor? weight_u;
 
     /// <summary>Creates the layer with PyTorch's default initialisation of Conv2d.</summary>
-    public SafeConv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, bool spectralNorm = false) : base(nameof(SafeConv2d))
+    public VerifiedConv2d(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, bool spectralNorm = false) : base(nameof(VerifiedConv2d))
     {
         Stride = stride;
         Padding = padding;
