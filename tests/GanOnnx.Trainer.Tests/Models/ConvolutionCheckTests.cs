@@ -93,8 +93,8 @@ public class ConvolutionCheckTests
     }
 
     [TestCase(ConvolutionKernels.Auto, "exact", "self-check FAILED", 0)]
-    [TestCase(ConvolutionKernels.Exact, "exact", "forced with --convolutions exact", 0)]
-    [TestCase(ConvolutionKernels.Native, "native", "forced with --convolutions native", 1)]
+    [TestCase(ConvolutionKernels.Exact, "exact", "the exact path (forward convolutions only) (asked for)", 0)]
+    [TestCase(ConvolutionKernels.Native, "native", "libtorch's native kernels (asked for)", 1)]
     public void ARunTakesThePathTheCheckOrTheSettingChoosesAndRecordsIt(ConvolutionKernels setting, string path, string reason, int minTrainingCalls)
     {
         const int batch = 16; // the check runs at batch 8, so calls at 16 are the training's own

@@ -93,7 +93,7 @@ public static class OnnxExporter
         graph.Graph.Input.Add(Value(LatentInput, DataType.Float, "batch", config.LatentDim));
         if (generator.LabelEmbedding is { } embedding)
         {
-            var table = graph.Initializer("label_embedding.weight", Floats(embedding.weight!), embedding.weight!.shape);
+            var table = graph.Initializer("label_embedding.weight", BatchNormFolding.Floats(embedding.weight!), embedding.weight!.shape);
             string classes;
             if (config.NumClasses > 0)
             {
@@ -126,7 +126,7 @@ public static class OnnxExporter
             {
                 case Linear linear:
                 {
-                    var (w, b) = Fold(Floats(linear.weight!), Bias(linear.bias, linear.out_features), linear.out_features, next, outputAxisIsFirst: true, linear.weight!.shape);
+                    var (w, b) = BatchNormFolding.Fold(BatchNormFolding.Floats(linear.weight!), BatchNormFolding.Bias(linear.bias, linear.out_features), linear.out_features, next, outputAxisIsFirst: true, linear.weight!.shape);
                     if (next is not null) i++;
                     var wName = graph.Initializer($"{name}.weight", w, linear.weight!.shape);
                     var bName = graph.Initializer($"{name}.bias", b, linear.out_features);
@@ -155,7 +155,7 @@ public static class OnnxExporter
                 }
                 case BatchNorm bn:
                 {
-                    var (scale, shift) = BatchNormAffine(bn);
+                    var (scale, shift) = BatchNormFolding.Affine(bn);
                     var scaleName = graph.Initializer($"{name}.scale", scale, scale.Length);
                     var shiftName = graph.Initializer($"{name}.shift", shift, shift.Length);
                     var zeros = graph.Initializer($"{name}.zero_mean", new float[scale.Length], scale.Length);
@@ -231,7 +231,7 @@ public static class OnnxExporter
     private static string Convolve(GraphBuilder graph, string name, string x, bool transposed, Tensor weight, Tensor? bias, long outChannels,
         long[] kernel, long[] stride, long[] padding, long[] dilation, long groups, long[] outputPadding, BatchNorm? foldable)
     {
-        var (w, b) = Fold(Floats(weight), Bias(bias, outChannels), outChannels, foldable, outputAxisIsFirst: !transposed, weight.shape);
+        var (w, b) = BatchNormFolding.Fold(BatchNormFolding.Floats(weight), BatchNormFolding.Bias(bias, outChannels), outChannels, foldable, outputAxisIsFirst: !transposed, weight.shape);
         var wName = graph.Initializer($"{name}.weight", w, weight.shape);
         var bName = graph.Initializer($"{name}.bias", b, outChannels);
         var pads = Pair(padding);
@@ -273,64 +273,6 @@ public static class OnnxExporter
             .. config.LatentClasses > 0 ? [new KeyValuePair<string, string>(ModelMetadataKeys.LatentClasses, I(config.LatentClasses))] : Array.Empty<KeyValuePair<string, string>>(),
             .. config.LatentClasses > 1 ? [new KeyValuePair<string, string>(ModelMetadataKeys.LatentClassThresholds, JsonSerializer.Serialize(config.LatentClassThresholds()))] : Array.Empty<KeyValuePair<string, string>>(),
         ];
-    }
-
-    /// <summary>
-    /// Folds an eval-mode BatchNorm that follows a layer into that layer's weights and bias:
-    /// y = s·(Wx + b − μ) + β with s = γ / √(σ² + ε). The output-channel axis is 0 for Linear and Conv weights and 1 for
-    /// ConvTranspose weights ([in, out, kH, kW]).
-    /// </summary>
-    private static (float[] Weight, float[] Bias) Fold(float[] weight, float[] bias, long outChannels, BatchNorm? bn, bool outputAxisIsFirst, long[] shape)
-    {
-        if (bn is null) return (weight, bias);
-        if (bn.num_features != outChannels)
-            throw new TrainerException($"BatchNorm with {bn.num_features} features follows a layer with {outChannels} outputs; the model is inconsistent.");
-        var (scale, shift) = BatchNormAffine(bn);
-        var inner = shape.Skip(2).Aggregate(1L, (a, d) => a * d); // kernel area (1 for Linear)
-        if (outputAxisIsFirst)
-        {
-            var perOut = weight.Length / outChannels;
-            for (long o = 0; o < outChannels; o++)
-                for (long k = 0; k < perOut; k++) weight[o * perOut + k] *= scale[o];
-        }
-        else
-        {
-            var inChannels = shape[0];
-            for (long c = 0; c < inChannels; c++)
-                for (long o = 0; o < outChannels; o++)
-                    for (long k = 0; k < inner; k++) weight[(c * outChannels + o) * inner + k] *= scale[o];
-        }
-        var folded = new float[outChannels];
-        for (var o = 0; o < outChannels; o++) folded[o] = bias[o] * scale[o] + shift[o];
-        return (weight, folded);
-    }
-
-    /// <summary>An eval-mode BatchNorm as y = scale·x + shift, computed in double precision.</summary>
-    private static (float[] Scale, float[] Shift) BatchNormAffine(BatchNorm bn)
-    {
-        if (bn.running_mean is null || bn.running_var is null)
-            throw new TrainerException("A BatchNorm layer without running statistics cannot be exported in eval mode.");
-        var mean = Floats(bn.running_mean);
-        var variance = Floats(bn.running_var);
-        var gamma = bn.weight is null ? Enumerable.Repeat(1f, mean.Length).ToArray() : Floats(bn.weight);
-        var beta = bn.bias is null ? new float[mean.Length] : Floats(bn.bias);
-        var scale = new float[mean.Length];
-        var shift = new float[mean.Length];
-        for (var c = 0; c < mean.Length; c++)
-        {
-            var s = gamma[c] / Math.Sqrt(variance[c] + bn.eps);
-            scale[c] = (float)s;
-            shift[c] = (float)(beta[c] - mean[c] * s);
-        }
-        return (scale, shift);
-    }
-
-    private static float[] Bias(Tensor? bias, long outFeatures) => bias is null ? new float[outFeatures] : Floats(bias);
-
-    private static float[] Floats(Tensor t)
-    {
-        using var cpu = t.detach().cpu().to_type(ScalarType.Float32).contiguous();
-        return cpu.data<float>().ToArray();
     }
 
     private static long[] Pair(long[] values) => values.Length switch

@@ -242,48 +242,10 @@ public sealed class GanTrainer
                 throw new TrainerException($"Checkpoint '{path}' has no '{section}' section, so the run cannot be resumed exactly.");
     }
 
-    /// <summary>
-    /// Sets <see cref="NativeConvolutions.Enabled"/> for this run from <see cref="TrainingOptions.Convolutions"/>: on the CPU,
-    /// Auto runs <see cref="ConvolutionCheck"/> on this model's layers; the log says which path the run takes and why.
-    /// </summary>
+    /// <summary>Sets <see cref="NativeConvolutions.Enabled"/> for this run and logs which path it takes and why.</summary>
     private void ChooseConvolutions(Checkpoint? resume)
     {
-        var onCpu = Device.type == DeviceType.CPU;
-        string why;
-        switch (Options.Convolutions)
-        {
-            case ConvolutionKernels.Native:
-                NativeConvolutions.Enabled = true;
-                why = "forced with --convolutions native";
-                break;
-            case ConvolutionKernels.Exact:
-                NativeConvolutions.Enabled = false;
-                why = "forced with --convolutions exact";
-                break;
-            default:
-                if (!onCpu)
-                {
-                    NativeConvolutions.Enabled = true;
-                    why = "on the GPU";
-                    break;
-                }
-                if (resume?.Info.Extra.GetValueOrDefault(ConvolutionsKey) is "exact" || (resume is not null && !resume.Info.Extra.ContainsKey(ConvolutionsKey)))
-                {
-                    NativeConvolutions.Enabled = false; // the run so far took the exact path: stay on it, so the resume is exact
-                    why = "as the checkpoint's run";
-                    break;
-                }
-                var started = Stopwatch.GetTimestamp();
-                var check = ConvolutionCheck.Run(Model, Options.BatchSize, secondDerivatives: Options.Loss == LossKind.WganGp);
-                NativeConvolutions.Enabled = check.Exact;
-                why = string.Create(CultureInfo.InvariantCulture,
-                    $"self-check {(check.Exact ? "passed" : "FAILED")} in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:F0} ms: {check}");
-                break;
-        }
-        ConvolutionsUsed = NativeConvolutions.Enabled ? "native" : "exact";
-        Log.WriteLine($"Convolutions: {(NativeConvolutions.Enabled ? "libtorch's native kernels" : "the exact path (forward convolutions only)")} ({why}).");
-        if (resume?.Info.Extra.GetValueOrDefault(ConvolutionsKey) is { } before && before != ConvolutionsUsed)
-            Log.WriteLine($"The checkpoint was trained with the {before} convolutions; this run continues with the {ConvolutionsUsed} ones, so it will not end bit for bit where an uninterrupted run would.");
+        ConvolutionsUsed = ConvolutionChoice.Apply(Options.Convolutions, Device, Model, Options, resume, Log);
     }
 
     /// <summary>The checkpoint header's key for the convolution path a run took.</summary>
