@@ -75,12 +75,7 @@ public static class ImageEncoder
     /// </summary>
     public static SKBitmap ToBitmap(ReadOnlySpan<byte> pixels, int channels, int height, int width, PixelLayout layout)
     {
-        if (channels is not (1 or 3))
-            throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels must be 1 (grayscale) or 3 (RGB).");
-        if (layout is not (PixelLayout.Nhwc or PixelLayout.Nchw))
-            throw new ArgumentOutOfRangeException(nameof(layout), layout, "layout must be Nhwc or Nchw.");
-        if (pixels.Length != channels * height * width)
-            throw new ArgumentException($"pixels has {pixels.Length} bytes; {channels}×{height}×{width} needs {channels * height * width}.", nameof(pixels));
+        CheckPixels(pixels, channels, height, width, layout);
 
         var info = channels == 1
             ? new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque)
@@ -93,34 +88,10 @@ public static class ImageEncoder
             {
                 bytes = new Span<byte>((void*)bitmap.GetPixels(), info.BytesSize);
             }
-            var rowBytes = info.RowBytes;
-            var plane = height * width;
-            for (var y = 0; y < height; y++)
-            {
-                var row = bytes.Slice(y * rowBytes);
-                if (channels == 1)
-                {
-                    pixels.Slice(y * width, width).CopyTo(row);
-                    continue;
-                }
-                for (var x = 0; x < width; x++)
-                {
-                    var p = y * width + x;
-                    if (layout == PixelLayout.Nhwc)
-                    {
-                        row[x * 4] = pixels[p * 3];
-                        row[x * 4 + 1] = pixels[p * 3 + 1];
-                        row[x * 4 + 2] = pixels[p * 3 + 2];
-                    }
-                    else
-                    {
-                        row[x * 4] = pixels[p];
-                        row[x * 4 + 1] = pixels[plane + p];
-                        row[x * 4 + 2] = pixels[2 * plane + p];
-                    }
-                    row[x * 4 + 3] = 255;
-                }
-            }
+            if (channels == 1)
+                for (var y = 0; y < height; y++) pixels.Slice(y * width, width).CopyTo(bytes.Slice(y * info.RowBytes));
+            else
+                ToRgba(pixels, height, width, layout, bytes, info.RowBytes);
             return bitmap;
         }
         catch
@@ -184,36 +155,52 @@ public static class ImageEncoder
     public static unsafe byte[] Encode(ReadOnlySpan<byte> pixels, int channels, int height, int width, PixelLayout layout,
         ImageFileFormat format = ImageFileFormat.Png, int quality = 95)
     {
-        if (channels is not (1 or 3))
-            throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels must be 1 (grayscale) or 3 (RGB).");
-        if (layout is not (PixelLayout.Nhwc or PixelLayout.Nchw))
-            throw new ArgumentOutOfRangeException(nameof(layout), layout, "layout must be Nhwc or Nchw.");
-        if (pixels.Length != channels * height * width)
-            throw new ArgumentException($"pixels has {pixels.Length} bytes; {channels}×{height}×{width} needs {channels * height * width}.", nameof(pixels));
+        CheckPixels(pixels, channels, height, width, layout);
         var skFormat = SkiaFormat(format, quality);
         if (channels == 1)
         {
             fixed (byte* gray = pixels)
                 return Encode(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque), gray, width, skFormat, quality);
         }
-        var plane = height * width;
-        var rgba = ArrayPool<byte>.Shared.Rent(4 * plane);
+        var rgba = ArrayPool<byte>.Shared.Rent(4 * height * width);
         try
         {
-            for (var p = 0; p < plane; p++)
-            {
-                var (r, g, b) = layout == PixelLayout.Nhwc ? (pixels[3 * p], pixels[3 * p + 1], pixels[3 * p + 2]) : (pixels[p], pixels[plane + p], pixels[2 * plane + p]);
-                rgba[4 * p] = r;
-                rgba[4 * p + 1] = g;
-                rgba[4 * p + 2] = b;
-                rgba[4 * p + 3] = 255;
-            }
+            ToRgba(pixels, height, width, layout, rgba, 4 * width);
             fixed (byte* start = rgba)
                 return Encode(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque), start, 4 * width, skFormat, quality);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(rgba);
+        }
+    }
+
+    private static void CheckPixels(ReadOnlySpan<byte> pixels, int channels, int height, int width, PixelLayout layout)
+    {
+        if (channels is not (1 or 3))
+            throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels must be 1 (grayscale) or 3 (RGB).");
+        if (layout is not (PixelLayout.Nhwc or PixelLayout.Nchw))
+            throw new ArgumentOutOfRangeException(nameof(layout), layout, "layout must be Nhwc or Nchw.");
+        if (pixels.Length != channels * height * width)
+            throw new ArgumentException($"pixels has {pixels.Length} bytes; {channels}×{height}×{width} needs {channels * height * width}.", nameof(pixels));
+    }
+
+    /// <summary>RGB bytes in <paramref name="layout"/> to opaque RGBA rows of <paramref name="rowBytes"/> bytes.</summary>
+    private static void ToRgba(ReadOnlySpan<byte> pixels, int height, int width, PixelLayout layout, Span<byte> rgba, int rowBytes)
+    {
+        var plane = height * width;
+        for (var y = 0; y < height; y++)
+        {
+            var row = rgba.Slice(y * rowBytes, 4 * width);
+            for (var x = 0; x < width; x++)
+            {
+                var p = y * width + x;
+                var (r, g, b) = layout == PixelLayout.Nhwc ? (pixels[3 * p], pixels[3 * p + 1], pixels[3 * p + 2]) : (pixels[p], pixels[plane + p], pixels[2 * plane + p]);
+                row[4 * x] = r;
+                row[4 * x + 1] = g;
+                row[4 * x + 2] = b;
+                row[4 * x + 3] = 255;
+            }
         }
     }
 
