@@ -45,4 +45,30 @@ public class TrainingRecipeTests
             Is.EqualTo((cli.Optimizer, cli.LearningRateG, cli.LearningRateD, cli.Beta1, cli.Beta2, cli.ClipValue, cli.CriticSteps)));
         Assert.That(TestData.GeneratorWeights(path), Is.EqualTo(TestData.GeneratorWeights(Path.Combine(cliFolder, "checkpoint.gockpt"))), "the same weights after two steps");
     }
+
+    [Test]
+    public void ANamedRecipeOnTheCommandLineGivesItsModelAndSettingsAndFlagsGivenWin()
+    {
+        var data = TestData.IdxFolder(count: 32);
+        var keras = TestData.NewTempFolder();
+        var (code, output, error) = TestData.RunCli("train", "--data", data, "--out", keras, "--recipe", "keras-dcgan", "--width", "8", "--latent", "8",
+            "--steps", "1", "--sample-every", "0", "--lr-g", "1e-4");
+        Assert.That(code, Is.Zero, error);
+        Assert.That(output, Does.Contain("Training keras-dcgan"));
+        var info = Checkpoint.Load(Path.Combine(keras, "checkpoint.gockpt")).Info;
+        var recipe = TrainingRecipe.Get("keras-dcgan").Options;
+        Assert.That(info.Model.Architecture, Is.EqualTo(GanArchitecture.KerasDcgan));
+        Assert.That((info.Training.Optimizer, info.Training.LearningRateD, info.Training.ClipValue), Is.EqualTo((recipe.Optimizer, recipe.LearningRateD, recipe.ClipValue)));
+        Assert.That(info.Training.LearningRateG, Is.EqualTo(1e-4), "--lr-g given on the command line wins over the recipe's 4e-4");
+
+        var mlp = TestData.NewTempFolder();
+        (code, _, error) = TestData.RunCli("train", "--data", data, "--out", mlp, "--recipe", "mlp-gan", "--steps", "1", "--sample-every", "0");
+        Assert.That(code, Is.Zero, error);
+        info = Checkpoint.Load(Path.Combine(mlp, "checkpoint.gockpt")).Info;
+        Assert.That((info.Model.Architecture, info.Training.BatchSize), Is.EqualTo((GanArchitecture.Mlp, 128)), "the recipe's batch of 128");
+
+        (code, _, error) = TestData.RunCli("train", "--data", data, "--out", TestData.NewTempFolder(), "--recipe", "stylegan");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("no recipe 'stylegan'").And.Contain("keras-dcgan"));
+    }
 }

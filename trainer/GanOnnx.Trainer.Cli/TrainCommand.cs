@@ -9,6 +9,7 @@ internal static class TrainCommand
     {
         var data = new Option<string>("--data") { Description = "Folder of IDX files (train-images-idx3-ubyte[.gz] and labels).", Required = true };
         var outOption = new Option<string>("--out") { Description = "Output folder for checkpoint, samples and metrics.", Required = true };
+        var recipeOption = new Option<string?>("--recipe") { Description = $"Start from a named recipe: its architecture, loss, batch size and optimizer settings (flags given override them): {string.Join(", ", TrainingRecipe.Named.Select(r => r.Name))}." };
         var arch = new Option<string>("--arch") { Description = "Architecture: mlp, keras-dcgan or dcgan.", DefaultValueFactory = _ => "dcgan" };
         var steps = new Option<int>("--steps") { Description = "Generator steps.", DefaultValueFactory = _ => 1000 };
         var batch = new Option<int>("--batch-size") { Description = "Images per batch.", DefaultValueFactory = _ => 64 };
@@ -51,15 +52,20 @@ internal static class TrainCommand
         var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a build with -p:TorchBackend=Cuda).", DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
-            data, outOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, augment, loss, criticSteps, gpWeight, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
+            data, outOption, recipeOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, augment, loss, criticSteps, gpWeight, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
             clip, smoothing, emaDecay, emaRampup, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
             imageSize, channelsOption, onBadImage, convolutions,
         };
         command.SetAction(parse => TrainerCli.Guarded(error, () =>
         {
-            var architecture = ModelConfig.ParseArchitecture(parse.GetValue(arch)!);
-            var lossKind = GanLoss.Parse(parse.GetValue(loss)!);
-            var recipe = TrainingRecipe.For(architecture, lossKind); // the library's defaults for this model and loss; flags given override them
+            // A named recipe gives the architecture, loss, batch size and optimizer settings; flags given on the command line win.
+            var named = parse.GetValue(recipeOption) is { } recipeName ? TrainingRecipe.Get(recipeName) : null;
+            bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
+            var architecture = named is not null && !Given(arch) ? named.Model.Architecture : ModelConfig.ParseArchitecture(parse.GetValue(arch)!);
+            var lossKind = named is not null && !Given(loss) ? named.Options.Loss : GanLoss.Parse(parse.GetValue(loss)!);
+            var recipe = named is not null && named.Model.Architecture == architecture && named.Options.Loss == lossKind
+                ? named.Options
+                : TrainingRecipe.For(architecture, lossKind); // the library's defaults for this model and loss
             var optimizerKind = parse.GetValue(optimizer) is not { } optimizerName ? recipe.Optimizer : optimizerName.ToLowerInvariant() switch
             {
                 "adam" => OptimizerKind.Adam,
@@ -79,7 +85,10 @@ internal static class TrainCommand
                 var other => throw new TrainerException($"--on-bad-image is '{other}'; choose fail or skip."),
             };
             var range = architecture == GanArchitecture.Dcgan ? ValueRange.Tanh : ValueRange.Sigmoid;
-            using var dataset = LoadTrainingData(folder, range, parse.GetValue(imageSize), parse.GetValue(channelsOption), policy, output);
+            // Image folders are resized to the recipe's shape unless --image-size/--channels say otherwise; IDX files keep theirs.
+            var size = named is not null && !Given(imageSize) ? named.Model.ImageSize : parse.GetValue(imageSize);
+            var channelCount = named is not null && !Given(channelsOption) ? named.Model.Channels : parse.GetValue(channelsOption);
+            using var dataset = LoadTrainingData(folder, range, size, channelCount, policy, output);
             var classes = parse.GetValue(conditional) ? dataset.ClassNames.Count : 0;
             var clusterCount = parse.GetValue(clusters);
             if (clusterCount != 0 && parse.GetValue(latentClasses) != 0)
@@ -94,7 +103,7 @@ internal static class TrainCommand
             model.Validate();
             var options = recipe with
             {
-                Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), Seed = parse.GetValue(seed),
+                Steps = parse.GetValue(steps), BatchSize = named is not null && !Given(batch) ? recipe.BatchSize : parse.GetValue(batch), Seed = parse.GetValue(seed),
                 Optimizer = optimizerKind,
                 CriticSteps = parse.GetValue(criticSteps) ?? recipe.CriticSteps, GradientPenaltyWeight = parse.GetValue(gpWeight),
                 LearningRateG = parse.GetValue(lrG) ?? recipe.LearningRateG,
