@@ -28,3 +28,17 @@ public class NativeAllocatorTests
         }
     }
 }
+
+public class NnpackTests
+{
+    [Test]
+    public void NnpackIsTurnedOffInTheLoadedLibtorch()
+    {
+        // Without this, libtorch logs "Could not initialize NNPACK! Reason: Unsupported hardware." before each CPU
+        // convolution on processors NNPACK refuses (hundreds of lines at the start of a 64×64 run).
+        Assume.That(OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64, "linux-x64 libtorch");
+        using var warmUp = TorchSharp.torch.zeros(1); // TorchSharp loads libtorch on its first call
+        Assert.That(Nnpack.Disable(), Is.True, "the symbols resolve and the switch reads back off");
+        Assert.That(Nnpack.Disable(), Is.True, "and again");
+    }
+}

@@ -59,6 +59,7 @@ public sealed class Classifier : Module<Tensor, Tensor>
     public static (Classifier Model, double TestAccuracy) Train(Data.ImageDataset data, Data.ImageDataset test, int epochs = 3, int batch = 128, long seed = 1, TextWriter? log = null)
     {
         if (epochs < 1) throw new TrainerException($"--epochs is {epochs}; it must be at least 1.");
+        Diagnostics.Nnpack.Disable();
         manual_seed(seed);
         var classes = Math.Max(data.ClassNames.Count, (int)data.Labels.max().item<long>() + 1);
         var model = new Classifier(new ClassifierConfig(data.Channels, data.Height, classes));

@@ -70,6 +70,7 @@ public sealed class GanTrainer
         using var clusters = Model.Clustered ? Cluster(data, resume, resumeFrom) : null;
         Directory.CreateDirectory(OutputFolder);
         var nativeBefore = NativeConvolutions.Enabled;
+        Diagnostics.Nnpack.Disable();
         ChooseConvolutions(resume);
         try
         {
