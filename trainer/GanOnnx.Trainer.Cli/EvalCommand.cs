@@ -39,7 +39,7 @@ internal static class EvalCommand
             }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"images scored:        {scores.Count} ({(DateTime.UtcNow - started).TotalSeconds:F1} s)"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Fréchet distance:     {scores.FrechetDistance:F3}  (real-against-real floor {scores.FrechetFloor:F3}, ratio {scores.FrechetRatio:F2}×)"));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"class entropy:        {scores.ClassEntropy:F4}  (1 = every class equally often)"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"class entropy:        {scores.ClassEntropy:F4}  (1 = every class equally often; held-out real images {scores.RealClassEntropy:F4}, ratio {scores.ClassEntropyRatio:F3})"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mean confidence:      {scores.MeanConfidence:F4}"));
             if (scores.ClassAccuracy is { } a) output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"class accuracy:       {a:P2}  (images classified as the class asked for)"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"classifier accuracy:  {scores.ClassifierAccuracy:P2} on held-out real images"));

@@ -44,6 +44,9 @@ public class EvaluationTests
 
         TestContext.Out.WriteLine($"real: FD {good.FrechetDistance:F3} floor {good.FrechetFloor:F3} entropy {good.ClassEntropy:F3}; collapsed: FD {bad.FrechetDistance:F3} entropy {bad.ClassEntropy:F3}");
         Assert.That(good.ClassEntropy, Is.GreaterThan(0.97));
+        Assert.That(good.RealClassEntropy, Is.GreaterThan(0.97), "the held-out real images' own class entropy (balanced test data)");
+        Assert.That(good.ClassEntropyRatio, Is.EqualTo(good.ClassEntropy / good.RealClassEntropy).Within(1e-12));
+        Assert.That(bad.RealClassEntropy, Is.EqualTo(good.RealClassEntropy), "a property of the real data, not of the generator");
         Assert.That(good.ClassAccuracy, Is.GreaterThan(0.9));
         Assert.That(bad.ClassEntropy, Is.LessThan(0.1));
         Assert.That(bad.ClassHistogram[3], Is.EqualTo(100));

@@ -52,7 +52,8 @@ public static class GeneratorScorer
                 }
             }
             using var generated = cat(generatedFeatures, 0);
-            using var testFeatures = Features(classifier, test.Images, count);
+            var realHistogram = new int[config.NumClasses];
+            using var testFeatures = Features(classifier, test.Images, count, realHistogram);
             using var trainFeatures = Features(classifier, train.Images, count);
             return new QualityScores
             {
@@ -60,6 +61,7 @@ public static class GeneratorScorer
                 FrechetDistance = FrechetDistance(generated, testFeatures),
                 FrechetFloor = FrechetDistance(trainFeatures, testFeatures),
                 ClassEntropy = NormalizedEntropy(histogram),
+                RealClassEntropy = NormalizedEntropy(realHistogram),
                 MeanConfidence = confidence / count,
                 ClassAccuracy = asked > 0 ? (double)hit / asked : null,
                 ClassifierAccuracy = classifierAccuracy,
@@ -131,7 +133,7 @@ public static class GeneratorScorer
         return (mean, covariance);
     }
 
-    private static Tensor Features(Classifier classifier, Tensor images, int limit)
+    private static Tensor Features(Classifier classifier, Tensor images, int limit, int[]? histogram = null)
     {
         var n = (int)Math.Min(limit, images.shape[0]);
         var parts = new List<Tensor>();
@@ -141,7 +143,10 @@ public static class GeneratorScorer
             {
                 using var scope = NewDisposeScope();
                 var m = Math.Min(512, n - start);
-                parts.Add(classifier.Both(images.narrow(0, start, m)).Features.to_type(ScalarType.Float64).DetachFromDisposeScope());
+                var (features, logits) = classifier.Both(images.narrow(0, start, m));
+                parts.Add(features.to_type(ScalarType.Float64).DetachFromDisposeScope());
+                if (histogram is not null)
+                    foreach (var c in logits.argmax(1).data<long>().ToArray()) histogram[c]++;
             }
             return cat(parts, 0);
         }
