@@ -62,8 +62,8 @@ public class EmaAndResumeSettingsTests
     [Test]
     public void ABadRampUpIsRefused()
     {
-        Assert.That(() => new TrainingOptions { EmaRampup = -0.1 }.Validate(), Throws.TypeOf<TrainerException>().With.Message.Contains("--ema-rampup"));
-        Assert.That(() => new TrainingOptions { EmaRampup = double.NaN }.Validate(), Throws.TypeOf<TrainerException>().With.Message.Contains("--ema-rampup"));
+        Assert.That(() => new TrainingOptions { EmaRampup = -0.1 }.Validate(), Throws.TypeOf<TrainerException>().With.Message.Contains("TrainingOptions.EmaRampup"));
+        Assert.That(() => new TrainingOptions { EmaRampup = double.NaN }.Validate(), Throws.TypeOf<TrainerException>().With.Message.Contains("TrainingOptions.EmaRampup"));
     }
 
     [Test]
@@ -80,7 +80,7 @@ public class EmaAndResumeSettingsTests
         Assert.That(MaxDifference(Weights(straight), Weights(halfway)), Is.GreaterThan(1e-4), "at 2e-4 three more steps move the generator");
         Assert.That(MaxDifference(Weights(slowed), Weights(halfway)), Is.LessThan(1e-6), "at 1e-9 they barely do");
         Assert.That(MaxDifference(TestData.DiscriminatorWeights(slowed), TestData.DiscriminatorWeights(halfway)), Is.GreaterThan(1e-4), "the discriminator keeps 2e-4");
-        Assert.That(log.ToString(), Does.Contain("changed optimizer settings").And.Contain("--lr-g 0.0002 → 1E-09").And.Contain("--beta1 0.5 → 0"));
+        Assert.That(log.ToString(), Does.Contain("changed optimizer settings").And.Contain("TrainingOptions.LearningRateG 0.0002 → 1E-09").And.Contain("TrainingOptions.Beta1 0.5 → 0"));
     }
 
     [Test]

@@ -46,7 +46,7 @@ public class ResumeAndLossTests
         Assert.That(() => new GanTrainer(model, options with { Steps = 4, Seed = 99 }, TestData.NewTempFolder(), TextWriter.Null).Train(data, path),
             Throws.TypeOf<TrainerException>().With.Message.Contains("seed"));
         Assert.That(() => new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data, path),
-            Throws.TypeOf<TrainerException>().With.Message.Contains("more --steps"));
+            Throws.TypeOf<TrainerException>().With.Message.Contains("more TrainingOptions.Steps"));
         using var other = TestData.Dataset(24, 28, 1, model.ValueRange);
         Assert.That(() => new GanTrainer(model, options with { Steps = 4 }, TestData.NewTempFolder(), TextWriter.Null).Train(other, path),
             Throws.TypeOf<TrainerException>().With.Message.Contains("24"));

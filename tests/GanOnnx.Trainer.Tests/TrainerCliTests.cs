@@ -1,3 +1,4 @@
+using GanOnnx.Trainer.Cli;
 using GanOnnx.Runtime;
 
 namespace GanOnnx.Trainer.Tests;
@@ -62,6 +63,8 @@ public class TrainerCliTests
 
     [TestCase("--arch", "transformer", "Unknown architecture")]
     [TestCase("--steps", "0", "--steps")]
+    [TestCase("--ema-rampup", "2", "--ema-rampup is 2; it must be between 0 (off) and 1")]
+    [TestCase("--clusters", "1", "--clusters is 1; it needs at least 2")]
     [TestCase("--optimizer", "sgd", "--optimizer")]
     [TestCase("--device", "tpu", "--device is 'tpu'; choose cpu, cuda or cuda:N")]
     [TestCase("--device", "cuda:x", "the GPU index after 'cuda:' must be a number")]
@@ -103,5 +106,22 @@ public class TrainerCliTests
         var (bad, _, badError) = Run("bench-train", "--models", "resnet");
         Assert.That(bad, Is.Not.EqualTo(0));
         Assert.That(badError, Does.Contain("Unknown model 'resnet'"));
+    }
+
+    [Test]
+    public void TheLibrarysPropertyNamesBecomeThisCommandLinesFlags()
+    {
+        Assert.That(TrainerCli.WithFlags("TrainingOptions.LearningRateDecayAt 0 → 500, TrainingOptions.LearningRateDecay 0.5 → 0.25"),
+            Is.EqualTo("--lr-decay-at 0 → 500, --lr-decay 0.5 → 0.25"), "a longer name is never cut by a shorter one");
+        Assert.That(TrainerCli.WithFlags("ModelConfig.LatentClasses (clustered) is 1; ModelConfig.LatentClasses is 3"), Is.EqualTo("--clusters is 1; --latent-classes is 3"));
+        var log = new StringWriter();
+        using (var writer = new FlagsWriter(log))
+        {
+            writer.Write("Resuming with changed optimizer settings: TrainingOptions.LearningRateG ");
+            writer.WriteLine("0.0002 → 0.0001.");
+            writer.Write("no newline TrainingOptions.Beta1");
+            writer.Flush();
+        }
+        Assert.That(log.ToString(), Is.EqualTo("Resuming with changed optimizer settings: --lr-g 0.0002 → 0.0001." + Environment.NewLine + "no newline --beta1"));
     }
 }

@@ -125,7 +125,7 @@ internal static class TrainCommand
             };
             options.Validate();
             using var evaluator = options.EvalEvery > 0 ? Evaluator.Open(folder, parse.GetValue(classifierOption), log: output) : null;
-            var trainer = new GanTrainer(model, options, parse.GetValue(outOption)!, output) { Evaluator = evaluator, Device = device };
+            var trainer = new GanTrainer(model, options, parse.GetValue(outOption)!, new FlagsWriter(output)) { Evaluator = evaluator, Device = device };
             trainer.Train(dataset, parse.GetValue(resume));
             return 0;
         }));

@@ -33,10 +33,51 @@ public static class TrainerCli
         }
         catch (Exception ex) when (ex is TrainerException or GanOnnxException or IOException or UnauthorizedAccessException)
         {
-            error.WriteLine($"error: {ex.Message}");
+            error.WriteLine($"error: {WithFlags(ex.Message)}");
             return 1;
         }
     }
+
+    /// <summary>The library's messages name properties (TrainingOptions.Steps); the command line says its flags (--steps).</summary>
+    internal static string WithFlags(string message) =>
+        Flags.Aggregate(message, (text, flag) => text.Replace(flag.Key, flag.Value, StringComparison.Ordinal));
+
+    /// <summary>Longest names first, so that a name is never replaced inside a longer one.</summary>
+    private static readonly KeyValuePair<string, string>[] Flags = new Dictionary<string, string>
+    {
+        ["TrainingOptions.Steps"] = "--steps",
+        ["TrainingOptions.BatchSize"] = "--batch-size",
+        ["TrainingOptions.LearningRateG"] = "--lr-g",
+        ["TrainingOptions.LearningRateD"] = "--lr-d",
+        ["TrainingOptions.LearningRateDecayAt"] = "--lr-decay-at",
+        ["TrainingOptions.LearningRateDecay"] = "--lr-decay",
+        ["TrainingOptions.Beta1"] = "--beta1",
+        ["TrainingOptions.Beta2"] = "--beta2",
+        ["TrainingOptions.ClipValue"] = "--clip",
+        ["TrainingOptions.LabelSmoothing"] = "--label-smoothing",
+        ["TrainingOptions.Augment"] = "--augment",
+        ["TrainingOptions.Loss"] = "--loss",
+        ["TrainingOptions.CriticSteps"] = "--critic-steps",
+        ["TrainingOptions.GradientPenaltyWeight"] = "--gp-weight",
+        ["TrainingOptions.CodeWeight"] = "--code-weight",
+        ["TrainingOptions.EmaDecay"] = "--ema-decay",
+        ["TrainingOptions.EmaRampup"] = "--ema-rampup",
+        ["TrainingOptions.LogEvery"] = "--log-every",
+        ["TrainingOptions.SampleEvery"] = "--sample-every",
+        ["TrainingOptions.CheckpointEvery"] = "--checkpoint-every",
+        ["TrainingOptions.EvalEvery"] = "--eval-every",
+        ["TrainingOptions.EvalCount"] = "--eval-count",
+        ["TrainingOptions.SampleCount"] = "--sample-count",
+        ["TrainingOptions.KeepCheckpoints"] = "--keep-checkpoints",
+        ["ModelConfig.LatentClasses (clustered)"] = "--clusters",
+        ["ModelConfig.LatentClasses"] = "--latent-classes",
+        ["ModelConfig.Clustered"] = "--clusters",
+        ["GanTrainer.Device"] = "--device",
+        ["Classifier epochs"] = "--epochs",
+        ["The image size"] = "--image-size",
+        ["The channel count"] = "--channels",
+        ["skip them (BadImagePolicy.Skip)"] = "pass --on-bad-image skip",
+    }.OrderByDescending(kv => kv.Key.Length).ToArray();
 
     /// <summary>The folder beside this program that holds the classifiers of models/classifiers (`data` installs them).</summary>
     public static string ShippedClassifiers => Path.Combine(AppContext.BaseDirectory, "classifiers");

@@ -66,7 +66,7 @@ public class ImageFolderLoaderTests
         var broken = Path.Combine(folder, "dogs", "broken.png");
         File.WriteAllText(broken, "not a png");
         Assert.That(() => ImageFolderLoader.Load(folder, 8, 3, ValueRange.Sigmoid),
-            Throws.TypeOf<TrainerException>().With.Message.Contains("broken.png").And.Message.Contains("--on-bad-image skip"));
+            Throws.TypeOf<TrainerException>().With.Message.Contains("broken.png").And.Message.Contains("BadImagePolicy.Skip"));
         var (data, report) = ImageFolderLoader.Load(folder, 8, 3, ValueRange.Sigmoid, BadImagePolicy.Skip);
         using (data)
         {

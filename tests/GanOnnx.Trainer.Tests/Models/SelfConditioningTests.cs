@@ -44,7 +44,7 @@ public class SelfConditioningTests
     {
         using var data = TestData.Dataset(8, 28, 1, ValueRange.Sigmoid);
         Assert.That(() => ImageClusters.Assign(data.Images, 9, seed: 1),
-            Throws.TypeOf<TrainerException>().With.Message.Contains("--clusters is 9").And.Message.Contains("only 8 images"));
+            Throws.TypeOf<TrainerException>().With.Message.Contains("ModelConfig.LatentClasses (clustered) is 9").And.Message.Contains("only 8 images"));
     }
 
     [Test]

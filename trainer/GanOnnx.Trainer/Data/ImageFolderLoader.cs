@@ -39,8 +39,8 @@ public static class ImageFolderLoader
     public static (ImageDataset Dataset, Report Report) Load(string folder, int size, int channels, ValueRange range, BadImagePolicy policy = BadImagePolicy.Fail)
     {
         if (!Directory.Exists(folder)) throw new TrainerException($"Image folder '{folder}' does not exist.");
-        if (size is < 4 or > 1024) throw new TrainerException($"--image-size is {size}; it must be between 4 and 1024.");
-        if (channels is not (1 or 3)) throw new TrainerException($"--channels is {channels}; use 1 (grayscale) or 3 (RGB).");
+        if (size is < 4 or > 1024) throw new TrainerException($"The image size is {size}; it must be between 4 and 1024.");
+        if (channels is not (1 or 3)) throw new TrainerException($"The channel count is {channels}; use 1 (grayscale) or 3 (RGB).");
         var stopwatch = Stopwatch.StartNew();
 
         var subfolders = Directory.GetDirectories(folder).Order(StringComparer.Ordinal).ToArray();
@@ -75,7 +75,7 @@ public static class ImageFolderLoader
         });
         var skipped = bad.Order(StringComparer.Ordinal).ToList();
         if (skipped.Count > 0 && policy == BadImagePolicy.Fail)
-            throw new TrainerException($"{skipped.Count} file(s) in '{folder}' are not readable images, e.g. '{skipped[0]}'. Fix or remove them, or pass --on-bad-image skip.");
+            throw new TrainerException($"{skipped.Count} file(s) in '{folder}' are not readable images, e.g. '{skipped[0]}'. Fix or remove them, or skip them (BadImagePolicy.Skip).");
 
         var kept = Enumerable.Range(0, files.Count).Where(i => ok[i]).ToArray();
         if (kept.Length == 0) throw new TrainerException($"None of the {files.Count} files in '{folder}' is a readable image.");

@@ -58,7 +58,7 @@ public sealed class Classifier : Module<Tensor, Tensor>
     /// </summary>
     public static (Classifier Model, double TestAccuracy) Train(Data.ImageDataset data, Data.ImageDataset test, int epochs = 3, int batch = 128, long seed = 1, TextWriter? log = null)
     {
-        if (epochs < 1) throw new TrainerException($"--epochs is {epochs}; it must be at least 1.");
+        if (epochs < 1) throw new TrainerException($"Classifier epochs is {epochs}; it must be at least 1.");
         Diagnostics.Nnpack.Disable();
         manual_seed(seed);
         var classes = Math.Max(data.ClassNames.Count, (int)data.Labels.max().item<long>() + 1);

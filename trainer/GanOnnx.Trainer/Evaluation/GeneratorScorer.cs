@@ -19,7 +19,7 @@ public static class GeneratorScorer
     /// </summary>
     public static QualityScores Score(Classifier classifier, ImageSource source, int count, ImageDataset train, ImageDataset test, double classifierAccuracy)
     {
-        if (count < 2) throw new TrainerException($"--count is {count}; the Fréchet distance needs at least 2 images (use thousands).");
+        if (count < 2) throw new TrainerException($"TrainingOptions.EvalCount is {count}; the Fréchet distance needs at least 2 images (use thousands).");
         classifier.eval();
         using var _ = no_grad();
         var config = classifier.Config;

@@ -71,7 +71,7 @@ public sealed class Discriminator : Module<Tensor, Tensor>
     /// </summary>
     public (Tensor Logits, Tensor CodeLogits) ForwardWithCode(Tensor images)
     {
-        if (code_head is null) throw new TrainerException("This discriminator has no InfoGAN code head (--latent-classes).");
+        if (code_head is null) throw new TrainerException("This discriminator has no InfoGAN code head (ModelConfig.LatentClasses).");
         using var scope = NewDisposeScope();
         var layers = body.children().Cast<Module<Tensor, Tensor>>().ToList();
         var x = images;

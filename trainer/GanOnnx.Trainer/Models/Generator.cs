@@ -64,7 +64,7 @@ public sealed class Generator : Module<Tensor, Tensor>
     /// </summary>
     public static Tensor LatentCode(ModelConfig config, Tensor z)
     {
-        if (config.LatentClasses < 2) throw new TrainerException("This model has no latent classes (--latent-classes or --clusters).");
+        if (config.LatentClasses < 2) throw new TrainerException("This model has no latent classes (ModelConfig.LatentClasses).");
         using var thresholds = tensor(config.LatentClassThresholds(), device: z.device);
         using var first = z.narrow(1, 0, 1);
         using var above = first.gt(thresholds);

@@ -99,13 +99,13 @@ public sealed record ModelConfig
         Compare("width", EffectiveWidth, other.EffectiveWidth);
         Compare("classes", NumClasses, other.NumClasses);
         Compare(Clustered || other.Clustered ? "clusters/latent classes" : "latent classes", LatentClasses, other.LatentClasses);
-        Compare("self-conditioning (--clusters)", Clustered ? "on" : "off", other.Clustered ? "on" : "off");
+        Compare("self-conditioning (ModelConfig.Clustered)", Clustered ? "on" : "off", other.Clustered ? "on" : "off");
         Compare("spectral norm", SpectralNorm ? "on" : "off", other.SpectralNorm ? "on" : "off");
         return differences;
     }
 
-    /// <summary>The command-line option that sets <see cref="LatentClasses"/>, for messages.</summary>
-    private string LatentClassesOption => Clustered ? "--clusters" : "--latent-classes";
+    /// <summary>How messages name <see cref="LatentClasses"/> (the command line says --clusters or --latent-classes).</summary>
+    private string LatentClassesOption => Clustered ? "ModelConfig.LatentClasses (clustered)" : "ModelConfig.LatentClasses";
 
     /// <summary>The width actually used (the architecture default when <see cref="Width"/> is 0).</summary>
     [JsonIgnore]
@@ -185,7 +185,7 @@ public sealed record ModelConfig
         if (LatentClasses > 0 && NumClasses > 0)
             throw new TrainerException($"{LatentClassesOption} is for unconditional models; a conditional model already has its classes.");
         if (Clustered && LatentClasses == 0)
-            throw new TrainerException("A self-conditioned model needs --clusters 2 or more.");
+            throw new TrainerException("A self-conditioned model needs ModelConfig.LatentClasses (clustered) 2 or more.");
         if (LatentClassPrior is { } prior)
         {
             if (prior.Length != LatentClasses)

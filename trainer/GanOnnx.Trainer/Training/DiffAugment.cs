@@ -37,7 +37,7 @@ public static class DiffAugment
                 "color" or "colour" => Augmentations.Color,
                 "translation" => Augmentations.Translation,
                 "cutout" => Augmentations.Cutout,
-                _ => throw new TrainerException($"--augment has '{part}'; choose from color, translation and cutout (comma-separated), or none."),
+                _ => throw new TrainerException($"TrainingOptions.Augment has '{part}'; choose from color, translation and cutout (comma-separated), or none."),
             };
         }
         return result;

@@ -34,7 +34,7 @@ public static class GanLoss
         "bce" => LossKind.Bce,
         "wgan-gp" or "wgangp" => LossKind.WganGp,
         "hinge" => LossKind.Hinge,
-        _ => throw new TrainerException($"--loss is '{name}'; choose bce, wgan-gp or hinge."),
+        _ => throw new TrainerException($"TrainingOptions.Loss is '{name}'; choose bce, wgan-gp or hinge."),
     };
 
     /// <summary>Discriminator (critic) loss on real and fake scores; <paramref name="realTarget"/> is 1 − label smoothing (BCE only).</summary>

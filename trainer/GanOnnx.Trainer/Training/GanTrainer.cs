@@ -237,7 +237,7 @@ public sealed class GanTrainer
         if (checkpoint.Info.Dataset != data.Name)
             throw new TrainerException($"Checkpoint '{path}' was trained on '{checkpoint.Info.Dataset}', not '{data.Name}'.");
         if (checkpoint.Info.Step >= Options.Steps)
-            throw new TrainerException($"Checkpoint '{path}' is at step {checkpoint.Info.Step}; ask for more --steps than that to continue it.");
+            throw new TrainerException($"Checkpoint '{path}' is at step {checkpoint.Info.Step}; ask for more TrainingOptions.Steps than that to continue it.");
         foreach (var section in TrainingRun.ResumeSections)
             if (!checkpoint.Sections.ContainsKey(section))
                 throw new TrainerException($"Checkpoint '{path}' has no '{section}' section, so the run cannot be resumed exactly.");
@@ -263,14 +263,14 @@ public sealed class GanTrainer
         {
             if (before != now) changes.Add(string.Create(CultureInfo.InvariantCulture, $"{option} {before:G6} → {now:G6}"));
         }
-        Compare("--lr-g", saved.LearningRateG, Options.LearningRateG);
-        Compare("--lr-d", saved.LearningRateD, Options.LearningRateD);
-        Compare("--lr-decay-at", saved.LearningRateDecayAt, Options.LearningRateDecayAt);
-        if (Options.LearningRateDecayAt > 0) Compare("--lr-decay", saved.LearningRateDecay, Options.LearningRateDecay);
+        Compare("TrainingOptions.LearningRateG", saved.LearningRateG, Options.LearningRateG);
+        Compare("TrainingOptions.LearningRateD", saved.LearningRateD, Options.LearningRateD);
+        Compare("TrainingOptions.LearningRateDecayAt", saved.LearningRateDecayAt, Options.LearningRateDecayAt);
+        if (Options.LearningRateDecayAt > 0) Compare("TrainingOptions.LearningRateDecay", saved.LearningRateDecay, Options.LearningRateDecay);
         if (Options.Optimizer == OptimizerKind.Adam)
         {
-            Compare("--beta1", saved.Beta1, Options.Beta1);
-            Compare("--beta2", saved.Beta2, Options.Beta2);
+            Compare("TrainingOptions.Beta1", saved.Beta1, Options.Beta1);
+            Compare("TrainingOptions.Beta2", saved.Beta2, Options.Beta2);
         }
         if (changes.Count > 0) Log.WriteLine($"Resuming with changed optimizer settings: {string.Join(", ", changes)}.");
     }

@@ -18,8 +18,8 @@ public static class ImageClusters
     public static (Tensor Assignments, double[] Shares) Assign(Tensor images, int clusters, long seed, int maxIterations = 50)
     {
         var count = images.shape[0];
-        if (clusters < 2) throw new TrainerException($"--clusters is {clusters}; it needs at least 2.");
-        if (count < clusters) throw new TrainerException($"--clusters is {clusters} but the dataset has only {count} images; use fewer clusters.");
+        if (clusters < 2) throw new TrainerException($"ModelConfig.LatentClasses (clustered) is {clusters}; it needs at least 2.");
+        if (count < clusters) throw new TrainerException($"ModelConfig.LatentClasses (clustered) is {clusters} but the dataset has only {count} images; use fewer clusters.");
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var x = images.to(CPU).to_type(ScalarType.Float32);

@@ -94,7 +94,7 @@ internal sealed class RunLog : IDisposable
         if (!File.Exists(EvalPath)) return;
         var best = EvalLog.Best(EvalPath);
         if (best is null) return;
-        var where = checkpointOf(best.Step) is { } path ? $"; its checkpoint: {path}" : "; its checkpoint was not kept (--keep-checkpoints keeps every one)";
+        var where = checkpointOf(best.Step) is { } path ? $"; its checkpoint: {path}" : "; its checkpoint was not kept (TrainingOptions.KeepCheckpoints keeps every one)";
         _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Best evaluation: step {best.Step}, {(best.Ema ? "EMA" : "raw")} weights, Fréchet {best.Scores.FrechetDistance:F2} ({best.Scores.FrechetRatio:F2}× the floor), class entropy {best.Scores.ClassEntropy:F3}{where}."));
     }

@@ -16,17 +16,17 @@ public static class TrainingDevice
         var text = name.Trim().ToLowerInvariant();
         if (text == "cpu") return CPU;
         if (text != "cuda" && !text.StartsWith("cuda:", StringComparison.Ordinal))
-            throw new TrainerException($"--device is '{name}'; choose cpu, cuda or cuda:N (N = GPU index).");
+            throw new TrainerException($"GanTrainer.Device is '{name}'; choose cpu, cuda or cuda:N (N = GPU index).");
         var index = 0;
         if (text != "cuda" && (!int.TryParse(text.AsSpan(5), out index) || index < 0))
-            throw new TrainerException($"--device is '{name}'; the GPU index after 'cuda:' must be a number 0 or more.");
+            throw new TrainerException($"GanTrainer.Device is '{name}'; the GPU index after 'cuda:' must be a number 0 or more.");
         if (!cuda.is_available())
             throw new TrainerException(
-                $"--device {name}: TorchSharp found no usable CUDA libtorch. This build carries the CPU libtorch; rebuild with " +
-                "-p:TorchBackend=Cuda (packages TorchSharp-cuda-linux / TorchSharp-cuda-windows) on a machine with an NVIDIA driver, or train with --device cpu.");
+                $"GanTrainer.Device {name}: TorchSharp found no usable CUDA libtorch. This build carries the CPU libtorch; rebuild with " +
+                "-p:TorchBackend=Cuda (packages TorchSharp-cuda-linux / TorchSharp-cuda-windows) on a machine with an NVIDIA driver, or train with GanTrainer.Device cpu.");
         var count = cuda.device_count();
         if (index >= count)
-            throw new TrainerException($"--device {name}: there {(count == 1 ? "is 1 CUDA device" : $"are {count} CUDA devices")} (indices 0–{count - 1}).");
+            throw new TrainerException($"GanTrainer.Device {name}: there {(count == 1 ? "is 1 CUDA device" : $"are {count} CUDA devices")} (indices 0–{count - 1}).");
         return new Device(DeviceType.CUDA, index);
     }
 }

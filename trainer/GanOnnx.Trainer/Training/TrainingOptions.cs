@@ -95,29 +95,29 @@ public sealed record TrainingOptions
     /// <summary>Throws <see cref="TrainerException"/> naming the first option out of range.</summary>
     public void Validate()
     {
-        if (Steps < 1) throw new TrainerException($"--steps is {Steps}; it must be at least 1.");
-        if (BatchSize is < 1 or > 65536) throw new TrainerException($"--batch-size is {BatchSize}; it must be between 1 and 65536.");
-        if (!(LearningRateG > 0 && LearningRateG < 1)) throw new TrainerException($"--lr-g is {LearningRateG}; it must be in (0, 1).");
-        if (!(LearningRateD > 0 && LearningRateD < 1)) throw new TrainerException($"--lr-d is {LearningRateD}; it must be in (0, 1).");
-        if (LearningRateDecayAt < 0) throw new TrainerException($"--lr-decay-at is {LearningRateDecayAt}; it must be 0 (never) or a step.");
-        if (!(LearningRateDecay > 0 && LearningRateDecay <= 1)) throw new TrainerException($"--lr-decay is {LearningRateDecay}; it must be in (0, 1].");
-        if (!(Beta1 >= 0 && Beta1 < 1)) throw new TrainerException($"--beta1 is {Beta1}; it must be in [0, 1).");
-        if (!(Beta2 >= 0 && Beta2 < 1)) throw new TrainerException($"--beta2 is {Beta2}; it must be in [0, 1).");
-        if (!(ClipValue >= 0)) throw new TrainerException($"--clip is {ClipValue}; it must be 0 (off) or more.");
-        if (!(LabelSmoothing >= 0 && LabelSmoothing < 0.5)) throw new TrainerException($"--label-smoothing is {LabelSmoothing}; it must be in [0, 0.5).");
+        if (Steps < 1) throw new TrainerException($"TrainingOptions.Steps is {Steps}; it must be at least 1.");
+        if (BatchSize is < 1 or > 65536) throw new TrainerException($"TrainingOptions.BatchSize is {BatchSize}; it must be between 1 and 65536.");
+        if (!(LearningRateG > 0 && LearningRateG < 1)) throw new TrainerException($"TrainingOptions.LearningRateG is {LearningRateG}; it must be in (0, 1).");
+        if (!(LearningRateD > 0 && LearningRateD < 1)) throw new TrainerException($"TrainingOptions.LearningRateD is {LearningRateD}; it must be in (0, 1).");
+        if (LearningRateDecayAt < 0) throw new TrainerException($"TrainingOptions.LearningRateDecayAt is {LearningRateDecayAt}; it must be 0 (never) or a step.");
+        if (!(LearningRateDecay > 0 && LearningRateDecay <= 1)) throw new TrainerException($"TrainingOptions.LearningRateDecay is {LearningRateDecay}; it must be in (0, 1].");
+        if (!(Beta1 >= 0 && Beta1 < 1)) throw new TrainerException($"TrainingOptions.Beta1 is {Beta1}; it must be in [0, 1).");
+        if (!(Beta2 >= 0 && Beta2 < 1)) throw new TrainerException($"TrainingOptions.Beta2 is {Beta2}; it must be in [0, 1).");
+        if (!(ClipValue >= 0)) throw new TrainerException($"TrainingOptions.ClipValue is {ClipValue}; it must be 0 (off) or more.");
+        if (!(LabelSmoothing >= 0 && LabelSmoothing < 0.5)) throw new TrainerException($"TrainingOptions.LabelSmoothing is {LabelSmoothing}; it must be in [0, 0.5).");
         if ((Augment & ~(Augmentations.Color | Augmentations.Translation | Augmentations.Cutout)) != 0)
-            throw new TrainerException($"--augment {(int)Augment} is unknown; choose from color, translation and cutout.");
-        if (!Enum.IsDefined(Loss)) throw new TrainerException($"--loss {(int)Loss} is unknown; choose bce, wgan-gp or hinge.");
-        if (CriticSteps is < 1 or > 100) throw new TrainerException($"--critic-steps is {CriticSteps}; it must be between 1 and 100.");
-        if (!(GradientPenaltyWeight >= 0)) throw new TrainerException($"--gp-weight is {GradientPenaltyWeight}; it must be 0 or more.");
-        if (!(CodeWeight >= 0 && CodeWeight <= 100)) throw new TrainerException($"--code-weight is {CodeWeight}; it must be between 0 and 100.");
-        if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new TrainerException($"--ema-decay is {EmaDecay}; it must be in [0, 1).");
-        if (!(EmaRampup >= 0 && EmaRampup <= 1)) throw new TrainerException($"--ema-rampup is {EmaRampup}; it must be between 0 (off) and 1.");
-        if (LogEvery < 1) throw new TrainerException($"--log-every is {LogEvery}; it must be at least 1.");
-        if (SampleEvery < 0) throw new TrainerException($"--sample-every is {SampleEvery}; it must be 0 (end only) or more.");
-        if (CheckpointEvery < 0) throw new TrainerException($"--checkpoint-every is {CheckpointEvery}; it must be 0 (end only) or more.");
-        if (EvalEvery < 0) throw new TrainerException($"--eval-every is {EvalEvery}; it must be 0 (never) or more.");
-        if (EvalCount is < 2 or > 1_000_000) throw new TrainerException($"--eval-count is {EvalCount}; it must be between 2 and 1000000.");
-        if (SampleCount is < 1 or > 1024) throw new TrainerException($"--sample-count is {SampleCount}; it must be between 1 and 1024.");
+            throw new TrainerException($"TrainingOptions.Augment {(int)Augment} is unknown; choose from color, translation and cutout.");
+        if (!Enum.IsDefined(Loss)) throw new TrainerException($"TrainingOptions.Loss {(int)Loss} is unknown; choose bce, wgan-gp or hinge.");
+        if (CriticSteps is < 1 or > 100) throw new TrainerException($"TrainingOptions.CriticSteps is {CriticSteps}; it must be between 1 and 100.");
+        if (!(GradientPenaltyWeight >= 0)) throw new TrainerException($"TrainingOptions.GradientPenaltyWeight is {GradientPenaltyWeight}; it must be 0 or more.");
+        if (!(CodeWeight >= 0 && CodeWeight <= 100)) throw new TrainerException($"TrainingOptions.CodeWeight is {CodeWeight}; it must be between 0 and 100.");
+        if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new TrainerException($"TrainingOptions.EmaDecay is {EmaDecay}; it must be in [0, 1).");
+        if (!(EmaRampup >= 0 && EmaRampup <= 1)) throw new TrainerException($"TrainingOptions.EmaRampup is {EmaRampup}; it must be between 0 (off) and 1.");
+        if (LogEvery < 1) throw new TrainerException($"TrainingOptions.LogEvery is {LogEvery}; it must be at least 1.");
+        if (SampleEvery < 0) throw new TrainerException($"TrainingOptions.SampleEvery is {SampleEvery}; it must be 0 (end only) or more.");
+        if (CheckpointEvery < 0) throw new TrainerException($"TrainingOptions.CheckpointEvery is {CheckpointEvery}; it must be 0 (end only) or more.");
+        if (EvalEvery < 0) throw new TrainerException($"TrainingOptions.EvalEvery is {EvalEvery}; it must be 0 (never) or more.");
+        if (EvalCount is < 2 or > 1_000_000) throw new TrainerException($"TrainingOptions.EvalCount is {EvalCount}; it must be between 2 and 1000000.");
+        if (SampleCount is < 1 or > 1024) throw new TrainerException($"TrainingOptions.SampleCount is {SampleCount}; it must be between 1 and 1024.");
     }
 }
