@@ -47,7 +47,7 @@ public static class GanOnnxCli
         ["BatchExportOptions.InferenceWorkers"] = "--inference-workers",
         ["BatchExportOptions.Folder"] = "--out",
         ["BatchExportOptions.Overwrite"] = "--overwrite",
-        ["BatchExportOptions.Label"] = "--class",
+        ["BatchExportOptions.ClassIndex"] = "--class",
     };
 
     /// <summary>The command line's flag for each <see cref="GeneratorOptions"/> property its commands set.</summary>
@@ -166,7 +166,7 @@ public static class GanOnnxCli
             var export = new BatchExportOptions
             {
                 Count = total ?? 16, Seed = parse.GetValue(seed), StartIndex = parse.GetValue(start), Folder = parse.GetValue(outDir)!,
-                Format = fileFormat, Quality = parse.GetValue(quality), Shard = selected, Label = parse.GetValue(label),
+                Format = fileFormat, Quality = parse.GetValue(quality), Shard = selected, ClassIndex = parse.GetValue(label),
                 Grid = !parse.GetValue(noGrid), GridLabels = parse.GetValue(gridLabels),
                 EncoderThreads = pipeline.EncoderThreads, InferenceWorkers = pipeline.InferenceWorkers, Overwrite = parse.GetValue(overwrite),
             };

@@ -9,14 +9,14 @@ public sealed partial class GeneratorSession
     /// at most <see cref="MaxBatchSize"/>, each generated on the thread pool. Arguments are checked when
     /// the method is called, not when enumeration starts; cancellation is checked between batches.
     /// </summary>
-    public IAsyncEnumerable<ImageBatch> GenerateBatchesAsync(long count, long seed, long startIndex = 0, int? label = null,
+    public IAsyncEnumerable<ImageBatch> GenerateBatchesAsync(long count, long seed, long startIndex = 0, int? classIndex = null,
         CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Guard.NonNegative(count);
         Guard.NonNegative(startIndex);
-        CheckLabel(label);
-        return Stream(count, seed, startIndex, label, cancellationToken);
+        CheckClass(classIndex);
+        return Stream(count, seed, startIndex, classIndex, cancellationToken);
 
         async IAsyncEnumerable<ImageBatch> Stream(long total, long s, long first, int? l, [EnumeratorCancellation] CancellationToken ct)
         {

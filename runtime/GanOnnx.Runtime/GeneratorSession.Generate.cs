@@ -7,21 +7,21 @@ public sealed partial class GeneratorSession
 {
     /// <summary>
     /// Generates images <paramref name="startIndex"/> … <paramref name="startIndex"/> + <paramref name="count"/> − 1 of
-    /// <paramref name="seed"/>. For a conditional model, <paramref name="label"/> fixes the class of every image; when it
+    /// <paramref name="seed"/>. For a conditional model, <paramref name="classIndex"/> fixes the class of every image; when it
     /// is null, image k gets class k mod <see cref="ModelContract.NumClasses"/> (balanced, and a function of the index).
-    /// For a model with latent classes, <paramref name="label"/> fixes the latent class: each latent's first value is moved
+    /// For a model with latent classes, <paramref name="classIndex"/> fixes the latent class: each latent's first value is moved
     /// into that class's interval (<see cref="LatentClassRule.Place"/>) and the rest of the latent stays as it is, so image
     /// k of a seed keeps its other features whichever class is asked for; when it is null, the classes come in the
     /// model's own proportions.
     /// </summary>
-    public ImageBatch Generate(int count, long seed, long startIndex = 0, int? label = null)
+    public ImageBatch Generate(int count, long seed, long startIndex = 0, int? classIndex = null)
     {
         Guard.NonNegative(count);
         Guard.NonNegative(startIndex);
-        CheckLabel(label);
+        CheckClass(classIndex);
         var pixels = new float[(long)count * Contract.ValuesPerImage];
-        GenerateInto(pixels, count, seed, startIndex, label);
-        return new ImageBatch(pixels, count, Contract.Channels, Contract.Height, Contract.Width, Contract.ValueRange, seed, startIndex, LabelsFor(count, startIndex, label));
+        GenerateInto(pixels, count, seed, startIndex, classIndex);
+        return new ImageBatch(pixels, count, Contract.Channels, Contract.Height, Contract.Width, Contract.ValueRange, seed, startIndex, LabelsFor(count, startIndex, classIndex));
     }
 
     /// <summary>
@@ -29,8 +29,8 @@ public sealed partial class GeneratorSession
     /// into <paramref name="destination"/> (NCHW). Latents are sampled into reused, pinned buffers: once warm, this
     /// allocates no managed memory of its own. Labels are as in <see cref="Generate"/>.
     /// </summary>
-    public void GenerateInto(Span<float> destination, int count, long seed, long startIndex = 0, int? label = null) =>
-        Produce(destination, count, seed, startIndex, label, pixels: false);
+    public void GenerateInto(Span<float> destination, int count, long seed, long startIndex = 0, int? classIndex = null) =>
+        Produce(destination, count, seed, startIndex, classIndex, pixels: false);
 
     /// <summary>
     /// Generates images <paramref name="startIndex"/> … + <paramref name="count"/> − 1 of <paramref name="seed"/> as 8-bit
@@ -38,44 +38,44 @@ public sealed partial class GeneratorSession
     /// <see cref="GeneratorOptions.PixelOutput"/>, which must not be <see cref="PixelLayout.None"/>. The bytes are those
     /// <c>ImageEncoder</c> makes from <see cref="Generate"/>'s floats. Labels are as in <see cref="Generate"/>.
     /// </summary>
-    public PixelBatch GeneratePixels(int count, long seed, long startIndex = 0, int? label = null)
+    public PixelBatch GeneratePixels(int count, long seed, long startIndex = 0, int? classIndex = null)
     {
         Guard.NonNegative(count);
         Guard.NonNegative(startIndex);
-        CheckLabel(label);
+        CheckClass(classIndex);
         var pixels = new byte[(long)count * Contract.ValuesPerImage];
-        GeneratePixelsInto(pixels, count, seed, startIndex, label);
-        return new PixelBatch(pixels, count, Contract.Channels, Contract.Height, Contract.Width, Options.PixelOutput, seed, startIndex, LabelsFor(count, startIndex, label));
+        GeneratePixelsInto(pixels, count, seed, startIndex, classIndex);
+        return new PixelBatch(pixels, count, Contract.Channels, Contract.Height, Contract.Width, Options.PixelOutput, seed, startIndex, LabelsFor(count, startIndex, classIndex));
     }
 
     /// <summary>
     /// The zero-allocation form of <see cref="GeneratePixels"/>: writes count × image size bytes into
     /// <paramref name="destination"/>.
     /// </summary>
-    public void GeneratePixelsInto(Span<byte> destination, int count, long seed, long startIndex = 0, int? label = null)
+    public void GeneratePixelsInto(Span<byte> destination, int count, long seed, long startIndex = 0, int? classIndex = null)
     {
         if (Options.PixelOutput == PixelLayout.None)
             throw new InvalidOperationException($"'{Source}' was loaded without a pixel output; set {nameof(GeneratorOptions)}.{nameof(GeneratorOptions.PixelOutput)} to Nhwc or Nchw.");
-        Produce(destination, count, seed, startIndex, label, pixels: true);
+        Produce(destination, count, seed, startIndex, classIndex, pixels: true);
     }
 
     /// <summary>
     /// Images <paramref name="startIndex"/> … + <paramref name="count"/> − 1 of <paramref name="seed"/> into
     /// <paramref name="destination"/>, batch by batch: floats (<paramref name="pixels"/> false) or 8-bit pixels.
     /// </summary>
-    private void Produce<T>(Span<T> destination, int count, long seed, long startIndex, int? label, bool pixels) where T : unmanaged
+    private void Produce<T>(Span<T> destination, int count, long seed, long startIndex, int? classIndex, bool pixels) where T : unmanaged
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Guard.NonNegative(count);
         Guard.NonNegative(startIndex);
-        CheckLabel(label);
+        CheckClass(classIndex);
         if (destination.Length < (long)count * Contract.ValuesPerImage)
             throw new ArgumentException($"destination has {destination.Length} {(pixels ? "bytes" : "floats")}; {count} images need {(long)count * Contract.ValuesPerImage}.", nameof(destination));
 
         for (var done = 0; done < count;)
         {
             var n = Math.Min(MaxBatchSize, count - done);
-            var buffers = RunBatch(Contract.FixedBatchSize ?? n, seed, startIndex + done, label, pixels);
+            var buffers = RunBatch(Contract.FixedBatchSize ?? n, seed, startIndex + done, classIndex, pixels);
             var source = pixels ? (T[])(object)buffers.Pixels : (T[])(object)buffers.Images;
             source.AsSpan(0, n * Contract.ValuesPerImage).CopyTo(destination.Slice(done * Contract.ValuesPerImage));
             Return(buffers);
@@ -88,16 +88,16 @@ public sealed partial class GeneratorSession
     /// the latents of images <paramref name="first"/> … into them, sets the labels, and runs the model into the buffers'
     /// float images or pixels. The caller copies the result out and returns the buffers.
     /// </summary>
-    private RunBuffers RunBatch(int n, long seed, long first, int? label, bool pixels)
+    private RunBuffers RunBatch(int n, long seed, long first, int? classIndex, bool pixels)
     {
         var buffers = Rent();
         try
         {
             Sampler.FillBatch(seed, first, n, buffers.Latents);
-            if (label is { } latentClass && Contract.LatentClasses > 0)
+            if (classIndex is { } latentClass && Contract.LatentClasses > 0)
                 PlaceLatentClass(buffers.Latents.AsSpan(0, n * Contract.LatentDim), latentClass);
             if (Contract.IsConditional)
-                for (var i = 0; i < n; i++) buffers.Labels[i] = label ?? (first + i) % Contract.NumClasses;
+                for (var i = 0; i < n; i++) buffers.Labels[i] = classIndex ?? (first + i) % Contract.NumClasses;
             if (_cuda is { Graphs: true })
             {
                 lock (_graphLock) buffers.Run(_runOptions, n, pixels); // captured graphs replay one at a time
@@ -217,7 +217,7 @@ public sealed partial class GeneratorSession
     {
         if (Contract.LatentClasses == 0)
             throw new InvalidOperationException($"'{Source}' has no latent classes.");
-        CheckLabel(latentClass);
+        CheckClass(latentClass);
         CountOf(latents);
         PlaceLatentClass(latents, latentClass);
     }
@@ -229,42 +229,42 @@ public sealed partial class GeneratorSession
     }
 
     /// <summary>
-    /// Why <paramref name="label"/> cannot be asked of this model, or null when it can: a class of a conditional model, or
+    /// Why <paramref name="classIndex"/> cannot be asked of this model, or null when it can: a class of a conditional model, or
     /// a latent class of a model with latent classes (which needs the thresholds its export records). The one place the
     /// library, the CLI's <c>--class</c> and the web sample check a requested class.
     /// </summary>
-    public string? DescribeClassProblem(int label) => ClassProblem(label)?.Message;
+    public string? DescribeClassProblem(int classIndex) => ClassProblem(classIndex)?.Message;
 
-    /// <summary>The problem with <paramref name="label"/>, and whether it is only out of the model's range of classes.</summary>
-    private (string Message, bool OutOfRange)? ClassProblem(int label)
+    /// <summary>The problem with <paramref name="classIndex"/>, and whether it is only out of the model's range of classes.</summary>
+    private (string Message, bool OutOfRange)? ClassProblem(int classIndex)
     {
         if (Contract.LatentClasses > 0)
         {
             if (!Contract.CanRequestLatentClass)
                 return ($"'{Source}' has {Contract.LatentClasses} latent classes but no '{ModelMetadataKeys.LatentClassThresholds}' metadata to place a latent in one; export it again with this version.", false);
-            return label < 0 || label >= Contract.LatentClasses
-                ? ($"latent class {label} is out of range: '{Source}' has latent classes 0 to {Contract.LatentClasses - 1}.", true)
+            return classIndex < 0 || classIndex >= Contract.LatentClasses
+                ? ($"latent class {classIndex} is out of range: '{Source}' has latent classes 0 to {Contract.LatentClasses - 1}.", true)
                 : null;
         }
-        if (!Contract.IsConditional) return ($"class {label} was asked for but '{Source}' is unconditional (it has no classes).", false);
-        return label < 0 || label >= Contract.NumClasses
-            ? ($"class {label} is out of range: '{Source}' has classes 0 to {Contract.NumClasses - 1}.", true)
+        if (!Contract.IsConditional) return ($"class {classIndex} was asked for but '{Source}' is unconditional (it has no classes).", false);
+        return classIndex < 0 || classIndex >= Contract.NumClasses
+            ? ($"class {classIndex} is out of range: '{Source}' has classes 0 to {Contract.NumClasses - 1}.", true)
             : null;
     }
 
-    private void CheckLabel(int? label)
+    private void CheckClass(int? classIndex)
     {
-        if (label is not { } fixedLabel || ClassProblem(fixedLabel) is not var (problem, outOfRange)) return;
-        if (outOfRange) throw new ArgumentOutOfRangeException(nameof(label), label, problem);
-        throw new ArgumentException(problem, nameof(label));
+        if (classIndex is not { } fixedLabel || ClassProblem(fixedLabel) is not var (problem, outOfRange)) return;
+        if (outOfRange) throw new ArgumentOutOfRangeException(nameof(classIndex), classIndex, problem);
+        throw new ArgumentException(problem, nameof(classIndex));
     }
 
-    private long[]? LabelsFor(int count, long startIndex, int? label)
+    private long[]? LabelsFor(int count, long startIndex, int? classIndex)
     {
-        if (Contract.LatentClasses > 0 && label is { } latentClass) return Enumerable.Repeat((long)latentClass, count).ToArray();
+        if (Contract.LatentClasses > 0 && classIndex is { } latentClass) return Enumerable.Repeat((long)latentClass, count).ToArray();
         if (!Contract.IsConditional) return null;
         var labels = new long[count];
-        for (var i = 0; i < count; i++) labels[i] = label ?? (startIndex + i) % Contract.NumClasses;
+        for (var i = 0; i < count; i++) labels[i] = classIndex ?? (startIndex + i) % Contract.NumClasses;
         return labels;
     }
 

@@ -285,7 +285,7 @@ public class ConditionalExportTests
                 Assert.That(LatentClassRule.ClassOf(latents[i * 100], thresholds), Is.EqualTo(k));
                 Assert.That(latents.AsSpan(i * 100 + 1, 99).SequenceEqual(plain.AsSpan(i * 100 + 1, 99)), Is.True);
             }
-            var asked = session.Generate(16, 42, 0, label: k);
+            var asked = session.Generate(16, 42, 0, classIndex: k);
             var direct = session.GenerateFromLatents(latents);
             Assert.That(asked.Pixels, Is.EqualTo(direct.Pixels));
         }

@@ -27,7 +27,7 @@ public class GeneratorSessionStreamingTests
     public void TheStreamChecksItsArgumentsWhenCalled()
     {
         Assert.That(() => _session.GenerateBatchesAsync(-1, 1), Throws.InstanceOf<ArgumentOutOfRangeException>());
-        Assert.That(() => _session.GenerateBatchesAsync(1, 1, label: 20), Throws.InstanceOf<ArgumentException>(), "the shipped model has latent clusters 0 to 19");
+        Assert.That(() => _session.GenerateBatchesAsync(1, 1, classIndex: 20), Throws.InstanceOf<ArgumentException>(), "the shipped model has latent clusters 0 to 19");
     }
 
     [Test]

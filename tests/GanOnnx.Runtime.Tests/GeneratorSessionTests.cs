@@ -72,11 +72,11 @@ public class GeneratorSessionTests
         Assert.That(() => _session.GenerateFromLatents(latents), Throws.ArgumentException.With.Message.Contains("non-finite"));
         Assert.That(() => _session.GenerateFromLatents(new float[dim + 1]), Throws.ArgumentException.With.Message.Contains("multiple"));
         Assert.That(() => _session.Generate(-1, 1), Throws.InstanceOf<ArgumentOutOfRangeException>());
-        Assert.That(() => _session.Generate(1, 1, label: 20), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("has latent classes 0 to 19"));
-        Assert.That(() => _session.Generate(1, 1, label: -1), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        Assert.That(() => _session.Generate(1, 1, classIndex: 20), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("has latent classes 0 to 19"));
+        Assert.That(() => _session.Generate(1, 1, classIndex: -1), Throws.InstanceOf<ArgumentOutOfRangeException>());
         Assert.That(() => _session.PlaceInLatentClass(new float[dim], 20), Throws.InstanceOf<ArgumentOutOfRangeException>());
         using var plain = GeneratorSession.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-mlp", "model.onnx"));
-        Assert.That(() => plain.Generate(1, 1, label: 3), Throws.ArgumentException.With.Message.Contains("unconditional"));
+        Assert.That(() => plain.Generate(1, 1, classIndex: 3), Throws.ArgumentException.With.Message.Contains("unconditional"));
         Assert.That(() => plain.PlaceInLatentClass(new float[plain.Contract.LatentDim], 0), Throws.InvalidOperationException.With.Message.Contains("no latent classes"));
     }
 
@@ -86,7 +86,7 @@ public class GeneratorSessionTests
         using var conditional = GeneratorSession.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-cdcgan", "model.onnx"));
         Assert.That(conditional.DescribeClassProblem(7), Is.Null);
         Assert.That(conditional.DescribeClassProblem(10), Does.Contain("class 10 is out of range").And.Contain("has classes 0 to 9"));
-        Assert.That(() => conditional.Generate(1, 1, label: 10), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("has classes 0 to 9"));
+        Assert.That(() => conditional.Generate(1, 1, classIndex: 10), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("has classes 0 to 9"));
         Assert.That(_session.DescribeClassProblem(19), Is.Null);
         Assert.That(_session.DescribeClassProblem(-1), Does.Contain("latent class -1 is out of range"));
         using var plain = GeneratorSession.Load(Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-mlp", "model.onnx"));

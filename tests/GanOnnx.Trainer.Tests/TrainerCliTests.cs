@@ -47,7 +47,7 @@ public class TrainerCliTests
         using var session = GeneratorSession.Load(onnx);
         Assert.That(session.Contract.IsConditional, Is.True);
         Assert.That(session.Contract.TrainingSteps, Is.EqualTo(3));
-        Assert.That(session.Generate(4, seed: 1, label: 7).Labels, Is.All.EqualTo(7));
+        Assert.That(session.Generate(4, seed: 1, classIndex: 7).Labels, Is.All.EqualTo(7));
     }
 
     [Test]

@@ -20,7 +20,7 @@ public sealed record BatchExportOptions
     /// <summary>Which slice of the job this process writes. Default the whole job.</summary>
     public Shard Shard { get; init; } = Shard.All;
     /// <summary>Class of every image (conditional models); null = image k gets class k mod classes.</summary>
-    public int? Label { get; init; }
+    public int? ClassIndex { get; init; }
     /// <summary>Write grid.png of the job's first images (by shard 0 only; a column per class for conditional models). Default true.</summary>
     public bool Grid { get; init; } = true;
     /// <summary>Caption each grid tile with its class name (conditional models) or index. Default false.</summary>

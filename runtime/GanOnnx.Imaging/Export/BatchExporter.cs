@@ -28,7 +28,7 @@ public static class BatchExporter
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var contract = session.Contract;
-        if (options.Label is { } asked && session.DescribeClassProblem(asked) is { } problem) throw new GanOnnxException($"BatchExportOptions.Label: {problem}");
+        if (options.ClassIndex is { } asked && session.DescribeClassProblem(asked) is { } problem) throw new GanOnnxException($"BatchExportOptions.ClassIndex: {problem}");
 
         Directory.CreateDirectory(options.Folder);
         // Temporary files left by a killed run never look complete (hidden, ".partial"); remove them when this process is
@@ -41,9 +41,9 @@ public static class BatchExporter
         var manifestPath = Path.Combine(options.Folder, ManifestName(options.Shard));
         using var manifest = Manifest.Open(manifestPath, options.Folder);
         var recipe = new ExportRecipe(session.ModelSha256, options.Format.ToString().ToLowerInvariant(),
-            options.Format == ImageFileFormat.Png ? 0 : options.Quality, session.Options.Truncation, options.Label);
-        long? LabelOf(long index) => contract.IsConditional ? options.Label ?? index % contract.NumClasses
-            : contract.LatentClasses > 0 ? options.Label : null;
+            options.Format == ImageFileFormat.Png ? 0 : options.Quality, session.Options.Truncation, options.ClassIndex);
+        long? LabelOf(long index) => contract.IsConditional ? options.ClassIndex ?? index % contract.NumClasses
+            : contract.LatentClasses > 0 ? options.ClassIndex : null;
         string NameOf(long index) => FileName(options.Seed, index, LabelOf(index), digits, options.Format);
 
         // What the folder already holds of this job, from the manifest's lines (never a scan over every index of the job).
@@ -76,8 +76,8 @@ public static class BatchExporter
                 var t0 = Stopwatch.GetTimestamp();
                 // 8-bit pixels straight from the graph when the session has them (the value mapping ran in ONNX Runtime).
                 var images = pixelOutput
-                    ? new GeneratedBatch(null, session.GeneratePixels(n, options.Seed, start, options.Label))
-                    : new GeneratedBatch(session.Generate(n, options.Seed, start, options.Label), null);
+                    ? new GeneratedBatch(null, session.GeneratePixels(n, options.Seed, start, options.ClassIndex))
+                    : new GeneratedBatch(session.Generate(n, options.Seed, start, options.ClassIndex), null);
                 Interlocked.Add(ref inferenceTicks, Stopwatch.GetTimestamp() - t0);
                 await queue.Writer.WriteAsync(images, cts.Token).ConfigureAwait(false);
             }
@@ -150,9 +150,9 @@ public static class BatchExporter
         if (options.Grid && options.Shard.Index == 0)
         {
             // Conditional models with balanced classes: one column per class, eight rows.
-            var byClass = contract.IsConditional && options.Label is null && contract.NumClasses <= 32;
+            var byClass = contract.IsConditional && options.ClassIndex is null && contract.NumClasses <= 32;
             var gridCount = (int)Math.Min(options.Count, byClass ? 8 * contract.NumClasses : 64);
-            var gridImages = session.Generate(gridCount, options.Seed, options.StartIndex, options.Label);
+            var gridImages = session.Generate(gridCount, options.Seed, options.StartIndex, options.ClassIndex);
             var captions = options.GridLabels
                 ? Enumerable.Range(0, gridCount).Select(i => gridImages.Labels is { } l
                     ? (contract.ClassNames.Count > l[i] ? contract.ClassNames[(int)l[i]] : l[i].ToString(CultureInfo.InvariantCulture))

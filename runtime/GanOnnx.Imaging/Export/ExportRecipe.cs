@@ -7,7 +7,7 @@ namespace GanOnnx.Imaging;
 /// <param name="Format">png, jpeg or webp.</param>
 /// <param name="Quality">JPEG/WebP quality (0 for PNG, which has none).</param>
 /// <param name="Truncation">Truncation ψ of the latents.</param>
-/// <param name="RequestedClass">The class asked for (BatchExportOptions.Label), or null for the model's own mix.</param>
+/// <param name="RequestedClass">The class asked for (BatchExportOptions.ClassIndex), or null for the model's own mix.</param>
 public sealed record ExportRecipe(
     [property: JsonPropertyName("model_sha256")] string ModelSha256,
     [property: JsonPropertyName("format")] string Format,

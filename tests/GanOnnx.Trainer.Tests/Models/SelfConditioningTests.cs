@@ -146,7 +146,7 @@ public class SelfConditioningTests
         const int count = 40;
         for (var k = 0; k < 5; k++)
         {
-            var images = session.Generate(count, seed: 3, startIndex: 0, label: k);
+            var images = session.Generate(count, seed: 3, startIndex: 0, classIndex: k);
             Assert.That(images.Labels, Is.All.EqualTo(k));
             var latents = new float[count * 12];
             session.Sampler.FillBatch(3, 0, count, latents);
@@ -163,7 +163,7 @@ public class SelfConditioningTests
                 Assert.That(images.Pixels.ToArray(), Is.EqualTo(expected.data<float>().ToArray()).Within(1e-4), $"the ONNX model drew cluster {k} as torch does");
             }
         }
-        Assert.That(() => session.Generate(1, 3, 0, label: 5), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("latent class"));
+        Assert.That(() => session.Generate(1, 3, 0, classIndex: 5), Throws.TypeOf<ArgumentOutOfRangeException>().With.Message.Contains("latent class"));
     }
 
     [TestCase("--latent 16 --clusters 4 --conditional", "unconditional")]
