@@ -3,13 +3,24 @@
 # for a GPU machine that can only be reached through small uploads (this workplace's lent GPU takes 64 MiB a call,
 # working tree included; the bundle is 393 MB, of which the CUDA provider library is 284 MB). Upload the parts one by
 # one into a folder that stays on the machine between uploads, then run the printed reassembly command there.
-# Usage: build/scripts/gpu-bundle-parts.sh [PART_MB (default 36)] [BUNDLE_DIR (default artifacts/ganonnx-gpu-linux-x64)] [OUT (default artifacts/gpu-parts)]
+# With --keep-sm N (e.g. 90 for an H100/H200) the parts carry a copy of the bundle whose CUDA provider keeps only the
+# GPU code of that architecture (build/scripts/fatbin-keep-arch.py zeroes the rest in place): 284 MB that gzip to 90 MB
+# instead of 186, so the bundle needs about half the parts. The library is otherwise unchanged (same size and offsets).
+# Usage: build/scripts/gpu-bundle-parts.sh [--keep-sm N] [PART_MB (default 36)] [BUNDLE_DIR (default artifacts/ganonnx-gpu-linux-x64)] [OUT (default artifacts/gpu-parts)]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+keep_sm=""
+if [ "${1:-}" = "--keep-sm" ]; then keep_sm="$2"; shift 2; fi
 part_mb="${1:-36}"; bundle="${2:-artifacts/ganonnx-gpu-linux-x64}"; out="${3:-artifacts/gpu-parts}"
 [ -x "$bundle/ganonnx" ] || build/scripts/gpu-bundle.sh "$bundle"
 rm -rf "$out"; mkdir -p "$out"
-tar -C "$(dirname "$bundle")" -cf - "$(basename "$bundle")" | gzip -9 > "$out/bundle.tar.gz"
+source="$(dirname "$bundle")"
+if [ -n "$keep_sm" ]; then
+  source="$(mktemp -d)"; trap 'rm -rf "$source"' EXIT
+  cp -a "$bundle" "$source/"
+  python3 build/scripts/fatbin-keep-arch.py "$source/$(basename "$bundle")/libonnxruntime_providers_cuda.so" "$keep_sm"
+fi
+tar -C "$source" -cf - "$(basename "$bundle")" | gzip -9 > "$out/bundle.tar.gz"
 split -b "${part_mb}M" -d -a 2 "$out/bundle.tar.gz" "$out/bundle.tar.gz.part-"
 rm "$out/bundle.tar.gz"
 ( cd "$out" && sha256sum bundle.tar.gz.part-* > SHA256SUMS )
