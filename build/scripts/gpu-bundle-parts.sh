@@ -6,11 +6,18 @@
 # With --keep-sm N (e.g. 90 for an H100/H200) the parts carry a copy of the bundle whose CUDA provider keeps only the
 # GPU code of that architecture (build/scripts/fatbin-keep-arch.py zeroes the rest in place): 284 MB that gzip to 90 MB
 # instead of 186, so the bundle needs about half the parts. The library is otherwise unchanged (same size and offsets).
-# Usage: build/scripts/gpu-bundle-parts.sh [--keep-sm N] [PART_MB (default 36)] [BUNDLE_DIR (default artifacts/ganonnx-gpu-linux-x64)] [OUT (default artifacts/gpu-parts)]
+# With --xz the parts are xz instead of gzip (the pruned bundle: ≈ 90 MB instead of 143; any Python 3 unpacks them).
+# Usage: build/scripts/gpu-bundle-parts.sh [--keep-sm N] [--xz] [PART_MB (default 36)] [BUNDLE_DIR (default artifacts/ganonnx-gpu-linux-x64)] [OUT (default artifacts/gpu-parts)]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-keep_sm=""
-if [ "${1:-}" = "--keep-sm" ]; then keep_sm="$2"; shift 2; fi
+keep_sm=""; ext="gz"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --keep-sm) keep_sm="$2"; shift 2 ;;
+    --xz) ext="xz"; shift ;;
+    *) break ;;
+  esac
+done
 part_mb="${1:-36}"; bundle="${2:-artifacts/ganonnx-gpu-linux-x64}"; out="${3:-artifacts/gpu-parts}"
 [ -x "$bundle/ganonnx" ] || build/scripts/gpu-bundle.sh "$bundle"
 rm -rf "$out"; mkdir -p "$out"
@@ -20,11 +27,13 @@ if [ -n "$keep_sm" ]; then
   cp -a "$bundle" "$source/"
   python3 build/scripts/fatbin-keep-arch.py "$source/$(basename "$bundle")/libonnxruntime_providers_cuda.so" "$keep_sm"
 fi
-tar -C "$source" -cf - "$(basename "$bundle")" | gzip -9 > "$out/bundle.tar.gz"
-split -b "${part_mb}M" -d -a 2 "$out/bundle.tar.gz" "$out/bundle.tar.gz.part-"
-rm "$out/bundle.tar.gz"
-( cd "$out" && sha256sum bundle.tar.gz.part-* > SHA256SUMS )
-echo "gpu-bundle-parts: $(ls "$out"/bundle.tar.gz.part-* | wc -l) parts of at most ${part_mb} MB in $out:"
+if [ "$ext" = "xz" ]; then compress=(xz -9 -T0); unpack="python3 -c \"import sys, tarfile; tarfile.open(fileobj=sys.stdin.buffer, mode='r|xz').extractall()\""
+else compress=(gzip -9); unpack="tar -xzf -"; fi
+tar -C "$source" -cf - "$(basename "$bundle")" | "${compress[@]}" > "$out/bundle.tar.$ext"
+split -b "${part_mb}M" -d -a 2 "$out/bundle.tar.$ext" "$out/bundle.tar.$ext.part-"
+rm "$out/bundle.tar.$ext"
+( cd "$out" && sha256sum bundle.tar.$ext.part-* > SHA256SUMS )
+echo "gpu-bundle-parts: $(ls "$out"/bundle.tar.$ext.part-* | wc -l) parts of at most ${part_mb} MB in $out:"
 ls -la "$out"
 echo "on the GPU machine, once every part is in one folder:"
-echo "  sha256sum -c SHA256SUMS && cat bundle.tar.gz.part-* | tar -xzf - && ./$(basename "$bundle")/ganonnx doctor --cuda-path \"\$(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))')\""
+echo "  sha256sum -c SHA256SUMS && cat bundle.tar.$ext.part-* | $unpack && ./$(basename "$bundle")/ganonnx doctor --cuda-path \"\$(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))')\""

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The GPU measurement of docs/gpu.md in one run, for a GPU server that has the offline bundle (gpu-bundle.sh, or the
+# parts of gpu-bundle-parts.sh reassembled) and this repository's models/ and tests/peer/. Writes everything under OUT:
+# nvidia-smi, doctor and info, the CUDA-vs-CPU dump comparison, a grid made on the GPU, the bench rows (--json and
+# --markdown), generate to files, and the PyTorch peer's rows when PyTorch is there. A step that fails is recorded in
+# OUT/failures.txt and the run goes on, so one run gives every figure it can.
+# Usage: build/scripts/gpu-measure.sh BUNDLE_DIR OUT [CUDA_PATH (default: the Python environment's site-packages/nvidia)] [SECONDS_PER_ROW (default 1)]
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+bundle="$1"; out="$2"
+cuda="${3:-$(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null || true)}"
+seconds="${4:-1}"
+g="$bundle/ganonnx"
+mkdir -p "$out"
+: > "$out/failures.txt"
+step() { # step NAME COMMAND...: runs COMMAND, output to OUT/NAME.txt, failures listed
+  local name="$1"; shift
+  local started=$SECONDS
+  if "$@" > "$out/$name.txt" 2>&1; then echo "ok   $name ($((SECONDS - started)) s)"; else echo "FAIL $name (exit $?, $((SECONDS - started)) s)" | tee -a "$out/failures.txt"; fi
+}
+models=(models/mnist-dcgan/model.onnx models/mnist-cdcgan/model.onnx models/fashion-dcgan/model.onnx)
+cudaArgs=(--cuda-path "$cuda")
+
+step nvidia-smi nvidia-smi
+step doctor "$g" doctor "${cudaArgs[@]}" --require cuda
+step info "$g" info --model models/mnist-dcgan/model.onnx --provider cuda "${cudaArgs[@]}"
+step dump-cpu "$g" dump --model models/mnist-dcgan/model.onnx --count 64 --seed 42 --out "$out/dump-cpu"
+step compare-cuda-fp32 "$g" dump --model models/mnist-dcgan/model.onnx --count 64 --seed 42 --out "$out/dump-cuda" --provider cuda "${cudaArgs[@]}" --compare "$out/dump-cpu" --tolerance 1e-3
+step grid-cuda "$g" generate --model models/mnist-dcgan/model.onnx --count 64 --seed 42 --out "$out/grid-cuda" --provider cuda "${cudaArgs[@]}" --quiet
+step bench-cuda "$g" bench --model "$(IFS=,; echo "${models[*]}")" --providers cuda --batch-sizes 1,64,256,1024,4096,8192 \
+  --outputs float,uint8 --cuda-graph off,on --peer --duration "$seconds" --warmup 3 "${cudaArgs[@]}" \
+  --json "$out/bench-cuda.json" --markdown "$out/bench-cuda.md"
+step bench-cpu "$g" bench --model models/mnist-dcgan/model.onnx --providers cpu --batch-sizes 1,64,256 --peer --duration "$seconds" \
+  --json "$out/bench-cpu.json" --markdown "$out/bench-cpu.md"
+step files-cuda "$g" generate --model models/mnist-dcgan/model.onnx --count 100000 --batch-size 1024 --out "$out/files-cuda" --provider cuda "${cudaArgs[@]}" --quiet --no-grid
+rm -rf "$out/files-cuda" # the figures are in files-cuda.txt; 100,000 PNG files need not come back
+if python3 -c 'import torch' 2>/dev/null; then
+  for m in "${models[@]}"; do
+    name="$(basename "$(dirname "$m")")"
+    step "torch-$name" python3 tests/peer/torch_peer.py bench --model "$m" --duration "$seconds" --json "$out/torch-$name.json"
+  done
+  step torch-compare python3 tests/peer/torch_peer.py compare --model models/mnist-dcgan/model.onnx --dump "$out/dump-cuda" --device cuda --tolerance 1e-3
+else
+  echo "FAIL torch (PyTorch is not installed here)" | tee -a "$out/failures.txt"
+fi
+echo "gpu-measure: $(grep -c . "$out/failures.txt") failed steps; results in $out"
