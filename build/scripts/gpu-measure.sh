@@ -27,6 +27,20 @@ step info "$g" info --model models/mnist-dcgan/model.onnx --provider cuda "${cud
 step dump-cpu "$g" dump --model models/mnist-dcgan/model.onnx --count 64 --seed 42 --out "$out/dump-cpu"
 step compare-cuda-fp32 "$g" dump --model models/mnist-dcgan/model.onnx --count 64 --seed 42 --out "$out/dump-cuda" --provider cuda "${cudaArgs[@]}" --compare "$out/dump-cpu" --tolerance 1e-3
 step grid-cuda "$g" generate --model models/mnist-dcgan/model.onnx --count 64 --seed 42 --out "$out/grid-cuda" --provider cuda "${cudaArgs[@]}" --quiet
+# fp16: the shipped files are fp32 (ganonnx-train export --fp16 needs the training checkpoint); where the server's Python
+# has onnx and ONNX Runtime's converter, make an fp16 copy of mnist-dcgan (float32 inputs and outputs; the latent-class
+# selection stays float32, as the exporter's own fp16 pass keeps it) and measure it beside the fp32 rows.
+fp16=""
+if python3 -c 'import onnx, onnxruntime.transformers.float16' 2>/dev/null; then
+  step fp16-convert python3 -c "import onnx; from onnxruntime.transformers.float16 import convert_float_to_float16 as c; m = onnx.load('models/mnist-dcgan/model.onnx'); onnx.save(c(m, keep_io_types=True, op_block_list=['Slice', 'Less', 'Cast', 'ReduceSum', 'Resize']), '$out/mnist-dcgan-fp16.onnx')"
+  if [ -f "$out/mnist-dcgan-fp16.onnx" ]; then
+    fp16="$out/mnist-dcgan-fp16.onnx"
+    step compare-cuda-fp16 "$g" dump --model "$fp16" --count 64 --seed 42 --out "$out/dump-cuda-fp16" --provider cuda "${cudaArgs[@]}" --compare "$out/dump-cpu" --tolerance 2e-2
+  fi
+else
+  echo "FAIL fp16 (no onnx / onnxruntime.transformers in this Python)" | tee -a "$out/failures.txt"
+fi
+[ -n "$fp16" ] && models+=("$fp16")
 step bench-cuda "$g" bench --model "$(IFS=,; echo "${models[*]}")" --providers cuda --batch-sizes 1,64,256,1024,4096,8192 \
   --outputs float,uint8 --cuda-graph off,on --peer --duration "$seconds" --warmup 3 "${cudaArgs[@]}" \
   --json "$out/bench-cuda.json" --markdown "$out/bench-cuda.md"
