@@ -18,7 +18,8 @@ step() { # step NAME COMMAND...: runs COMMAND, output to OUT/NAME.txt, failures 
   local started=$SECONDS
   if "$@" > "$out/$name.txt" 2>&1; then echo "ok   $name ($((SECONDS - started)) s)"; else echo "FAIL $name (exit $?, $((SECONDS - started)) s)" | tee -a "$out/failures.txt"; fi
 }
-models=(models/mnist-dcgan/model.onnx models/mnist-cdcgan/model.onnx models/fashion-dcgan/model.onnx)
+shipped=(models/mnist-dcgan/model.onnx models/mnist-cdcgan/model.onnx models/fashion-dcgan/model.onnx)
+models=("${shipped[@]}")
 cudaArgs=(--cuda-path "$cuda")
 
 step nvidia-smi nvidia-smi
@@ -49,7 +50,7 @@ step bench-cpu "$g" bench --model models/mnist-dcgan/model.onnx --providers cpu 
 step files-cuda "$g" generate --model models/mnist-dcgan/model.onnx --count 100000 --batch-size 1024 --out "$out/files-cuda" --provider cuda "${cudaArgs[@]}" --quiet --no-grid
 rm -rf "$out/files-cuda" # the figures are in files-cuda.txt; 100,000 PNG files need not come back
 if python3 -c 'import torch' 2>/dev/null; then
-  for m in "${models[@]}"; do
+  for m in "${shipped[@]}"; do
     name="$(basename "$(dirname "$m")")"
     step "torch-$name" python3 tests/peer/torch_peer.py bench --model "$m" --duration "$seconds" --json "$out/torch-$name.json"
   done
