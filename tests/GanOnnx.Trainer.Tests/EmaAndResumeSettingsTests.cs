@@ -34,7 +34,7 @@ public class EmaAndResumeSettingsTests
     {
         var model = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 8, LatentDim = 8 };
         using var data = TestData.Dataset(32, 28, 1, model.ValueRange);
-        var options = new TrainingOptions { Steps = 5, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0 };
+        var options = new TrainingOptions { Convolutions = ConvolutionKernels.Exact, Steps = 5, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0 };
         var ramped = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data);
         var fixedDecay = new GanTrainer(model, options with { EmaRampup = 0 }, TestData.NewTempFolder(), TextWriter.Null).Train(data);
 
@@ -71,7 +71,7 @@ public class EmaAndResumeSettingsTests
     {
         var model = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 8, LatentDim = 8 };
         using var data = TestData.Dataset(32, 28, 1, model.ValueRange);
-        var options = new TrainingOptions { Steps = 6, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0 };
+        var options = new TrainingOptions { Convolutions = ConvolutionKernels.Exact, Steps = 6, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0 };
         var halfway = new GanTrainer(model, options with { Steps = 3 }, TestData.NewTempFolder(), TextWriter.Null).Train(data);
         var straight = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data);
         var log = new StringWriter();
@@ -99,7 +99,7 @@ public class EmaAndResumeSettingsTests
     {
         var model = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 8, LatentDim = 8 };
         using var data = TestData.Dataset(32, 28, 1, model.ValueRange);
-        var options = new TrainingOptions { Steps = 6, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0 };
+        var options = new TrainingOptions { Convolutions = ConvolutionKernels.Exact, Steps = 6, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0 };
         var log = new StringWriter();
         var decayed = new GanTrainer(model, options with { LearningRateDecayAt = 3, LearningRateDecay = 0.1 }, TestData.NewTempFolder(), log).Train(data);
         var halfway = new GanTrainer(model, options with { Steps = 3 }, TestData.NewTempFolder(), TextWriter.Null).Train(data);
@@ -117,7 +117,7 @@ public class EmaAndResumeSettingsTests
     {
         var model = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 8, LatentDim = 8 };
         using var data = TestData.Dataset(32, 28, 1, model.ValueRange);
-        var options = new TrainingOptions { Steps = 6, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0, LearningRateDecayAt = 2, LearningRateDecay = 0.1 };
+        var options = new TrainingOptions { Convolutions = ConvolutionKernels.Exact, Steps = 6, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0, LearningRateDecayAt = 2, LearningRateDecay = 0.1 };
         var straight = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data);
         var halfway = new GanTrainer(model, options with { Steps = 4 }, TestData.NewTempFolder(), TextWriter.Null).Train(data);
         var resumed = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data, resumeFrom: halfway);

@@ -18,7 +18,7 @@ public class ResumeAndLossTests
             ? new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 8, LatentClasses = 4, Clustered = true }
             : new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 8, NumClasses = 10 };
         using var data = TestData.Dataset(40, 28, 1, model.ValueRange); // 40 images, batch 16: epochs turn over mid-run
-        var options = new TrainingOptions { Steps = 6, BatchSize = 16, SampleEvery = 0, CheckpointEvery = 0, Loss = loss, CriticSteps = loss == LossKind.WganGp ? 2 : 1 };
+        var options = new TrainingOptions { Convolutions = ConvolutionKernels.Exact, Steps = 6, BatchSize = 16, SampleEvery = 0, CheckpointEvery = 0, Loss = loss, CriticSteps = loss == LossKind.WganGp ? 2 : 1 };
 
         var straight = TestData.NewTempFolder();
         var straightPath = new GanTrainer(model, options, straight, TextWriter.Null).Train(data);

@@ -29,12 +29,12 @@ public class TrainingRecipeTests
         var data = TestData.IdxFolder(count: 32);
         var cliFolder = TestData.NewTempFolder();
         var (code, _, error) = TestData.RunCli("train", "--data", data, "--out", cliFolder, "--arch", arch, "--loss", loss, "--width", "8", "--latent", "8",
-            "--steps", "2", "--batch-size", "8", "--seed", "3", "--sample-every", "0");
+            "--steps", "2", "--batch-size", "8", "--seed", "3", "--sample-every", "0", "--convolutions", "exact");
         Assert.That(code, Is.Zero, error);
 
         var architecture = ModelConfig.ParseArchitecture(arch);
         var model = new ModelConfig { Architecture = architecture, Width = 8, LatentDim = 8 };
-        var options = TrainingRecipe.For(architecture, GanLoss.Parse(loss)) with { Steps = 2, BatchSize = 8, Seed = 3, SampleEvery = 0 };
+        var options = TrainingRecipe.For(architecture, GanLoss.Parse(loss)) with { Steps = 2, BatchSize = 8, Seed = 3, SampleEvery = 0, Convolutions = ConvolutionKernels.Exact };
         using var dataset = GanOnnx.Trainer.Data.ImageDataset.LoadIdxFolder(data, model.ValueRange);
         var libraryFolder = TestData.NewTempFolder();
         var path = new GanTrainer(model, options, libraryFolder, TextWriter.Null).Train(dataset);
