@@ -77,11 +77,10 @@ internal sealed class RunBuffers : IDisposable
 
     private Binding Bind(int count, bool pixels)
     {
-        var binding = _session.CreateIoBinding();
-        _disposables.Add(binding);
-        binding.BindInput(_contract.LatentInputName, Tensor(Latents, _latentDevice, TensorElementType.Float, [count, _contract.LatentDim], sizeof(float)));
-        if (_contract.IsConditional)
-            binding.BindInput(_contract.LabelInputName!, Tensor(Labels, _labelDevice, TensorElementType.Int64, [count], sizeof(long)));
+        // The tensors first and the binding after them, so that Dispose (in reverse order) releases the binding first.
+        var latents = Tensor(Latents, _latentDevice, TensorElementType.Float, [count, _contract.LatentDim], sizeof(float));
+        var labels = _contract.IsConditional ? Tensor(Labels, _labelDevice, TensorElementType.Int64, [count], sizeof(long)) : null;
+        OrtValue output;
         long bytes;
         IntPtr host, device;
         if (pixels)
@@ -94,7 +93,7 @@ internal sealed class RunBuffers : IDisposable
             long[] shape = _pixelLayout == PixelLayout.Nhwc
                 ? [count, _contract.Height, _contract.Width, _contract.Channels]
                 : [count, _contract.Channels, _contract.Height, _contract.Width];
-            binding.BindOutput(Onnx.PixelGraph.OutputName, Tensor(_pixels, _pixelDevice, TensorElementType.UInt8, shape, sizeof(byte)));
+            output = Tensor(_pixels, _pixelDevice, TensorElementType.UInt8, shape, sizeof(byte));
             (bytes, host, device) = ((long)count * _contract.ValuesPerImage, Pinned(_pixels), _pixelDevice);
         }
         else
@@ -104,10 +103,14 @@ internal sealed class RunBuffers : IDisposable
                 _images = GC.AllocateArray<float>(Capacity * _contract.ValuesPerImage, pinned: true);
                 _imageDevice = DeviceTwin(_images, sizeof(float));
             }
-            binding.BindOutput(_contract.ImageOutputName, Tensor(_images, _imageDevice, TensorElementType.Float,
-                [count, _contract.Channels, _contract.Height, _contract.Width], sizeof(float)));
+            output = Tensor(_images, _imageDevice, TensorElementType.Float, [count, _contract.Channels, _contract.Height, _contract.Width], sizeof(float));
             (bytes, host, device) = ((long)count * _contract.ValuesPerImage * sizeof(float), Pinned(_images), _imageDevice);
         }
+        var binding = _session.CreateIoBinding();
+        _disposables.Add(binding);
+        binding.BindInput(_contract.LatentInputName, latents);
+        if (labels is not null) binding.BindInput(_contract.LabelInputName!, labels);
+        binding.BindOutput(pixels ? Onnx.PixelGraph.OutputName : _contract.ImageOutputName, output);
         RunOptions? options = null;
         if (_cuda is { Graphs: true } cuda)
         {
@@ -147,7 +150,7 @@ internal sealed class RunBuffers : IDisposable
 
     public void Dispose()
     {
-        // Bindings before the values they bind (they were added after them).
+        // In reverse order of creation: each binding before the tensors it binds.
         for (var i = _disposables.Count - 1; i >= 0; i--) _disposables[i].Dispose();
         if (_cuda is { } cuda)
         {
