@@ -25,7 +25,8 @@ public static class SampleApp
         builder.Services.AddGanGenerator(o =>
         {
             o.ModelPath = builder.Configuration["Generator:ModelPath"] ?? "models/mnist-dcgan/model.onnx";
-            o.Generator = new GeneratorOptions { MaxBatchSize = 64 };
+            // No spinning: ONNX Runtime's idle threads would busy-wait on cores that request handling needs.
+            o.Generator = new GeneratorOptions { MaxBatchSize = 64, IntraOpSpinning = false };
         });
         var maxGrids = builder.Configuration.GetValue("Generator:MaxConcurrentGrids", 4);
         var gridQueue = builder.Configuration.GetValue("Generator:GridQueue", 32);
