@@ -31,28 +31,36 @@ internal sealed class TrainingRun : IDisposable
         _options = options;
         _clusters = clusters;
         Device = device;
-        Generator = new Generator(model);
-        Discriminator = new Discriminator(model);
-        Ema = new Generator(model);
-        Ema.load_state_dict(Generator.state_dict());
-        Generator.to(device);
-        Discriminator.to(device);
-        Ema.to(device);
-        // The whole dataset lives on the training device; batches are gathered there.
-        var onCpu = device.type == DeviceType.CPU;
-        _imagesOnDevice = onCpu ? null : data.Images.to(device);
-        _labelsOnDevice = onCpu ? null : data.Labels.to(device);
-        _clustersOnDevice = onCpu ? null : clusters?.to(device);
-        Images = _imagesOnDevice ?? data.Images;
-        Labels = _labelsOnDevice ?? data.Labels;
-        Clusters = _clustersOnDevice ?? clusters;
-        OptimizerG = CreateOptimizer(Generator.parameters(), options.LearningRateG);
-        OptimizerD = CreateOptimizer(Discriminator.parameters(), options.LearningRateD);
-        BatchSize = (int)Math.Min(options.BatchSize, data.Count);
-        Batches = new BatchSampler(data.Count, options.Seed);
-        Generator.train();
-        Discriminator.train();
-        Ema.eval();
+        try
+        {
+            Generator = new Generator(model);
+            Discriminator = new Discriminator(model);
+            Ema = new Generator(model);
+            Ema.load_state_dict(Generator.state_dict());
+            Generator.to(device);
+            Discriminator.to(device);
+            Ema.to(device);
+            // The whole dataset lives on the training device; batches are gathered there.
+            var onCpu = device.type == DeviceType.CPU;
+            _imagesOnDevice = onCpu ? null : data.Images.to(device);
+            _labelsOnDevice = onCpu ? null : data.Labels.to(device);
+            _clustersOnDevice = onCpu ? null : clusters?.to(device);
+            Images = _imagesOnDevice ?? data.Images;
+            Labels = _labelsOnDevice ?? data.Labels;
+            Clusters = _clustersOnDevice ?? clusters;
+            OptimizerG = CreateOptimizer(Generator.parameters(), options.LearningRateG);
+            OptimizerD = CreateOptimizer(Discriminator.parameters(), options.LearningRateD);
+            BatchSize = (int)Math.Min(options.BatchSize, data.Count);
+            Batches = new BatchSampler(data.Count, options.Seed);
+            Generator.train();
+            Discriminator.train();
+            Ema.eval();
+        }
+        catch
+        {
+            Dispose(); // what was made before the failure (a device out of memory, say)
+            throw;
+        }
     }
 
     public Device Device { get; }
@@ -146,15 +154,16 @@ internal sealed class TrainingRun : IDisposable
 
     public void Dispose()
     {
-        Batches.Dispose();
-        OptimizerD.Dispose();
-        OptimizerG.Dispose();
+        // Null-tolerant: the constructor calls this when it fails part of the way.
+        Batches?.Dispose();
+        OptimizerD?.Dispose();
+        OptimizerG?.Dispose();
         _clustersOnDevice?.Dispose();
         _labelsOnDevice?.Dispose();
         _imagesOnDevice?.Dispose();
-        Ema.Dispose();
-        Discriminator.Dispose();
-        Generator.Dispose();
+        Ema?.Dispose();
+        Discriminator?.Dispose();
+        Generator?.Dispose();
     }
 
     private OptimizerHelper CreateOptimizer(IEnumerable<Parameter> parameters, double lr) => _options.Optimizer switch
