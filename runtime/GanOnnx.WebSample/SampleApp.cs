@@ -30,6 +30,8 @@ public static class SampleApp
         });
         var maxGrids = builder.Configuration.GetValue("Generator:MaxConcurrentGrids", 4);
         var gridQueue = builder.Configuration.GetValue("Generator:GridQueue", 32);
+        // A pause before each grid, to watch the limiter at work (its test; demos): 0 by default.
+        var gridDelay = TimeSpan.FromMilliseconds(Math.Clamp(builder.Configuration.GetValue("Generator:GridDelayMs", 0), 0, 10_000));
         builder.Services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status503ServiceUnavailable;
@@ -73,6 +75,7 @@ public static class SampleApp
             {
                 var n = count ?? 16;
                 if (n is < 1 or > MaxGridCount) throw new ArgumentOutOfRangeException(nameof(count), n, $"count must be between 1 and {MaxGridCount}.");
+                if (gridDelay > TimeSpan.Zero) Thread.Sleep(gridDelay);
                 var batch = generator.Generate(n, seed ?? 42, 0, @class);
                 using var grid = ImageGrid.Compose(batch);
                 using var stream = new MemoryStream();
