@@ -32,8 +32,7 @@ internal sealed record StageBreakdown(int Batch, double SamplingUs, double Infer
             for (var i = 0; i < batch; i++)
             {
                 t = Stopwatch.GetTimestamp();
-                var image = images.AsSpan(i * c.ValuesPerImage, c.ValuesPerImage);
-                for (var k = 0; k < pixels.Length; k++) pixels[k] = ImageEncoder.ToByte(image[k], c.ValueRange);
+                ImageEncoder.ToBytes(images.AsSpan(i * c.ValuesPerImage, c.ValuesPerImage), pixels, c.ValueRange);
                 mapping += Stopwatch.GetElapsedTime(t).TotalMicroseconds;
                 t = Stopwatch.GetTimestamp();
                 ImageEncoder.Encode(pixels, c.Channels, c.Height, c.Width, PixelLayout.Nchw, ImageFileFormat.Png);

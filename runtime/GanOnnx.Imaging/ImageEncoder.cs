@@ -26,45 +26,15 @@ public static class ImageEncoder
             throw new ArgumentOutOfRangeException(nameof(channels), channels, "channels must be 1 (grayscale) or 3 (RGB).");
         if (pixels.Length != channels * height * width)
             throw new ArgumentException($"pixels has {pixels.Length} floats; {channels}×{height}×{width} needs {channels * height * width}.", nameof(pixels));
-
-        var info = channels == 1
-            ? new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque)
-            : new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        var bitmap = new SKBitmap(info);
+        var bytes = ArrayPool<byte>.Shared.Rent(pixels.Length);
         try
         {
-            var plane = height * width;
-            Span<byte> bytes;
-            unsafe
-            {
-                bytes = new Span<byte>((void*)bitmap.GetPixels(), info.BytesSize);
-            }
-            var rowBytes = info.RowBytes;
-            for (var y = 0; y < height; y++)
-            {
-                var row = bytes.Slice(y * rowBytes);
-                for (var x = 0; x < width; x++)
-                {
-                    var p = y * width + x;
-                    if (channels == 1)
-                    {
-                        row[x] = ToByte(pixels[p], range);
-                    }
-                    else
-                    {
-                        row[x * 4] = ToByte(pixels[p], range);
-                        row[x * 4 + 1] = ToByte(pixels[plane + p], range);
-                        row[x * 4 + 2] = ToByte(pixels[2 * plane + p], range);
-                        row[x * 4 + 3] = 255;
-                    }
-                }
-            }
-            return bitmap;
+            ToBytes(pixels, bytes, range);
+            return ToBitmap(bytes.AsSpan(0, pixels.Length), channels, height, width, PixelLayout.Nchw);
         }
-        catch
+        finally
         {
-            bitmap.Dispose();
-            throw;
+            ArrayPool<byte>.Shared.Return(bytes);
         }
     }
 
@@ -101,6 +71,14 @@ public static class ImageEncoder
         }
     }
 
+    /// <summary>Maps every value of <paramref name="values"/> with <see cref="ToByte"/> into the start of <paramref name="destination"/>.</summary>
+    public static void ToBytes(ReadOnlySpan<float> values, Span<byte> destination, ValueRange range)
+    {
+        if (destination.Length < values.Length)
+            throw new ArgumentException($"destination has {destination.Length} bytes; {values.Length} values need as many.", nameof(destination));
+        for (var i = 0; i < values.Length; i++) destination[i] = ToByte(values[i], range);
+    }
+
     /// <summary>Maps a value in <paramref name="range"/> to 0…255, clamping and rounding to nearest.</summary>
     public static byte ToByte(float value, ValueRange range)
     {
@@ -130,7 +108,7 @@ public static class ImageEncoder
         var bytes = ArrayPool<byte>.Shared.Rent(image.Length);
         try
         {
-            for (var i = 0; i < image.Length; i++) bytes[i] = ToByte(image[i], batch.ValueRange);
+            ToBytes(image, bytes, batch.ValueRange);
             return Encode(bytes.AsSpan(0, image.Length), batch.Channels, batch.Height, batch.Width, PixelLayout.Nchw, format, quality);
         }
         finally
