@@ -167,27 +167,47 @@ public class GpuPathTests
     public void ThePyTorchPeerRunsTheSameWeightsAsOnnxRuntime()
     {
         // The peer reads the weights from the ONNX file; on the CPU its images must match ONNX Runtime's to float rounding.
-        var python = new[] { "/usr/bin/python3", "/usr/local/bin/python3" }.FirstOrDefault(p => File.Exists(p) && Succeeds(p, "-c \"import torch\""));
+        var python = PythonPeers.FindPython("torch");
         if (python is null) Assert.Ignore("No python3 with torch here (apt-get install python3-torch).");
-        var script = Path.Combine(TestPaths.RepositoryRoot, "tests", "peer", "torch_peer.py");
         foreach (var name in new[] { "mnist-dcgan", "mnist-cdcgan", "mnist-mlp" })
         {
             var model = Path.Combine(TestPaths.RepositoryRoot, "models", name, "model.onnx");
             var dump = TestPaths.NewTempFolder();
             Assert.That(CliRunner.Run("dump", "--model", model, "--count", "16", "--out", dump).Code, Is.Zero);
-            using var process = Process.Start(new ProcessStartInfo(python, $"{script} compare --model {model} --dump {dump} --tolerance 1e-4") { RedirectStandardOutput = true, RedirectStandardError = true })!;
-            var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            Assert.That(process.ExitCode, Is.Zero, $"{name}: {output}");
+            var (code, output) = PythonPeers.RunPeer(python, "torch_peer.py", "compare", "--model", model, "--dump", dump, "--tolerance", "1e-4");
+            Assert.That(code, Is.Zero, $"{name}: {output}");
             Assert.That(output, Does.Contain("max abs difference"));
         }
     }
 
-    private static bool Succeeds(string file, string arguments)
+    [Test]
+    public void EveryShippedModelRunsInAnIndependentNumpyInterpreterAsInOnnxRuntime()
     {
-        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-        process.WaitForExit(60_000);
-        return process.HasExited && process.ExitCode == 0;
+        // numpy_peer.py implements the ONNX operators from their specification in float64: a second runtime that shares
+        // no code with ONNX Runtime. Each shipped model's dump must match it, and must stop matching when one pixel moves.
+        var python = PythonPeers.FindPython("numpy");
+        if (python is null) Assert.Ignore("No python3 with numpy here (apt-get install python3-numpy); .ci/run installs it.");
+        var names = TestPaths.ShippedModelNames().ToArray();
+        Assert.That(names, Is.Not.Empty);
+        foreach (var name in names)
+        {
+            var model = Path.Combine(TestPaths.RepositoryRoot, "models", name, "model.onnx");
+            var dump = TestPaths.NewTempFolder();
+            var run = CliRunner.Run("dump", "--model", model, "--count", "16", "--out", dump);
+            Assert.That(run.Code, Is.Zero, run.Error);
+            var (code, output) = PythonPeers.RunPeer(python, "numpy_peer.py", "compare", "--model", model, "--dump", dump, "--tolerance", "1e-4");
+            Assert.That(code, Is.Zero, $"{name}: {output}");
+            Assert.That(output, Does.Contain("max abs difference").And.Contain(": ok"));
+
+            var images = Path.Combine(dump, "images.f32");
+            var values = File.ReadAllBytes(images);
+            var moved = BitConverter.ToSingle(values, 400) + 0.01f;
+            BitConverter.GetBytes(moved).CopyTo(values, 400);
+            File.WriteAllBytes(images, values);
+            var (wrong, wrongOutput) = PythonPeers.RunPeer(python, "numpy_peer.py", "compare", "--model", model, "--dump", dump, "--tolerance", "1e-4");
+            Assert.That(wrong, Is.EqualTo(1), $"{name} with one value moved by 0.01: {wrongOutput}");
+            Assert.That(wrongOutput, Does.Contain("over the tolerance"));
+        }
     }
 
     [Test]

@@ -53,6 +53,33 @@ public class ExportParityTests
     public void EverySupportedOpsetGivesTheSameImages(int opset) =>
         CheckParity(new ModelConfig { Architecture = GanArchitecture.KerasDcgan, LatentDim = 100, Width = 16, NumClasses = 3 }, new ExportOptions { Opset = opset }, 1e-4f);
 
+    [TestCaseSource(nameof(Configs))]
+    public void AnIndependentNumpyInterpreterRunsTheExportedGraphAsOnnxRuntimeDoes(ModelConfig config)
+    {
+        // tests/peer/numpy_peer.py implements the operators from the ONNX specification in float64, sharing no code with
+        // ONNX Runtime: every architecture's export must mean the same in both.
+        var python = PythonPeers.FindPython("numpy");
+        if (python is null) Assert.Ignore("No python3 with numpy here (apt-get install python3-numpy); .ci/run installs it.");
+        manual_seed(11);
+        using var generator = new Generator(config);
+        RandomizeBatchNormStatistics(generator);
+        generator.eval();
+        foreach (var fp16 in new[] { false, true })
+        {
+            var path = Path.Combine(TestData.NewTempFolder(), "g.onnx");
+            OnnxExporter.Export(generator, new ExportOptions { Fp16 = fp16, Dataset = "synthetic", ClassNames = Enumerable.Range(0, config.NumClasses).Select(i => $"c{i}").ToArray() }, path);
+            using var session = GeneratorSession.Load(path, new GeneratorOptions { MaxBatchSize = 8 });
+            const int count = 5;
+            var images = session.Generate(count, seed: 3);
+            var latents = new float[count * config.LatentDim];
+            session.Sampler.FillBatch(3, 0, count, latents);
+            var dump = PythonPeers.WriteDump(latents, images.Labels, images.Pixels.AsSpan(0, count * session.Contract.ValuesPerImage).ToArray(), count, config.LatentDim);
+            var (code, output) = PythonPeers.RunPeer(python, "numpy_peer.py", "compare", "--model", path, "--dump", dump, "--tolerance", fp16 ? "1e-2" : "1e-4");
+            Assert.That(code, Is.Zero, $"fp16 {fp16}: {output}");
+            Assert.That(output, Does.Contain(": ok"));
+        }
+    }
+
     private static void CheckParity(ModelConfig config, ExportOptions exportOptions, float tolerance)
     {
         manual_seed(11);

@@ -12,105 +12,30 @@ PyTorch model and prints the largest absolute difference from the images ONNX Ru
 Supports the operators the GanOnnx exporter writes: Gemm, Conv, ConvTranspose, BatchNormalization, Resize (nearest),
 Reshape, Flatten, Concat, Gather, Slice, Less, Cast, ReduceSum, Relu, LeakyRelu, Tanh, Sigmoid, Identity, Constant.
 """
-import argparse, json, os, statistics, struct, sys, time
+import argparse, json, os, statistics, sys, time
 
 import torch
 import torch.nn.functional as F
 
-# ---------------------------------------------------------------- minimal protobuf reader for ONNX
-def _varint(b, i):
-    r = s = 0
-    while True:
-        c = b[i]; i += 1; r |= (c & 0x7F) << s; s += 7
-        if c < 0x80: return r, i
-
-def _fields(b):
-    i, out = 0, []
-    while i < len(b):
-        t, i = _varint(b, i); f, w = t >> 3, t & 7
-        if w == 0: v, i = _varint(b, i)
-        elif w == 2: n, i = _varint(b, i); v = b[i:i + n]; i += n
-        elif w == 5: v = b[i:i + 4]; i += 4
-        elif w == 1: v = b[i:i + 8]; i += 8
-        else: raise ValueError(f"corrupt ONNX file (wire type {w})")
-        out.append((f, w, v))
-    return out
-
-def _packed_varints(v, w):
-    if w == 0: return [v]
-    out, i = [], 0
-    while i < len(v): x, i = _varint(v, i); out.append(x)
-    return out
-
-def _signed(x): return x - (1 << 64) if x >= 1 << 63 else x
+# ---------------------------------------------------------------- the ONNX file (onnx_file.py, shared with numpy_peer.py)
+sys.dont_write_bytecode = True  # no __pycache__ next to the scripts
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import onnx_file
 
 _DTYPES = {1: torch.float32, 2: torch.uint8, 6: torch.int32, 7: torch.int64, 9: torch.bool, 10: torch.float16, 11: torch.float64}
+_BY_NAME = {onnx_file.DTYPES[k]: v for k, v in _DTYPES.items()}
 
-def _tensor(b, folder):
-    dims, dtype, name, raw, floats, ints, external = [], 1, "", None, [], [], {}
-    for f, w, v in _fields(b):
-        if f == 1: dims += [_signed(x) for x in _packed_varints(v, w)]
-        elif f == 2: dtype = v
-        elif f == 4: floats += list(struct.unpack(f"<{len(v) // 4}f", v)) if w == 2 else [struct.unpack("<f", v)[0]]
-        elif f == 7: ints += [_signed(x) for x in _packed_varints(v, w)]
-        elif f == 8: name = v.decode()
-        elif f == 9: raw = bytes(v)
-        elif f == 13:
-            kv = {ff: vv.decode() for ff, _, vv in _fields(v)}
-            external[kv.get(1)] = kv.get(2)
-    if external:
-        with open(os.path.join(folder, external["location"]), "rb") as fh:
-            fh.seek(int(external.get("offset", 0))); raw = fh.read(int(external["length"]))
-    t = _DTYPES[dtype]
-    if raw is not None:
-        value = torch.frombuffer(bytearray(raw), dtype=t).clone() if raw else torch.empty(0, dtype=t)
-    elif floats: value = torch.tensor(floats, dtype=t)
-    else: value = torch.tensor(ints, dtype=t)
-    return name, value.reshape(dims)
-
-def _attribute(b, folder):
-    name, value = None, None
-    fields = _fields(b)
-    kind = next((v for f, _, v in fields if f == 20), None)
-    ints = []
-    for f, w, v in fields:
-        if f == 1: name = v.decode()
-        elif f == 2: value = struct.unpack("<f", v)[0]
-        elif f == 3: value = _signed(v)
-        elif f == 4: value = v.decode()
-        elif f == 5: value = _tensor(v, folder)[1]
-        elif f == 8: ints += [_signed(x) for x in _packed_varints(v, w)]
-    if kind == 7: value = ints
-    if value is None: value = {1: 0.0, 2: 0, 3: ""}.get(kind)  # proto3 writers omit zero values
-    return name, value
+def _to_torch(t):
+    dtype = _BY_NAME[t.dtype]
+    if t.raw is not None:
+        value = torch.frombuffer(bytearray(t.raw), dtype=dtype).clone() if t.raw else torch.empty(0, dtype=dtype)
+    elif t.floats: value = torch.tensor(t.floats, dtype=dtype)
+    else: value = torch.tensor(t.ints, dtype=dtype)
+    return value.reshape(t.dims)
 
 def load_onnx(path):
-    """Nodes, initializers, inputs, outputs and metadata of an ONNX file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    data = open(path, "rb").read()
-    nodes, inits, inputs, outputs, meta = [], {}, [], [], {}
-    for f, _, v in _fields(data):
-        if f == 14:
-            kv = {ff: vv.decode() for ff, _, vv in _fields(v)}
-            meta[kv.get(1)] = kv.get(2)
-        if f != 7: continue
-        for g, _, item in _fields(v):
-            if g == 1:
-                node = {"inputs": [], "outputs": [], "attrs": {}}
-                for h, _, x in _fields(item):
-                    if h == 1: node["inputs"].append(x.decode())
-                    elif h == 2: node["outputs"].append(x.decode())
-                    elif h == 4: node["op"] = x.decode()
-                    elif h == 5:
-                        k, val = _attribute(x, folder); node["attrs"][k] = val
-                nodes.append(node)
-            elif g == 5:
-                k, val = _tensor(item, folder); inits[k] = val
-            elif g in (11, 12):
-                name = next(x.decode() for h, _, x in _fields(item) if h == 1)
-                (inputs if g == 11 else outputs).append(name)
-    inputs = [i for i in inputs if i not in inits]
-    return nodes, inits, inputs, outputs, meta
+    """Nodes, initializers (torch tensors), inputs, outputs and metadata of an ONNX file."""
+    return onnx_file.load_onnx(path, _to_torch)
 
 # ---------------------------------------------------------------- the generator as a torch module
 class OnnxGenerator(torch.nn.Module):
@@ -277,13 +202,11 @@ def bench(args):
         with open(args.json, "w") as fh: json.dump(record, fh, indent=2)
 
 def compare(args):
-    with open(os.path.join(args.dump, "dump.json")) as fh: info = json.load(fh)
+    info, latents, label_bytes, image_bytes = onnx_file.read_dump(args.dump)
     count, latent = info["count"], info["latent_dim"]
-    z = torch.frombuffer(bytearray(open(os.path.join(args.dump, "latents.f32"), "rb").read()), dtype=torch.float32).reshape(count, latent)
-    labels = None
-    if os.path.exists(os.path.join(args.dump, "labels.i64")):
-        labels = torch.frombuffer(bytearray(open(os.path.join(args.dump, "labels.i64"), "rb").read()), dtype=torch.int64)
-    reference = torch.frombuffer(bytearray(open(os.path.join(args.dump, "images.f32"), "rb").read()), dtype=torch.float32)
+    z = torch.frombuffer(bytearray(latents), dtype=torch.float32).reshape(count, latent)
+    labels = None if label_bytes is None else torch.frombuffer(bytearray(label_bytes), dtype=torch.int64)
+    reference = torch.frombuffer(bytearray(image_bytes), dtype=torch.float32)
     model = OnnxGenerator(args.model).to(args.device).eval()
     with torch.no_grad():
         images = model(z.to(args.device), None if labels is None else labels.to(args.device)).float().cpu().reshape(-1)
