@@ -22,6 +22,7 @@ internal static class TrainCommand
         var codeWeight = new Option<double>("--code-weight") { Description = "Weight of the InfoGAN code's loss.", DefaultValueFactory = _ => 1 };
         var augment = new Option<string>("--augment") { Description = "Differentiable augmentation of what the discriminator sees: color, translation, cutout (comma-separated) or none.", DefaultValueFactory = _ => "none" };
         var spectralNorm = new Option<bool>("--spectral-norm") { Description = "Spectrally normalize the discriminator's weights (Miyato et al. 2018)." };
+        var projection = new Option<bool>("--projection") { Description = "Conditional and self-conditioned models: a projection discriminator (Miyato & Koyama 2018) instead of the class plane." };
         var optimizer = new Option<string>("--optimizer") { Description = "adam or rmsprop (default: rmsprop for keras-dcgan, adam otherwise)." };
         var lrG = new Option<double?>("--lr-g") { Description = "Generator learning rate (default 2e-4; keras-dcgan 4e-4)." };
         var lrD = new Option<double?>("--lr-d") { Description = "Discriminator learning rate (default 2e-4; keras-dcgan 8e-4)." };
@@ -52,7 +53,7 @@ internal static class TrainCommand
         var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a build with -p:TorchBackend=Cuda).", DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
-            data, outOption, recipeOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, augment, loss, criticSteps, gpWeight, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
+            data, outOption, recipeOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, projection, augment, loss, criticSteps, gpWeight, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
             clip, smoothing, emaDecay, emaRampup, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
             imageSize, channelsOption, onBadImage, convolutions,
         };
@@ -99,6 +100,7 @@ internal static class TrainCommand
                 ImageSize = dataset.Height, Width = parse.GetValue(width), NumClasses = classes,
                 LatentClasses = clusterCount != 0 ? clusterCount : parse.GetValue(latentClasses), Clustered = clusterCount != 0,
                 SpectralNorm = parse.GetValue(spectralNorm),
+                Projection = parse.GetValue(projection),
             };
             model.Validate();
             var options = recipe with

@@ -70,6 +70,8 @@ public static class TrainerCli
         ["TrainingOptions.SampleCount"] = "--sample-count",
         ["TrainingOptions.KeepCheckpoints"] = "--keep-checkpoints",
         ["ModelConfig.LatentClasses (clustered)"] = "--clusters",
+        ["ModelConfig.Projection"] = "--projection",
+        ["ModelConfig.NumClasses"] = "--conditional",
         ["ModelConfig.LatentClasses"] = "--latent-classes",
         ["ModelConfig.Clustered"] = "--clusters",
         ["GanTrainer.Device"] = "--device",

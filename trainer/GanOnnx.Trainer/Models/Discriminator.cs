@@ -7,8 +7,10 @@ namespace GanOnnx.Trainer.Models;
 
 /// <summary>
 /// A GAN discriminator (critic): images [B, C, H, W] (and labels for a conditional model) → one logit per image, [B].
-/// A conditional discriminator adds a learned per-class image plane as an extra input channel; a self-conditioned one
-/// (<see cref="ModelConfig.Clustered"/>) does the same for the images' clusters. For a model with an InfoGAN code
+/// A conditional discriminator adds a learned per-class image plane as an extra input channel, or, with
+/// <see cref="ModelConfig.Projection"/>, adds to the logit the inner product of a learned per-class vector with the
+/// features before the last layer; a self-conditioned one (<see cref="ModelConfig.Clustered"/>) does the same for the
+/// images' clusters. For a model with an InfoGAN code
 /// (<see cref="ModelConfig.LatentClasses"/> without clusters), a linear head on the features before the last layer
 /// predicts the code's category (<see cref="ForwardWithCode"/>).
 /// </summary>
@@ -16,6 +18,7 @@ public sealed class Discriminator : Module<Tensor, Tensor>
 {
     private readonly Sequential body;
     private readonly Embedding? label_plane;
+    private readonly Embedding? projection;
     private readonly Linear? code_head;
     private readonly int size;
 
@@ -25,26 +28,33 @@ public sealed class Discriminator : Module<Tensor, Tensor>
         config.Validate();
         size = config.ImageSize;
         var classes = config.DiscriminatorClasses;
-        var channels = config.Channels + (classes > 0 ? 1 : 0);
-        if (classes > 0) label_plane = Embedding(classes, size * size);
+        var plane = classes > 0 && !config.Projection;
+        var channels = config.Channels + (plane ? 1 : 0);
+        if (plane) label_plane = Embedding(classes, size * size);
         body = Sequential(config.Architecture switch
         {
             GanArchitecture.Mlp => MlpLayers(config, channels),
             GanArchitecture.KerasDcgan => KerasLayers(config, channels),
             _ => DcganLayers(config, channels),
         });
-        if (config.LatentClasses > 0 && !config.Clustered)
+        var features = body.children().Last() switch
         {
-            var features = body.children().Last() switch
-            {
-                Linear linear => linear.in_features,
-                SpectralLinear linear => linear.InFeatures,
-                var other => throw new InvalidOperationException($"The discriminator ends in {other.GetName()}, not a linear layer."),
-            };
-            code_head = Linear(features, config.LatentClasses);
-        }
+            Linear linear => linear.in_features,
+            SpectralLinear linear => linear.InFeatures,
+            var other => throw new InvalidOperationException($"The discriminator ends in {other.GetName()}, not a linear layer."),
+        };
+        if (config.LatentClasses > 0 && !config.Clustered) code_head = Linear(features, config.LatentClasses);
+        if (classes > 0 && config.Projection) projection = Embedding(classes, features);
         RegisterComponents();
         if (config.Architecture == GanArchitecture.Dcgan) DcganInit.Apply(this);
+        if (projection is not null)
+        {
+            // Xavier-uniform, as in the projection discriminator's reference code: the initial class term stays of the
+            // order of the unconditional logit instead of swamping it (N(0, 1) rows over thousands of features would).
+            using var _ = no_grad();
+            var bound = Math.Sqrt(6.0 / (classes + features));
+            projection.weight!.uniform_(-bound, bound);
+        }
     }
 
     /// <summary>Unconditional forward pass: logits [B].</summary>
@@ -55,14 +65,29 @@ public sealed class Discriminator : Module<Tensor, Tensor>
     public Tensor forward(Tensor images, Tensor? labels)
     {
         using var scope = NewDisposeScope();
+        if ((label_plane ?? projection) is not null && labels is null)
+            throw new TrainerException("This discriminator is conditional: labels (or clusters) are required.");
+        if (projection is not null)
+        {
+            var (logits, features) = LogitsAndFeatures(images);
+            return logits.add(projection.forward(labels!).mul(features).sum(1)).MoveToOuterDisposeScope();
+        }
         var input = images;
         if (label_plane is not null)
         {
-            if (labels is null) throw new TrainerException("This discriminator is conditional: labels (or clusters) are required.");
-            var plane = label_plane.forward(labels).view(-1, 1, size, size);
+            var plane = label_plane.forward(labels!).view(-1, 1, size, size);
             input = cat([images, plane], 1);
         }
         return body.forward(input).view(-1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The logits [B] and the features the last layer reads [B, F], from one pass.</summary>
+    private (Tensor Logits, Tensor Features) LogitsAndFeatures(Tensor images)
+    {
+        var layers = body.children().Cast<Module<Tensor, Tensor>>().ToList();
+        var x = images;
+        foreach (var layer in layers.Take(layers.Count - 1)) x = layer.forward(x);
+        return (layers[^1].forward(x).view(-1), x);
     }
 
     /// <summary>
@@ -73,12 +98,8 @@ public sealed class Discriminator : Module<Tensor, Tensor>
     {
         if (code_head is null) throw new TrainerException("This discriminator has no InfoGAN code head (ModelConfig.LatentClasses).");
         using var scope = NewDisposeScope();
-        var layers = body.children().Cast<Module<Tensor, Tensor>>().ToList();
-        var x = images;
-        foreach (var layer in layers.Take(layers.Count - 1)) x = layer.forward(x);
-        var logits = layers[^1].forward(x).view(-1).MoveToOuterDisposeScope();
-        var code = code_head.forward(x).MoveToOuterDisposeScope();
-        return (logits, code);
+        var (logits, features) = LogitsAndFeatures(images);
+        return (logits.MoveToOuterDisposeScope(), code_head.forward(features).MoveToOuterDisposeScope());
     }
 
     /// <summary>A linear layer, spectrally normalized when the model asks for it.</summary>

@@ -62,6 +62,18 @@ public sealed record ModelConfig
     /// </summary>
     public bool SpectralNorm { get; init; }
 
+    /// <summary>
+    /// A projection discriminator (Miyato &amp; Koyama 2018, "cGANs with projection discriminator") for conditional and
+    /// self-conditioned models: instead of a learned class plane as an extra input channel, the logit gains the inner
+    /// product of the class's learned embedding with the discriminator's last features. Default false. The generator,
+    /// and so the exported model, is unchanged.
+    /// </summary>
+    public bool Projection { get; init; }
+
+    /// <summary>", projection discriminator, spectral norm" as they apply (empty for neither), for the training log.</summary>
+    [JsonIgnore]
+    public string DiscriminatorNotes => (Projection ? ", projection discriminator" : "") + (SpectralNorm ? ", spectral norm" : "");
+
     /// <summary>Rows of the generator's embedding table: the label classes, or the InfoGAN code's categories, or 0.</summary>
     [JsonIgnore]
     public int EmbeddedClasses => NumClasses > 0 ? NumClasses : LatentClasses;
@@ -101,6 +113,7 @@ public sealed record ModelConfig
         Compare(Clustered || other.Clustered ? "clusters/latent classes" : "latent classes", LatentClasses, other.LatentClasses);
         Compare("self-conditioning (ModelConfig.Clustered)", Clustered ? "on" : "off", other.Clustered ? "on" : "off");
         Compare("spectral norm", SpectralNorm ? "on" : "off", other.SpectralNorm ? "on" : "off");
+        Compare("projection discriminator", Projection ? "on" : "off", other.Projection ? "on" : "off");
         return differences;
     }
 
@@ -184,6 +197,8 @@ public sealed record ModelConfig
             throw new TrainerException($"{LatentClassesOption} is {LatentClasses} but the latent has only {LatentDim} values; a model may have at most as many latent classes as latent values.");
         if (LatentClasses > 0 && NumClasses > 0)
             throw new TrainerException($"{LatentClassesOption} is for unconditional models; a conditional model already has its classes.");
+        if (Projection && DiscriminatorClasses == 0)
+            throw new TrainerException("ModelConfig.Projection is for conditional (ModelConfig.NumClasses) or self-conditioned (ModelConfig.LatentClasses (clustered)) models; this one has no classes for the discriminator.");
         if (Clustered && LatentClasses == 0)
             throw new TrainerException("A self-conditioned model needs ModelConfig.LatentClasses (clustered) 2 or more.");
         if (LatentClassPrior is { } prior)

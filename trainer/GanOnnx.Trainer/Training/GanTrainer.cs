@@ -97,7 +97,7 @@ public sealed class GanTrainer
         var stopwatch = Stopwatch.StartNew();
         using var log = new RunLog(OutputFolder, Options, Log, firstStep, resume?.Info.Step);
         Log.WriteLine($"Training {Model.ArchitectureName} on {data.Name} ({data.Count} images {data.Channels}×{data.Height}×{data.Width}), " +
-            $"{GanLoss.NameOf(Options.Loss)} loss, {Options.Optimizer}, batch {run.BatchSize}{(Options.Augment == Augmentations.None ? "" : $", augment {DiffAugment.NameOf(Options.Augment)}")}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
+            $"{GanLoss.NameOf(Options.Loss)} loss{Model.DiscriminatorNotes}, {Options.Optimizer}, batch {run.BatchSize}{(Options.Augment == Augmentations.None ? "" : $", augment {DiffAugment.NameOf(Options.Augment)}")}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
 
         for (var step = firstStep; step <= Options.Steps; step++)
         {
