@@ -115,7 +115,7 @@ public static class GanOnnxCli
         var quality = new Option<int>("--quality") { Description = "JPEG/WebP quality 1–100.", DefaultValueFactory = _ => 95 };
         var noGrid = new Option<bool>("--no-grid") { Description = "Do not write grid.png." };
         var gridLabels = new Option<bool>("--grid-labels") { Description = "Caption the grid's tiles with class names (or indices)." };
-        var label = new Option<int?>("--class") { Description = "Class index for every image of a conditional model (default: balanced), or the latent class of a self-conditioned or InfoGAN model (default: the model's own mix)." };
+        var label = ClassOption("Class (index or name) for every image of a conditional model (default: balanced), or the latent class of a self-conditioned or InfoGAN model (default: the model's own mix).");
         var batch = new Option<int>("--batch-size") { Description = "Images per inference call.", DefaultValueFactory = _ => 64 };
         var truncation = new Option<float>("--truncation") { Description = "Truncation ψ in (0, 1] (1 = none).", DefaultValueFactory = _ => 1f };
         var shard = new Option<string?>("--shard") { Description = "Write only shard i/n of the job (e.g. 0/4); default: JOB_COMPLETION_INDEX with --shards, else all." };
@@ -166,7 +166,7 @@ public static class GanOnnxCli
             var export = new BatchExportOptions
             {
                 Count = total ?? 16, Seed = parse.GetValue(seed), StartIndex = parse.GetValue(start), Folder = parse.GetValue(outDir)!,
-                Format = fileFormat, Quality = parse.GetValue(quality), Shard = selected, ClassIndex = parse.GetValue(label),
+                Format = fileFormat, Quality = parse.GetValue(quality), Shard = selected, ClassIndex = ResolveClass(session, parse.GetValue(label)),
                 Grid = !parse.GetValue(noGrid), GridLabels = parse.GetValue(gridLabels),
                 EncoderThreads = pipeline.EncoderThreads, InferenceWorkers = pipeline.InferenceWorkers, Overwrite = parse.GetValue(overwrite),
             };
@@ -183,10 +183,29 @@ public static class GanOnnxCli
         return command;
     }
 
-    /// <summary>Refuses a --class the model cannot take (<see cref="GeneratorSession.DescribeClassProblem"/>).</summary>
-    internal static void CheckClassOption(GeneratorSession session, int? label)
+    /// <summary>The --class option: a class index, or a class name of the model (<c>--class Flags</c>).</summary>
+    internal static Option<string?> ClassOption(string description) => new("--class") { Description = description };
+
+    /// <summary>
+    /// The class index a --class value asks for: a number is an index, anything else a class name of the model (any case);
+    /// null when none was given. Refuses what the model cannot take (<see cref="GeneratorSession.DescribeClassProblem"/>),
+    /// naming the model's classes when the name is not one of them.
+    /// </summary>
+    internal static int? ResolveClass(GeneratorSession session, string? text)
     {
-        if (label is { } l && session.DescribeClassProblem(l) is { } problem) throw new GanOnnxException($"--class: {problem}");
+        if (text is null) return null;
+        var c = session.Contract;
+        var index = int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : c.FindClass(text.Trim());
+        if (index is null)
+        {
+            if (c.ClassNames.Count == 0 && session.DescribeClassProblem(0) is { } none) throw new GanOnnxException($"--class: {none}");
+            var names = c.ClassNames.Count == 0
+                ? "this model's classes have no names; give an index"
+                : "its classes are " + string.Join(", ", c.ClassNames.Select((name, i) => $"{i} {name}"));
+            throw new GanOnnxException($"--class is '{text}': not a class index nor a class name of '{session.Source}'; {names}.");
+        }
+        if (session.DescribeClassProblem(index.Value) is { } problem) throw new GanOnnxException($"--class: {problem}");
+        return index;
     }
 
     internal static ImageFileFormat ParseFormat(string text) => text.ToLowerInvariant() switch

@@ -14,7 +14,7 @@ internal static class InterpolateCommand
         var index = new Option<long>("--index") { Description = "Which latent of each seed.", DefaultValueFactory = _ => 0 };
         var steps = new Option<int>("--steps") { Description = "Images per row, ends included (at least 2).", DefaultValueFactory = _ => 8 };
         var linear = new Option<bool>("--linear") { Description = "Linear instead of spherical interpolation." };
-        var label = new Option<int?>("--class") { Description = "Class for a conditional model (default 0)." };
+        var label = GanOnnxCli.ClassOption("Class (index or name) for a conditional model (default 0).");
         var outFile = new Option<string>("--out") { Description = "PNG file to write.", Required = true };
         var command = new Command("interpolate", "Write a grid of spherical interpolations between seeds (one row per pair).")
         {
@@ -30,8 +30,7 @@ internal static class InterpolateCommand
             if (latentIndex < 0) throw new GanOnnxException($"--index is {latentIndex}; it must be 0 or more.");
             using var session = GeneratorSession.Load(parse.GetValue(model)!);
             var c = session.Contract;
-            var fixedLabel = parse.GetValue(label);
-            GanOnnxCli.CheckClassOption(session, fixedLabel);
+            var fixedLabel = GanOnnxCli.ResolveClass(session, parse.GetValue(label));
 
             var rows = seedList.Length - 1;
             var latents = new float[rows * n * c.LatentDim];

@@ -44,6 +44,13 @@ public sealed record ModelContract
     public bool CanRequestLatentClass => LatentClasses == 1 || (LatentClasses > 1 && LatentClassThresholds.Count == LatentClasses - 1);
     /// <summary>Names of the classes (empty when unknown or unconditional).</summary>
     public IReadOnlyList<string> ClassNames { get; init; } = [];
+    /// <summary>The index of the class named <paramref name="name"/> (case-insensitive), or null when no class has that name.</summary>
+    public int? FindClass(string name)
+    {
+        for (var i = 0; i < ClassNames.Count; i++)
+            if (string.Equals(ClassNames[i], name, StringComparison.OrdinalIgnoreCase)) return i;
+        return null;
+    }
     /// <summary>Architecture name, when the metadata gives it.</summary>
     public string? Architecture { get; init; }
     /// <summary>Training loss, when the metadata gives it.</summary>

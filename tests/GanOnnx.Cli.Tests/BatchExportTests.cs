@@ -238,6 +238,30 @@ public class ConditionalExportTests
     }
 
     [Test]
+    public void AClassCanBeAskedForByNameInAnyCase()
+    {
+        var fashion = Path.Combine(TestPaths.RepositoryRoot, "models", "fashion-cdcgan", "model.onnx");
+        var folder = TestPaths.NewTempFolder();
+        var run = CliRunner.Run("generate", "--model", fashion, "--class", "ankle BOOT", "--count", "3", "--out", folder, "--quiet");
+        Assert.That(run.Code, Is.EqualTo(0), run.Error);
+        Assert.That(Directory.GetFiles(folder, "seed42-*").Select(Path.GetFileName).Order(StringComparer.Ordinal), Is.EqualTo(new[] { "seed42-000000-c9.png", "seed42-000001-c9.png", "seed42-000002-c9.png" }));
+
+        var (code, _, error) = CliRunner.Run("generate", "--model", fashion, "--class", "Boot", "--out", TestPaths.NewTempFolder());
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--class is 'Boot': not a class index nor a class name").And.Contain("0 T-shirt/top, 1 Trouser").And.Contain("9 Ankle boot"));
+
+        var mlp = Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-mlp", "model.onnx");
+        (code, _, error) = CliRunner.Run("generate", "--model", mlp, "--class", "Boot", "--out", TestPaths.NewTempFolder());
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--class: ").And.Contain("unconditional"));
+
+        var grid = Path.Combine(TestPaths.NewTempFolder(), "row.png");
+        run = CliRunner.Run("interpolate", "--model", fashion, "--seeds", "1,2", "--steps", "3", "--class", "Trouser", "--out", grid);
+        Assert.That(run.Code, Is.EqualTo(0), run.Error);
+        Assert.That(File.Exists(grid), Is.True);
+    }
+
+    [Test]
     public void GenerateNamesItsFlagsWhereTheLibraryNamesProperties()
     {
         // The batch-export library's messages name BatchExportOptions properties; the command line says its flags.
