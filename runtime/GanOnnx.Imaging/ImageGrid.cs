@@ -45,7 +45,7 @@ public static class ImageGrid
                 var x = padding + (i % columns) * (batch.Width + padding);
                 var y = padding + (i / columns) * (batch.Height + caption + padding);
                 canvas.DrawBitmap(tile, x, y);
-                if (labels is not null) canvas.DrawText(labels[i], x + batch.Width / 2f, y + batch.Height + CaptionHeight - 3, text);
+                if (labels is not null) DrawCaption(canvas, text, labels[i], x, y + batch.Height, batch.Width);
             }
             canvas.Flush();
             return grid;
@@ -55,6 +55,26 @@ public static class ImageGrid
             grid.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Draws a caption centred under a tile and kept inside it: a text too wide for the tile is drawn smaller (down to 7
+    /// px), then shortened with an ellipsis, and clipped to the tile's strip, so it never runs into its neighbours.
+    /// </summary>
+    private static void DrawCaption(SKCanvas canvas, SKPaint paint, string caption, int x, int top, int width)
+    {
+        const float Largest = 10, Smallest = 7;
+        var room = Math.Max(1, width - 2);
+        paint.TextSize = Largest;
+        var measured = paint.MeasureText(caption);
+        if (measured > room) paint.TextSize = Math.Max(Smallest, Largest * room / measured);
+        var shown = caption;
+        while (shown.Length > 1 && paint.MeasureText(shown) > room)
+            shown = shown[..^(shown.EndsWith('…') ? 2 : 1)].TrimEnd() + "…";
+        canvas.Save();
+        canvas.ClipRect(new SKRect(x, top, x + width, top + CaptionHeight));
+        canvas.DrawText(shown, x + width / 2f, top + CaptionHeight - 3, paint);
+        canvas.Restore();
     }
 
     /// <summary>Composes a grid (with optional captions) and writes it atomically as a file of <paramref name="format"/>.</summary>

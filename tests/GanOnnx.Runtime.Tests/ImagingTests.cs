@@ -125,4 +125,24 @@ public class ImageGridCaptionTests
         Assert.That(lit, Is.GreaterThan(10), "the caption text is drawn");
         Assert.That(() => ImageGrid.Compose(batch, labels: ["only one"]), Throws.ArgumentException.With.Message.Contains("labels"));
     }
+
+    [Test]
+    public void ALongCaptionStaysUnderItsOwnTile()
+    {
+        // "Smileys & Emotion" under a 64-pixel emoji ran into the next tiles; now it shrinks, then ends in an ellipsis.
+        var batch = new ImageBatch(new float[3 * 32 * 32], 3, 1, 32, 32, ValueRange.Sigmoid);
+        using var grid = ImageGrid.Compose(batch, columns: 3, padding: 2, labels: ["", "Smileys & Emotion, and a long tail", ""]);
+        int Lit(int fromX, int toX)
+        {
+            var lit = 0;
+            for (var y = 2 + 32; y < 2 + 32 + ImageGrid.CaptionHeight; y++)
+                for (var x = fromX; x < toX; x++)
+                    if (grid.GetPixel(x, y).Red > 100) lit++;
+            return lit;
+        }
+        var middle = 2 + 32 + 2;
+        Assert.That(Lit(middle, middle + 32), Is.GreaterThan(10), "the caption is drawn under its tile");
+        Assert.That(Lit(0, middle), Is.Zero, "nothing spills to the left");
+        Assert.That(Lit(middle + 32, grid.Width), Is.Zero, "nothing spills to the right");
+    }
 }
