@@ -57,6 +57,21 @@ public class TrainingTests
     }
 
     [Test]
+    public void AConditionalModelsSampleGridHasAColumnPerClass()
+    {
+        using var generator = new GanOnnx.Trainer.Models.Generator(new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 16, NumClasses = 3 });
+        var path = Path.Combine(TestData.NewTempFolder(), "grid.png");
+        SampleGrid.Save(generator, seed: 42, count: 4, path);
+        using var grid = SkiaSharp.SKBitmap.Decode(path);
+        Assert.That((grid.Width, grid.Height), Is.EqualTo((3 * 28 + 4 * 2, 2 * 28 + 3 * 2)), "4 images round up to 2 rows of the 3 classes");
+
+        using var unconditional = new GanOnnx.Trainer.Models.Generator(new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 16 });
+        SampleGrid.Save(unconditional, seed: 42, count: 4, path);
+        using var plain = SkiaSharp.SKBitmap.Decode(path);
+        Assert.That((plain.Width, plain.Height), Is.EqualTo((2 * 28 + 3 * 2, 2 * 28 + 3 * 2)), "4 images in the square default layout");
+    }
+
+    [Test]
     public void ACorruptOrTruncatedCheckpointIsRefused()
     {
         var model = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 8, LatentDim = 8 };

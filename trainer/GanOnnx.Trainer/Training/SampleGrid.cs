@@ -41,7 +41,15 @@ public static class SampleGrid
         }
     }
 
-    /// <summary>Generates a grid of <paramref name="count"/> images and writes it as a PNG.</summary>
-    public static void Save(Generator generator, long seed, int count, string path) =>
-        ImageGrid.Save(Generate(generator, seed, count), path);
+    /// <summary>
+    /// Generates a grid of <paramref name="count"/> images and writes it as a PNG. A conditional model with 2–32 classes
+    /// gets one column per class, as <c>ganonnx generate</c> draws it, with the count rounded up to whole rows.
+    /// </summary>
+    public static void Save(Generator generator, long seed, int count, string path)
+    {
+        var classes = generator.Config.NumClasses;
+        var byClass = classes is > 1 and <= 32 && count >= classes;
+        var images = byClass ? (count + classes - 1) / classes * classes : count;
+        ImageGrid.Save(Generate(generator, seed, images), path, columns: byClass ? classes : 0);
+    }
 }
