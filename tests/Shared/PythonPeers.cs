@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace GanOnnx.Tests;
@@ -9,9 +11,12 @@ namespace GanOnnx.Tests;
 /// </summary>
 internal static class PythonPeers
 {
-    /// <summary>A python3 that can import <paramref name="module"/>, or null: the one on PATH, then Debian's.</summary>
-    public static string? FindPython(string module) =>
-        new[] { "python3", "/usr/bin/python3", "/usr/local/bin/python3" }.FirstOrDefault(p => Run(p, ["-c", $"import {module}"]).Code == 0);
+    private static readonly ConcurrentDictionary<string, string?> Found = new();
+
+    /// <summary>A python3 that can import <paramref name="module"/>, or null: the one on PATH, then Debian's. Looked for
+    /// once per module and test run (each probe starts a Python process).</summary>
+    public static string? FindPython(string module) => Found.GetOrAdd(module, m =>
+        new[] { "python3", "/usr/bin/python3", "/usr/local/bin/python3" }.FirstOrDefault(p => Run(p, ["-c", $"import {m}"]).Code == 0));
 
     /// <summary>Runs a peer script (tests/peer/<paramref name="script"/>) and returns its exit code and output.</summary>
     public static (int Code, string Output) RunPeer(string python, string script, params string[] arguments) =>
@@ -24,9 +29,9 @@ internal static class PythonPeers
     public static string WriteDump(float[] latents, long[]? labels, float[] images, int count, int latentDim, string provider = "cpu")
     {
         var folder = TestPaths.NewTempFolder();
-        File.WriteAllBytes(Path.Combine(folder, "latents.f32"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(latents.AsSpan()).ToArray());
-        if (labels is not null) File.WriteAllBytes(Path.Combine(folder, "labels.i64"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.AsSpan()).ToArray());
-        File.WriteAllBytes(Path.Combine(folder, "images.f32"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(images.AsSpan()).ToArray());
+        File.WriteAllBytes(Path.Combine(folder, "latents.f32"), MemoryMarshal.AsBytes(latents.AsSpan()).ToArray());
+        if (labels is not null) File.WriteAllBytes(Path.Combine(folder, "labels.i64"), MemoryMarshal.AsBytes(labels.AsSpan()).ToArray());
+        File.WriteAllBytes(Path.Combine(folder, "images.f32"), MemoryMarshal.AsBytes(images.AsSpan()).ToArray());
         File.WriteAllText(Path.Combine(folder, "dump.json"), JsonSerializer.Serialize(new Dictionary<string, object> { ["count"] = count, ["latent_dim"] = latentDim, ["provider"] = provider }));
         return folder;
     }

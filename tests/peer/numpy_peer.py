@@ -23,7 +23,7 @@ import onnx_file
 
 _NUMPY = {"float32": np.float32, "uint8": np.uint8, "int32": np.int32, "int64": np.int64, "bool": np.bool_,
           "float16": np.float16, "float64": np.float64}
-_CAST = {1: np.float32, 2: np.uint8, 6: np.int32, 7: np.int64, 9: np.bool_, 10: np.float16, 11: np.float64}
+_CAST = {code: _NUMPY[name] for code, name in onnx_file.DTYPES.items()}  # Cast's `to` is an ONNX data type number
 
 
 def _to_numpy(t):
