@@ -19,10 +19,11 @@ internal static class TrainCommand
         var conditional = new Option<bool>("--conditional") { Description = "Train a class-conditional GAN on the dataset's labels." };
         var latentClasses = new Option<int>("--latent-classes") { Description = "Unconditional models: categories of an InfoGAN code read from the latent (0 = none; 10 suits MNIST).", DefaultValueFactory = _ => 0 };
         var clusters = new Option<int>("--clusters") { Description = "Unconditional models: self-conditioning on K k-means clusters of the training images (0 = none; 50 suits MNIST).", DefaultValueFactory = _ => 0 };
-        var codeWeight = new Option<double>("--code-weight") { Description = "Weight of the InfoGAN code's loss.", DefaultValueFactory = _ => 1 };
+        var codeWeight = new Option<double>("--code-weight") { Description = "Weight of the InfoGAN code's loss, or of the auxiliary classifier's (--aux-classifier).", DefaultValueFactory = _ => 1 };
         var augment = new Option<string>("--augment") { Description = "Differentiable augmentation of what the discriminator sees: color, translation, cutout (comma-separated) or none.", DefaultValueFactory = _ => "none" };
         var spectralNorm = new Option<bool>("--spectral-norm") { Description = "Spectrally normalize the discriminator's weights (Miyato et al. 2018)." };
         var projection = new Option<bool>("--projection") { Description = "Conditional and self-conditioned models: a projection discriminator (Miyato & Koyama 2018) instead of the class plane." };
+        var auxClassifier = new Option<bool>("--aux-classifier") { Description = "Conditional models: an auxiliary classifier head on the discriminator (AC-GAN, Odena et al. 2017) that learns the labels, and a generator loss for images it classifies as asked." };
         var optimizer = new Option<string>("--optimizer") { Description = "adam or rmsprop (default: rmsprop for keras-dcgan, adam otherwise)." };
         var lrG = new Option<double?>("--lr-g") { Description = "Generator learning rate (default 2e-4; keras-dcgan 4e-4)." };
         var lrD = new Option<double?>("--lr-d") { Description = "Discriminator learning rate (default 2e-4; keras-dcgan 8e-4)." };
@@ -53,7 +54,7 @@ internal static class TrainCommand
         var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a build with -p:TorchBackend=Cuda).", DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
-            data, outOption, recipeOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, projection, augment, loss, criticSteps, gpWeight, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
+            data, outOption, recipeOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, projection, auxClassifier, augment, loss, criticSteps, gpWeight, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
             clip, smoothing, emaDecay, emaRampup, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
             imageSize, channelsOption, onBadImage, convolutions,
         };
@@ -101,6 +102,7 @@ internal static class TrainCommand
                 LatentClasses = clusterCount != 0 ? clusterCount : parse.GetValue(latentClasses), Clustered = clusterCount != 0,
                 SpectralNorm = parse.GetValue(spectralNorm),
                 Projection = parse.GetValue(projection),
+                AuxiliaryClassifier = parse.GetValue(auxClassifier),
             };
             model.Validate();
             var options = recipe with

@@ -71,6 +71,7 @@ public static class TrainerCli
         ["TrainingOptions.KeepCheckpoints"] = "--keep-checkpoints",
         ["ModelConfig.LatentClasses (clustered)"] = "--clusters",
         ["ModelConfig.Projection"] = "--projection",
+        ["ModelConfig.AuxiliaryClassifier"] = "--aux-classifier",
         ["ModelConfig.NumClasses"] = "--conditional",
         ["ModelConfig.LatentClasses"] = "--latent-classes",
         ["ModelConfig.Clustered"] = "--clusters",

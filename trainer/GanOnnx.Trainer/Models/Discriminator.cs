@@ -12,7 +12,8 @@ namespace GanOnnx.Trainer.Models;
 /// features before the last layer; a self-conditioned one (<see cref="ModelConfig.Clustered"/>) does the same for the
 /// images' clusters. For a model with an InfoGAN code
 /// (<see cref="ModelConfig.LatentClasses"/> without clusters), a linear head on the features before the last layer
-/// predicts the code's category (<see cref="ForwardWithCode"/>).
+/// predicts the code's category (<see cref="ForwardWithCode"/>). With <see cref="ModelConfig.AuxiliaryClassifier"/> such a
+/// head predicts the class (<see cref="ForwardWithClasses"/>), and the layers before it see the image only.
 /// </summary>
 public sealed class Discriminator : Module<Tensor, Tensor>
 {
@@ -20,6 +21,7 @@ public sealed class Discriminator : Module<Tensor, Tensor>
     private readonly Embedding? label_plane;
     private readonly Embedding? projection;
     private readonly Linear? code_head;
+    private readonly Linear? class_head;
     private readonly int size;
 
     /// <summary>Builds the discriminator of <paramref name="config"/> with fresh weights.</summary>
@@ -28,7 +30,9 @@ public sealed class Discriminator : Module<Tensor, Tensor>
         config.Validate();
         size = config.ImageSize;
         var classes = config.DiscriminatorClasses;
-        var plane = classes > 0 && !config.Projection;
+        // The class plane is the default conditioning; a projection replaces it, and so does an auxiliary classifier,
+        // whose head would otherwise read the label from the plane instead of the image.
+        var plane = classes > 0 && !config.Projection && !config.AuxiliaryClassifier;
         var channels = config.Channels + (plane ? 1 : 0);
         if (plane) label_plane = Embedding(classes, size * size);
         body = Sequential(config.Architecture switch
@@ -45,6 +49,7 @@ public sealed class Discriminator : Module<Tensor, Tensor>
         };
         if (config.LatentClasses > 0 && !config.Clustered) code_head = Linear(features, config.LatentClasses);
         if (classes > 0 && config.Projection) projection = Embedding(classes, features);
+        if (config.AuxiliaryClassifier) class_head = Linear(features, config.NumClasses);
         RegisterComponents();
         if (config.Architecture == GanArchitecture.Dcgan) DcganInit.Apply(this);
         if (projection is not null)
@@ -79,6 +84,19 @@ public sealed class Discriminator : Module<Tensor, Tensor>
             input = cat([images, plane], 1);
         }
         return body.forward(input).view(-1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Forward pass of a model with an auxiliary classifier: the logits [B] (with the projection's class term when it has
+    /// one, for <paramref name="labels"/>) and the class head's logits [B, classes], both from one pass.
+    /// </summary>
+    public (Tensor Logits, Tensor ClassLogits) ForwardWithClasses(Tensor images, Tensor labels)
+    {
+        if (class_head is null) throw new TrainerException("This discriminator has no auxiliary classifier (ModelConfig.AuxiliaryClassifier).");
+        using var scope = NewDisposeScope();
+        var (logits, features) = LogitsAndFeatures(images);
+        if (projection is not null) logits = logits.add(projection.forward(labels).mul(features).sum(1));
+        return (logits.MoveToOuterDisposeScope(), class_head.forward(features).MoveToOuterDisposeScope());
     }
 
     /// <summary>The logits [B] and the features the last layer reads [B, F], from one pass.</summary>

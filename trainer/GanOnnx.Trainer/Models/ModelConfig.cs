@@ -70,9 +70,18 @@ public sealed record ModelConfig
     /// </summary>
     public bool Projection { get; init; }
 
-    /// <summary>", projection discriminator, spectral norm" as they apply (empty for neither), for the training log.</summary>
+    /// <summary>
+    /// An auxiliary classifier (Odena et al. 2017, AC-GAN) for conditional models: a linear head on the discriminator's
+    /// last features learns the real images' labels, and the generator is also trained to make images that head
+    /// classifies as the class it was asked for. The discriminator's features then see the image only (no class plane);
+    /// with <see cref="Projection"/> the logit keeps its class term. Default false. The generator, and so the exported
+    /// model, is unchanged.
+    /// </summary>
+    public bool AuxiliaryClassifier { get; init; }
+
+    /// <summary>", projection discriminator, auxiliary classifier, spectral norm" as they apply (empty for none), for the training log.</summary>
     [JsonIgnore]
-    public string DiscriminatorNotes => (Projection ? ", projection discriminator" : "") + (SpectralNorm ? ", spectral norm" : "");
+    public string DiscriminatorNotes => (Projection ? ", projection discriminator" : "") + (AuxiliaryClassifier ? ", auxiliary classifier" : "") + (SpectralNorm ? ", spectral norm" : "");
 
     /// <summary>Rows of the generator's embedding table: the label classes, or the InfoGAN code's categories, or 0.</summary>
     [JsonIgnore]
@@ -114,6 +123,7 @@ public sealed record ModelConfig
         Compare("self-conditioning (ModelConfig.Clustered)", Clustered ? "on" : "off", other.Clustered ? "on" : "off");
         Compare("spectral norm", SpectralNorm ? "on" : "off", other.SpectralNorm ? "on" : "off");
         Compare("projection discriminator", Projection ? "on" : "off", other.Projection ? "on" : "off");
+        Compare("auxiliary classifier", AuxiliaryClassifier ? "on" : "off", other.AuxiliaryClassifier ? "on" : "off");
         return differences;
     }
 
@@ -199,6 +209,8 @@ public sealed record ModelConfig
             throw new TrainerException($"{LatentClassesOption} is for unconditional models; a conditional model already has its classes.");
         if (Projection && DiscriminatorClasses == 0)
             throw new TrainerException("ModelConfig.Projection is for conditional (ModelConfig.NumClasses) or self-conditioned (ModelConfig.LatentClasses (clustered)) models; this one has no classes for the discriminator.");
+        if (AuxiliaryClassifier && NumClasses == 0)
+            throw new TrainerException("ModelConfig.AuxiliaryClassifier is for conditional models (ModelConfig.NumClasses): its head learns the real images' labels, and this model has none.");
         if (Clustered && LatentClasses == 0)
             throw new TrainerException("A self-conditioned model needs ModelConfig.LatentClasses (clustered) 2 or more.");
         if (LatentClassPrior is { } prior)

@@ -95,7 +95,7 @@ public sealed class GanTrainer
         var firstStep = resume is null ? 1 : (int)resume.Info.Step + 1;
         var previousSeconds = resume?.Info.WallSeconds ?? 0.0;
         var stopwatch = Stopwatch.StartNew();
-        using var log = new RunLog(OutputFolder, Options, Log, firstStep, resume?.Info.Step);
+        using var log = new RunLog(OutputFolder, Options, Log, firstStep, resume?.Info.Step, Model.AuxiliaryClassifier ? "class" : "code");
         Log.WriteLine($"Training {Model.ArchitectureName} on {data.Name} ({data.Count} images {data.Channels}×{data.Height}×{data.Width}), " +
             $"{GanLoss.NameOf(Options.Loss)} loss{Model.DiscriminatorNotes}, {Options.Optimizer}, batch {run.BatchSize}{(Options.Augment == Augmentations.None ? "" : $", augment {DiffAugment.NameOf(Options.Augment)}")}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
 
@@ -151,17 +151,28 @@ public sealed class GanTrainer
         var z = Generator.SampleLatents(Model, run.BatchSize, run.Device);
         Tensor fake;
         using (no_grad()) fake = run.Generator.forward(z, labels);
-        var dReal = run.Discriminator.forward(DiffAugment.Apply(real, Options.Augment), conditions);
+        Tensor dReal, loss;
+        Tensor? classLoss = null;
+        if (Model.AuxiliaryClassifier)
+        {
+            var (scores, classLogits) = run.Discriminator.ForwardWithClasses(DiffAugment.Apply(real, Options.Augment), labels!);
+            (dReal, classLoss) = (scores, F.cross_entropy(classLogits, labels!));
+        }
+        else dReal = run.Discriminator.forward(DiffAugment.Apply(real, Options.Augment), conditions);
         var (dFake, codeLoss, _) = ScoreFakes(run.Discriminator, fake, z, labels);
-        var loss = GanLoss.Discriminator(Options.Loss, dReal, dFake, 1.0 - Options.LabelSmoothing);
-        if (codeLoss is not null) loss = loss + Options.CodeWeight * codeLoss;
+        loss = GanLoss.Discriminator(Options.Loss, dReal, dFake, 1.0 - Options.LabelSmoothing);
+        // An InfoGAN code head learns from the fakes, whose category is known. An auxiliary classifier learns from the real
+        // images' labels only, so that it stays a classifier of real data: trained on fakes as well (AC-GAN's original
+        // loss) it would also reward the discriminator for fakes that are merely easy to classify.
+        if (classLoss is not null) loss = loss + Options.CodeWeight * classLoss;
+        else if (codeLoss is not null) loss = loss + Options.CodeWeight * codeLoss;
         if (Options.Loss == LossKind.WganGp && Options.GradientPenaltyWeight > 0)
             loss = loss + Options.GradientPenaltyWeight * GanLoss.GradientPenalty(run.Discriminator, real, fake, conditions);
         run.Step(run.OptimizerD, run.Discriminator, loss);
         return (loss, dReal, dFake);
     }
 
-    /// <summary>One generator update; returns its loss and, for an InfoGAN code, which categories D named right.</summary>
+    /// <summary>One generator update; returns its loss and, for an InfoGAN code or an auxiliary classifier, which categories or classes D's head named right.</summary>
     private (Tensor Loss, Tensor? CodeHits) UpdateGenerator(TrainingRun run)
     {
         var labels = Model.NumClasses > 0 ? randint(0, Model.NumClasses, [run.BatchSize], dtype: ScalarType.Int64, device: run.Device) : null;
@@ -189,11 +200,16 @@ public sealed class GanTrainer
     /// The discriminator's scores of generated <paramref name="images"/> (made from latents <paramref name="z"/> and
     /// <paramref name="labels"/>); a self-conditioned discriminator is told the cluster each latent drew. For a model with
     /// an InfoGAN code also the cross-entropy of its code head against the categories the latents selected, and which it
-    /// got right; null otherwise.
+    /// got right; for one with an auxiliary classifier the same of its class head against the asked classes; null otherwise.
     /// </summary>
     private (Tensor Scores, Tensor? CodeLoss, Tensor? Hits) ScoreFakes(Discriminator discriminator, Tensor images, Tensor z, Tensor? labels)
     {
         images = DiffAugment.Apply(images, Options.Augment);
+        if (Model.AuxiliaryClassifier)
+        {
+            var (logits, classLogits) = discriminator.ForwardWithClasses(images, labels!);
+            return (logits, F.cross_entropy(classLogits, labels!), classLogits.argmax(1).eq(labels!));
+        }
         if (Model.LatentClasses == 0) return (discriminator.forward(images, labels), null, null);
         var code = Generator.LatentCode(Model, z);
         if (Model.Clustered) return (discriminator.forward(images, code), null, null);

@@ -19,10 +19,13 @@ internal sealed class RunLog : IDisposable
     private readonly StreamWriter _metrics;
     private readonly TrainingProgress _progress;
     private readonly TensorBoardWriter _tensorBoard;
+    private readonly string _headName;
 
-    /// <summary>Opens the logs of a run that starts at <paramref name="firstStep"/> (after <paramref name="resumedAt"/> when it resumes).</summary>
-    public RunLog(string folder, TrainingOptions options, TextWriter log, int firstStep, long? resumedAt)
+    /// <summary>Opens the logs of a run that starts at <paramref name="firstStep"/> (after <paramref name="resumedAt"/> when it
+    /// resumes); <paramref name="headName"/> names what the discriminator's head tells ("code" or "class").</summary>
+    public RunLog(string folder, TrainingOptions options, TextWriter log, int firstStep, long? resumedAt, string headName = "code")
     {
+        _headName = headName;
         _folder = folder;
         _options = options;
         _log = log;
@@ -36,7 +39,7 @@ internal sealed class RunLog : IDisposable
         }
         _history = resumedAt is null ? [] : StepMetrics.ReadAll(MetricsPath);
         _metrics = new StreamWriter(MetricsPath, append: resumedAt is not null);
-        _progress = new TrainingProgress(log, options.Steps, firstStep);
+        _progress = new TrainingProgress(log, options.Steps, firstStep, headName);
         _tensorBoard = new TensorBoardWriter(Path.Combine(folder, "tensorboard"));
     }
 
@@ -47,8 +50,8 @@ internal sealed class RunLog : IDisposable
     public bool Due(int step) => step % _options.LogEvery == 0 || step == _options.Steps;
 
     /// <summary>
-    /// Logs a step from its last discriminator update's loss and scores and its generator update's loss (and InfoGAN code
-    /// hits). Throws <see cref="TrainerException"/> when a loss is not finite.
+    /// Logs a step from its last discriminator update's loss and scores and its generator update's loss (and which fakes
+    /// the head of an InfoGAN code or an auxiliary classifier named right). Throws <see cref="TrainerException"/> when a loss is not finite.
     /// </summary>
     public void Step(int step, Tensor lossD, Tensor dReal, Tensor dFake, Tensor lossG, Tensor? codeHits, double seconds)
     {
@@ -64,7 +67,7 @@ internal sealed class RunLog : IDisposable
         _metrics.Flush();
         _history.Add(line);
         _tensorBoard.Scalars(step, [new("loss/discriminator", line.LossD), new("loss/generator", line.LossG), new("D/real", line.DReal), new("D/fake", line.DFake),
-            .. line.CodeAccuracy is { } accuracy ? [new KeyValuePair<string, double>("code/accuracy", accuracy)] : Array.Empty<KeyValuePair<string, double>>()]);
+            .. line.CodeAccuracy is { } accuracy ? [new KeyValuePair<string, double>(_headName + "/accuracy", accuracy)] : Array.Empty<KeyValuePair<string, double>>()]);
         _progress.Report(line);
     }
 

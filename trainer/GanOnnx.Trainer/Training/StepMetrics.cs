@@ -6,7 +6,8 @@ namespace GanOnnx.Trainer.Training;
 public sealed record StepMetrics(int Step, float LossD, float LossG, float DReal, float DFake, double Seconds)
 {
     /// <summary>Models with an InfoGAN code: the share of the generator step's images whose category the
-    /// discriminator's code head named correctly (1/K is chance).</summary>
+    /// discriminator's code head named correctly (1/K is chance); with an auxiliary classifier, the share its class head
+    /// classified as the class asked for.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public float? CodeAccuracy { get; init; }
 

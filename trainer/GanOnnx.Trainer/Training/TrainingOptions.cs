@@ -55,7 +55,9 @@ public sealed record TrainingOptions
     public double ClipValue { get; init; }
     /// <summary>One-sided label smoothing: real targets are 1 − this. Default 0.</summary>
     public double LabelSmoothing { get; init; }
-    /// <summary>Weight λ of the InfoGAN code's cross-entropy in both players' losses (models with latent classes). Default 1.</summary>
+    /// <summary>Weight λ of the auxiliary cross-entropy: the InfoGAN code's in both players' losses (models with latent
+    /// classes), or the auxiliary classifier's (<see cref="Models.ModelConfig.AuxiliaryClassifier"/>) on the real labels for
+    /// the discriminator and on the asked classes for the generator. Default 1.</summary>
     public double CodeWeight { get; init; } = 1;
     /// <summary>Decay of the exponential moving average of the generator's weights (kept beside the raw weights). Default 0.999.</summary>
     public double EmaDecay { get; init; } = 0.999;

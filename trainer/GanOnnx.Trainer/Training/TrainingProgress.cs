@@ -2,8 +2,11 @@ using System.Globalization;
 
 namespace GanOnnx.Trainer.Training;
 
-/// <summary>Writes one progress line per logged step: a bar, the step, losses, D(x), D(G(z)), steps/s and time left.</summary>
-internal sealed class TrainingProgress(TextWriter log, int totalSteps, int firstStep)
+/// <summary>
+/// Writes one progress line per logged step: a bar, the step, losses, D(x), D(G(z)), how often the discriminator's head
+/// named the fakes' category (<paramref name="headName"/>: "code" or "class"), steps/s and time left.
+/// </summary>
+internal sealed class TrainingProgress(TextWriter log, int totalSteps, int firstStep, string headName = "code")
 {
     private readonly DateTime _started = DateTime.UtcNow;
 
@@ -16,6 +19,6 @@ internal sealed class TrainingProgress(TextWriter log, int totalSteps, int first
         var left = TimeLeft.Format(rate > 0 ? (totalSteps - m.Step) / rate : double.NaN);
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"[{new string('#', filled)}{new string('-', width - filled)}] step {m.Step,6}/{totalSteps}  loss D {m.LossD:F4}  loss G {m.LossG:F4}  " +
-            $"D(x) {m.DReal:F3}  D(G(z)) {m.DFake:F3}  {(m.CodeAccuracy is { } code ? $"code {code:P0}  " : "")}{rate:F1} steps/s  {left} left"));
+            $"D(x) {m.DReal:F3}  D(G(z)) {m.DFake:F3}  {(m.CodeAccuracy is { } code ? $"{headName} {code:P0}  " : "")}{rate:F1} steps/s  {left} left"));
     }
 }
