@@ -21,6 +21,24 @@ internal static class TestData
         return d.parameters().SelectMany(p => p.detach().contiguous().data<float>().ToArray()).ToArray();
     }
 
+    /// <summary>
+    /// Trains <paramref name="model"/> for <paramref name="options"/>' steps straight through, and again in two halves (the
+    /// second resumed from the first's checkpoint), each in a new folder; asserts that both end with the same finite
+    /// discriminator weights, and returns the checkpoints of the straight run and of the first half (to resume with a
+    /// changed setting, which must be refused).
+    /// </summary>
+    public static (string Straight, string Halfway) AssertResumeIsExact(
+        GanOnnx.Trainer.Models.ModelConfig model, ImageDataset data, GanOnnx.Trainer.Training.TrainingOptions options)
+    {
+        var straight = new GanOnnx.Trainer.Training.GanTrainer(model, options, NewTempFolder(), TextWriter.Null).Train(data);
+        var halfway = new GanOnnx.Trainer.Training.GanTrainer(model, options with { Steps = options.Steps / 2 }, NewTempFolder(), TextWriter.Null).Train(data);
+        var resumed = new GanOnnx.Trainer.Training.GanTrainer(model, options, NewTempFolder(), TextWriter.Null).Train(data, resumeFrom: halfway);
+        var expected = DiscriminatorWeights(straight);
+        Assert.That(expected.All(float.IsFinite), Is.True, "the straight run's discriminator weights are finite");
+        Assert.That(DiscriminatorWeights(resumed), Is.EqualTo(expected), "the resumed run ends where the straight one does");
+        return (straight, halfway);
+    }
+
     public static string NewTempFolder()
     {
         var path = Path.Combine(Path.GetTempPath(), "ganonnx-trainer-tests", Guid.NewGuid().ToString("N"));

@@ -81,13 +81,8 @@ public class ProjectionDiscriminatorTests
         {
             using var data = TestData.Dataset(48, 28, 1, model.ValueRange, classes: 4);
             var options = new TrainingOptions { Convolutions = ConvolutionKernels.Exact, Steps = 4, BatchSize = 16, SampleEvery = 0, CheckpointEvery = 0 };
-            var straight = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data);
-            var halfway = new GanTrainer(model, options with { Steps = 2 }, TestData.NewTempFolder(), TextWriter.Null).Train(data);
-            var resumed = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data, resumeFrom: halfway);
+            var (straight, halfway) = TestData.AssertResumeIsExact(model, data, options);
             Assert.That(Checkpoint.Load(straight).Info.Model.Projection, Is.True, "kept in the checkpoint");
-            var expected = TestData.DiscriminatorWeights(straight);
-            Assert.That(expected.All(float.IsFinite), Is.True);
-            Assert.That(TestData.DiscriminatorWeights(resumed), Is.EqualTo(expected));
 
             var withoutProjection = new GanTrainer(model with { Projection = false }, options, TestData.NewTempFolder(), TextWriter.Null);
             Assert.That(() => withoutProjection.Train(data, resumeFrom: halfway),
