@@ -151,7 +151,7 @@ public sealed class GanTrainer
         var z = Generator.SampleLatents(Model, run.BatchSize, run.Device);
         Tensor fake;
         using (no_grad()) fake = run.Generator.forward(z, labels);
-        Tensor dReal, loss;
+        Tensor dReal;
         Tensor? classLoss = null;
         if (Model.AuxiliaryClassifier)
         {
@@ -160,7 +160,7 @@ public sealed class GanTrainer
         }
         else dReal = run.Discriminator.forward(DiffAugment.Apply(real, Options.Augment), conditions);
         var (dFake, codeLoss, _) = ScoreFakes(run.Discriminator, fake, z, labels);
-        loss = GanLoss.Discriminator(Options.Loss, dReal, dFake, 1.0 - Options.LabelSmoothing);
+        var loss = GanLoss.Discriminator(Options.Loss, dReal, dFake, 1.0 - Options.LabelSmoothing);
         // An InfoGAN code head learns from the fakes, whose category is known. An auxiliary classifier learns from the real
         // images' labels only, so that it stays a classifier of real data: trained on fakes as well (AC-GAN's original
         // loss) it would also reward the discriminator for fakes that are merely easy to classify.
