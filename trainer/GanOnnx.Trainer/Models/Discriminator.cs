@@ -74,8 +74,7 @@ public sealed class Discriminator : Module<Tensor, Tensor>
             throw new TrainerException("This discriminator is conditional: labels (or clusters) are required.");
         if (projection is not null)
         {
-            var (logits, features) = LogitsAndFeatures(images);
-            return logits.add(projection.forward(labels!).mul(features).sum(1)).MoveToOuterDisposeScope();
+            return LogitsAndFeatures(images, labels).Logits.MoveToOuterDisposeScope();
         }
         var input = images;
         if (label_plane is not null)
@@ -94,18 +93,22 @@ public sealed class Discriminator : Module<Tensor, Tensor>
     {
         if (class_head is null) throw new TrainerException("This discriminator has no auxiliary classifier (ModelConfig.AuxiliaryClassifier).");
         using var scope = NewDisposeScope();
-        var (logits, features) = LogitsAndFeatures(images);
-        if (projection is not null) logits = logits.add(projection.forward(labels).mul(features).sum(1));
+        var (logits, features) = LogitsAndFeatures(images, labels);
         return (logits.MoveToOuterDisposeScope(), class_head.forward(features).MoveToOuterDisposeScope());
     }
 
-    /// <summary>The logits [B] and the features the last layer reads [B, F], from one pass.</summary>
-    private (Tensor Logits, Tensor Features) LogitsAndFeatures(Tensor images)
+    /// <summary>
+    /// The logits [B] — with a projection discriminator's class term for <paramref name="labels"/> — and the features the
+    /// last layer reads [B, F], from one pass.
+    /// </summary>
+    private (Tensor Logits, Tensor Features) LogitsAndFeatures(Tensor images, Tensor? labels = null)
     {
         var layers = body.children().Cast<Module<Tensor, Tensor>>().ToList();
         var x = images;
         foreach (var layer in layers.Take(layers.Count - 1)) x = layer.forward(x);
-        return (layers[^1].forward(x).view(-1), x);
+        var logits = layers[^1].forward(x).view(-1);
+        if (projection is not null) logits = logits.add(projection.forward(labels!).mul(x).sum(1));
+        return (logits, x);
     }
 
     /// <summary>
