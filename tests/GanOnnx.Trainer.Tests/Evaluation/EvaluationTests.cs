@@ -1,4 +1,5 @@
 using GanOnnx.Runtime;
+using GanOnnx.Trainer.Data;
 using GanOnnx.Trainer.Evaluation;
 using static TorchSharp.torch;
 
@@ -52,6 +53,45 @@ public class EvaluationTests
         Assert.That(bad.ClassHistogram[3], Is.EqualTo(100));
         Assert.That(bad.FrechetDistance, Is.GreaterThan(10 * Math.Max(good.FrechetDistance, good.FrechetFloor)));
         Assert.That(bad.ClassAccuracy, Is.Null);
+    }
+
+    [Test]
+    public void TheFloorSamplesTheWholeTrainingSetEvenWhenItIsStoredClassByClass()
+    {
+        // The same training images stored class by class, as an emoji set in code-point order or an image folder is.
+        var train = _evaluator.Train;
+        var order = train.Labels.argsort();
+        var pixels = train.Images.index_select(0, order).mul(255).round().to_type(ScalarType.Byte).contiguous().data<byte>().ToArray();
+        var labels = train.Labels.index_select(0, order).to_type(ScalarType.Byte).data<byte>().ToArray();
+        var n = (int)train.Count;
+        using var sorted = ImageDataset.FromBytes("sorted", pixels, labels, n, train.Channels, train.Height, train.Width, ValueRange.Sigmoid);
+        using var firstQuarter = ImageDataset.FromBytes("first", pixels[..(pixels.Length / 4)], labels[..(n / 4)], n / 4, train.Channels, train.Height, train.Width, ValueRange.Sigmoid);
+        Assert.That(labels[..(n / 4)].Distinct().Count(), Is.LessThan(labels.Distinct().Count()), "the first quarter misses classes");
+
+        var test = _evaluator.Test.Images;
+        GeneratorScorer.ImageSource real = (count, start) => (test.narrow(0, start, count).contiguous().data<float>().ToArray(), null);
+        QualityScores Floor(ImageDataset reference) =>
+            GeneratorScorer.Score(_evaluator.Classifier, real, n / 4, reference, _evaluator.Test, _evaluator.ClassifierAccuracy);
+        var shuffled = Floor(train).FrechetFloor;
+        var spread = Floor(sorted).FrechetFloor;
+        var first = Floor(firstQuarter).FrechetFloor;
+        TestContext.Out.WriteLine($"floor at {n / 4} images: stored shuffled {shuffled:F3}, class by class {spread:F3}, its first images only {first:F3}");
+        Assert.That(first, Is.GreaterThan(5 * shuffled), "the first quarter of a class-by-class set is a bad sample");
+        Assert.That(spread, Is.LessThan(first / 5), "a quarter of a class-by-class set, drawn from all of it, is not its first quarter");
+    }
+
+    [Test]
+    public void TheRealSampleIsTheSameEveryTimeInStoredOrderAndAllImagesWhenThereAreFewer()
+    {
+        using var scope = NewDisposeScope();
+        var images = arange(1000, dtype: ScalarType.Int64);
+        var sample = GeneratorScorer.Sample(images, 100).data<long>().ToArray();
+        Assert.That(sample, Has.Length.EqualTo(100).And.Unique.And.Ordered);
+        Assert.That(GeneratorScorer.Sample(images, 100).data<long>().ToArray(), Is.EqualTo(sample), "a fixed seed");
+        Assert.That(sample.Count(i => i < 500), Is.InRange(30, 70), "from the whole set, not its start");
+        Assert.That(sample.Count(i => i % 2 == 0), Is.InRange(30, 70), "not every k-th image");
+        Assert.That(GeneratorScorer.Sample(images, 1000).data<long>().ToArray(), Is.EqualTo(Enumerable.Range(0, 1000).Select(i => (long)i)));
+        Assert.That(GeneratorScorer.Sample(images, 5000).data<long>().ToArray(), Has.Length.EqualTo(1000));
     }
 
     [Test]
