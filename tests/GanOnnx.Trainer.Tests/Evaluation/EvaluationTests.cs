@@ -73,11 +73,11 @@ public class EvaluationTests
         QualityScores Floor(ImageDataset reference) =>
             GeneratorScorer.Score(_evaluator.Classifier, real, n / 4, reference, _evaluator.Test, _evaluator.ClassifierAccuracy);
         var shuffled = Floor(train).FrechetFloor;
-        var spread = Floor(sorted).FrechetFloor;
+        var drawn = Floor(sorted).FrechetFloor;
         var first = Floor(firstQuarter).FrechetFloor;
-        TestContext.Out.WriteLine($"floor at {n / 4} images: stored shuffled {shuffled:F3}, class by class {spread:F3}, its first images only {first:F3}");
+        TestContext.Out.WriteLine($"floor at {n / 4} images: stored shuffled {shuffled:F3}, class by class {drawn:F3}, its first images only {first:F3}");
         Assert.That(first, Is.GreaterThan(5 * shuffled), "the first quarter of a class-by-class set is a bad sample");
-        Assert.That(spread, Is.LessThan(first / 5), "a quarter of a class-by-class set, drawn from all of it, is not its first quarter");
+        Assert.That(drawn, Is.LessThan(first / 5), "a quarter of a class-by-class set, drawn from all of it, is not its first quarter");
     }
 
     [Test]
