@@ -81,6 +81,31 @@ public class EvaluationTests
     }
 
     [Test]
+    public void TheEvaluatorKeepsTheRealSideOfAScoringPerCountAndScoresAsWithoutIt()
+    {
+        var reference = _evaluator.Reference(100);
+        Assert.That(_evaluator.Reference(100), Is.SameAs(reference), "computed once per count");
+        Assert.That(_evaluator.Reference(50), Is.Not.SameAs(reference));
+        Assert.That(reference.Count, Is.EqualTo(100));
+        Assert.That(reference.TestFeatures.shape[0], Is.EqualTo(100));
+
+        // Two different generators (held-out images in two orders) scored through the kept reference and from scratch.
+        var test = _evaluator.Test.Images;
+        foreach (var offset in new[] { 0, 37 })
+        {
+            GeneratorScorer.ImageSource source = (count, start) =>
+                (test.narrow(0, (start + offset) % 100, count).contiguous().data<float>().ToArray(), null);
+            var kept = GeneratorScorer.Score(_evaluator.Classifier, source, reference, _evaluator.ClassifierAccuracy);
+            var fresh = GeneratorScorer.Score(_evaluator.Classifier, source, 100, _evaluator.Train, _evaluator.Test, _evaluator.ClassifierAccuracy);
+            Assert.That(kept.FrechetDistance, Is.EqualTo(fresh.FrechetDistance).Within(1e-9));
+            Assert.That(kept.FrechetFloor, Is.EqualTo(fresh.FrechetFloor).Within(1e-9));
+            Assert.That(kept.RealClassEntropy, Is.EqualTo(fresh.RealClassEntropy));
+            Assert.That(kept.ClassHistogram, Is.EqualTo(fresh.ClassHistogram));
+        }
+        Assert.That(reference.TestFeatures.IsInvalid, Is.False, "scoring does not dispose the kept reference");
+    }
+
+    [Test]
     public void TheRealSampleIsTheSameEveryTimeInStoredOrderAndAllImagesWhenThereAreFewer()
     {
         using var scope = NewDisposeScope();

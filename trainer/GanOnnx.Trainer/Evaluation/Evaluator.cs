@@ -112,8 +112,24 @@ public sealed class Evaluator : IDisposable
             throw new TrainerException($"The generator makes {c.Channels}×{c.Height}×{c.Width} images but '{Train.Name}' has {Train.Channels}×{Train.Height}×{Train.Width}.");
         if (c.IsConditional && c.NumClasses != Classifier.Config.NumClasses)
             throw new TrainerException($"The generator has {c.NumClasses} classes but the classifier of '{Train.Name}' has {Classifier.Config.NumClasses}.");
-        return GeneratorScorer.Score(Classifier, GeneratorScorer.FromSession(session), count, Train, Test, ClassifierAccuracy);
+        return GeneratorScorer.Score(Classifier, GeneratorScorer.FromSession(session), Reference(count), ClassifierAccuracy);
     }
+
+    /// <summary>
+    /// The real side of a scoring with <paramref name="count"/> images, computed on first use and kept: evaluations
+    /// during training score the raw and the EMA generator against the same real images every time.
+    /// </summary>
+    public RealReference Reference(int count)
+    {
+        if (!_references.TryGetValue(count, out var reference))
+        {
+            reference = GeneratorScorer.Reference(Classifier, count, Train, Test);
+            _references.Add(count, reference);
+        }
+        return reference;
+    }
+
+    private readonly Dictionary<int, RealReference> _references = [];
 
     /// <summary>Scores a generator module by exporting it in memory and running it with ONNX Runtime.</summary>
     public QualityScores Score(Models.Generator generator, int count)
@@ -126,6 +142,8 @@ public sealed class Evaluator : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        foreach (var reference in _references.Values) reference.Dispose();
+        _references.Clear();
         Classifier.Dispose();
         Train.Dispose();
         Test.Dispose();

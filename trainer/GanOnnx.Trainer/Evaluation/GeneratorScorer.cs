@@ -17,14 +17,47 @@ public static class GeneratorScorer
     /// Scores <paramref name="count"/> images from <paramref name="source"/> against <paramref name="count"/> of the
     /// <paramref name="test"/> images (held-out real images in [0, 1]); the floor compares <paramref name="count"/> of the
     /// <paramref name="train"/> images with the same test images. Each real sample is drawn at random from its whole set
-    /// with a fixed seed (all of it when it has fewer images), see <see cref="Sample"/>.
+    /// with a fixed seed (all of it when it has fewer images), see <see cref="Sample"/>. To score several generators
+    /// against the same real images, build the <see cref="RealReference"/> once with <see cref="Reference"/>.
     /// </summary>
     public static QualityScores Score(Classifier classifier, ImageSource source, int count, ImageDataset train, ImageDataset test, double classifierAccuracy)
+    {
+        using var reference = Reference(classifier, count, train, test);
+        return Score(classifier, source, reference, classifierAccuracy);
+    }
+
+    /// <summary>
+    /// The real side of a scoring with <paramref name="count"/> images: the classifier's features and class histogram of
+    /// the held-out sample, and the floor (the Fréchet distance of the training sample's features to them).
+    /// </summary>
+    public static RealReference Reference(Classifier classifier, int count, ImageDataset train, ImageDataset test)
     {
         if (count < 2) throw new TrainerException($"TrainingOptions.EvalCount is {count}; the Fréchet distance needs at least 2 images (use thousands).");
         classifier.eval();
         using var _ = no_grad();
+        var histogram = new int[classifier.Config.NumClasses];
+        using var testSample = Sample(test.Images, count);
+        var testFeatures = Features(classifier, testSample, histogram);
+        try
+        {
+            using var trainSample = Sample(train.Images, count);
+            using var trainFeatures = Features(classifier, trainSample);
+            return new RealReference(count, testFeatures, histogram, FrechetDistance(trainFeatures, testFeatures));
+        }
+        catch
+        {
+            testFeatures.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Scores <see cref="RealReference.Count"/> images from <paramref name="source"/> against <paramref name="reference"/>.</summary>
+    public static QualityScores Score(Classifier classifier, ImageSource source, RealReference reference, double classifierAccuracy)
+    {
+        classifier.eval();
+        using var _ = no_grad();
         var config = classifier.Config;
+        var count = reference.Count;
         var generatedFeatures = new List<Tensor>();
         var histogram = new int[config.NumClasses];
         double confidence = 0;
@@ -54,18 +87,13 @@ public static class GeneratorScorer
                 }
             }
             using var generated = cat(generatedFeatures, 0);
-            var realHistogram = new int[config.NumClasses];
-            using var testSample = Sample(test.Images, count);
-            using var testFeatures = Features(classifier, testSample, realHistogram);
-            using var trainSample = Sample(train.Images, count);
-            using var trainFeatures = Features(classifier, trainSample);
             return new QualityScores
             {
                 Count = count,
-                FrechetDistance = FrechetDistance(generated, testFeatures),
-                FrechetFloor = FrechetDistance(trainFeatures, testFeatures),
+                FrechetDistance = FrechetDistance(generated, reference.TestFeatures),
+                FrechetFloor = reference.Floor,
                 ClassEntropy = NormalizedEntropy(histogram),
-                RealClassEntropy = NormalizedEntropy(realHistogram),
+                RealClassEntropy = NormalizedEntropy(reference.Histogram),
                 MeanConfidence = confidence / count,
                 ClassAccuracy = asked > 0 ? (double)hit / asked : null,
                 ClassifierAccuracy = classifierAccuracy,
@@ -185,4 +213,24 @@ public static class GeneratorScorer
             foreach (var t in parts) t.Dispose();
         }
     }
+}
+
+/// <summary>
+/// The real images a scoring compares with, computed once per image count by <see cref="GeneratorScorer.Reference"/>:
+/// the held-out sample's classifier features [count, d] (float64) and class histogram, and the real-against-real floor.
+/// Owns the features: dispose it.
+/// </summary>
+public sealed class RealReference(int count, Tensor testFeatures, int[] histogram, double floor) : IDisposable
+{
+    /// <summary>How many images each side holds.</summary>
+    public int Count { get; } = count;
+    /// <summary>The held-out sample's features.</summary>
+    public Tensor TestFeatures { get; } = testFeatures;
+    /// <summary>The classes the classifier gives the held-out sample.</summary>
+    public IReadOnlyList<int> Histogram { get; } = histogram;
+    /// <summary>Fréchet distance of a training sample of the same size to the held-out sample.</summary>
+    public double Floor { get; } = floor;
+
+    /// <inheritdoc />
+    public void Dispose() => TestFeatures.Dispose();
 }
