@@ -37,8 +37,8 @@ internal static class EvalCommand
                 using var generator = ckpt.LoadGenerator(checkpointPath!, parse.GetValue(ema) ? "generator_ema" : "generator");
                 scores = evaluator.Score(generator, parse.GetValue(count));
             }
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"images scored:        {scores.Count} ({(DateTime.UtcNow - started).TotalSeconds:F1} s)"));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Fréchet distance:     {scores.FrechetDistance:F3}  (real-against-real floor {scores.FrechetFloor:F3}, ratio {scores.FrechetRatio:F2}×)"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"images scored:        {scores.Count} against {scores.HeldOutCount} held-out real images ({(DateTime.UtcNow - started).TotalSeconds:F1} s)"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Fréchet distance:     {scores.FrechetDistance:F3}  (real-against-real floor {scores.FrechetFloor:F3}{FloorSpread(scores)}, ratio {scores.FrechetRatio:F2}×)"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"class entropy:        {scores.ClassEntropy:F4}  (1 = every class equally often; held-out real images {scores.RealClassEntropy:F4}, ratio {scores.ClassEntropyRatio:F3})"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mean confidence:      {scores.MeanConfidence:F4}"));
             if (scores.ClassAccuracy is { } a) output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"class accuracy:       {a:P2}  (images classified as the class asked for)"));
@@ -50,4 +50,8 @@ internal static class EvalCommand
         }));
         return command;
     }
+
+    private static string FloorSpread(QualityScores scores) => scores.FrechetFloorSd > 0
+        ? string.Create(CultureInfo.InvariantCulture, $", the mean of {GeneratorScorer.FloorDraws} training samples, one sample ± {scores.FrechetFloorSd:F3}")
+        : "";
 }

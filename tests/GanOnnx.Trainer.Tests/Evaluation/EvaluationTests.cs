@@ -87,7 +87,9 @@ public class EvaluationTests
         Assert.That(_evaluator.Reference(100), Is.SameAs(reference), "computed once per count");
         Assert.That(_evaluator.Reference(50), Is.Not.SameAs(reference));
         Assert.That(reference.Count, Is.EqualTo(100));
-        Assert.That(reference.TestFeatures.shape[0], Is.EqualTo(100));
+        Assert.That(reference.TestFeatures.shape[0], Is.EqualTo(reference.HeldOutCount));
+        using (NewDisposeScope()) _evaluator.Reference(75);
+        Assert.That(_evaluator.Reference(75).TestFeatures.IsInvalid, Is.False, "made inside a dispose scope (a training step's), kept after it");
 
         // Two different generators (held-out images in two orders) scored through the kept reference and from scratch.
         var test = _evaluator.Test.Images;
@@ -103,6 +105,34 @@ public class EvaluationTests
             Assert.That(kept.ClassHistogram, Is.EqualTo(fresh.ClassHistogram));
         }
         Assert.That(reference.TestFeatures.IsInvalid, Is.False, "scoring does not dispose the kept reference");
+    }
+
+    [Test]
+    public void TheFloorIsTheMeanOverRandomTrainingSamplesAgainstEveryHeldOutImage()
+    {
+        var reference = _evaluator.Reference(100);
+        Assert.That(reference.HeldOutCount, Is.EqualTo(_evaluator.Test.Count), "all 200 held-out images, not 100 of them");
+        Assert.That(reference.Floors, Has.Count.EqualTo(GeneratorScorer.FloorDraws).And.Unique, "eight different training samples");
+        Assert.That(reference.Floor, Is.EqualTo(reference.Floors.Average()).Within(1e-12));
+        Assert.That(reference.FloorSd, Is.GreaterThan(0));
+
+        // The first draw is the training sample Sample gives by default, compared with every held-out image.
+        using (var scope = NewDisposeScope())
+        {
+            var train = _evaluator.Train;
+            var first = GeneratorScorer.Sample(train.Images, 100);
+            GeneratorScorer.ImageSource firstSample = (count, start) => (first.narrow(0, start, count).contiguous().data<float>().ToArray(), null);
+            var scored = GeneratorScorer.Score(_evaluator.Classifier, firstSample, reference, _evaluator.ClassifierAccuracy);
+            Assert.That(scored.FrechetDistance, Is.EqualTo(reference.Floors[0]).Within(1e-9));
+            Assert.That(scored.FrechetFloor, Is.EqualTo(reference.Floor));
+            Assert.That(scored.FrechetFloorSd, Is.EqualTo(reference.FloorSd));
+            Assert.That(scored.HeldOutCount, Is.EqualTo(200));
+        }
+
+        // With every training image each draw is the same: one floor, no spread.
+        var all = _evaluator.Reference((int)_evaluator.Train.Count);
+        Assert.That(all.Floors, Has.Count.EqualTo(1));
+        Assert.That(all.FloorSd, Is.EqualTo(0));
     }
 
     [Test]

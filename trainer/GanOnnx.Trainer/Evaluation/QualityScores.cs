@@ -14,8 +14,15 @@ public sealed record QualityScores
     [JsonPropertyName("count")] public int Count { get; init; }
     /// <summary>Fréchet distance of generated against held-out real features.</summary>
     [JsonPropertyName("frechet_distance")] public double FrechetDistance { get; init; }
-    /// <summary>Fréchet distance of real training images against held-out real images (the floor).</summary>
+    /// <summary>
+    /// The floor: Fréchet distance of <see cref="Count"/> real training images against the held-out real images, the mean
+    /// over <see cref="GeneratorScorer.FloorDraws"/> random training samples (a single sample in older records).
+    /// </summary>
     [JsonPropertyName("frechet_floor")] public double FrechetFloor { get; init; }
+    /// <summary>Standard deviation of one training sample's floor across the draws (0 when all training images were used, or unknown).</summary>
+    [JsonPropertyName("frechet_floor_sd")] public double FrechetFloorSd { get; init; }
+    /// <summary>How many held-out real images the generated images were compared with (0 in records written before it existed).</summary>
+    [JsonPropertyName("held_out_count")] public int HeldOutCount { get; init; }
     /// <summary>FrechetDistance / FrechetFloor.</summary>
     [JsonPropertyName("frechet_ratio")] public double FrechetRatio => FrechetDistance / Math.Max(FrechetFloor, 1e-12);
     /// <summary>Entropy of the predicted-class histogram divided by log(classes): 1 = all classes equally often.</summary>
@@ -44,11 +51,13 @@ public sealed record QualityScores
         {
             ["frechet_distance"] = Math.Round(FrechetDistance, 4),
             ["frechet_floor"] = Math.Round(FrechetFloor, 4),
+            ["frechet_floor_sd"] = Math.Round(FrechetFloorSd, 4),
             ["class_entropy"] = Math.Round(ClassEntropy, 4),
             ["real_class_entropy"] = Math.Round(RealClassEntropy, 4),
             ["mean_confidence"] = Math.Round(MeanConfidence, 4),
             ["classifier_accuracy"] = Math.Round(ClassifierAccuracy, 4),
             ["eval_count"] = Count,
+            ["held_out_count"] = HeldOutCount,
         };
         if (ClassAccuracy is { } a) result["class_accuracy"] = Math.Round(a, 4);
         return result;
