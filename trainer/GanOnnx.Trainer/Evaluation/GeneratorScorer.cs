@@ -186,9 +186,9 @@ public static class GeneratorScorer
 
     /// <summary>
     /// <paramref name="count"/> of <paramref name="images"/> [N, …] drawn at random without replacement with a fixed seed
-    /// (<see cref="SampleSeed"/> unless given: the same images every time), in their stored order; all N when count ≥ N. A set stored in a meaningful order —
-    /// an emoji set in code-point order, an image folder class by class — makes its first images an unrepresentative
-    /// sample (the emoji's first 2,000 put the floor at 36.6 where a random 2,000 put it at 7.3), and taking every
+    /// (<see cref="SampleSeed"/> unless given: the same images every time), in their stored order; all N when count ≥ N.
+    /// A set stored in a meaningful order — an emoji set in code-point order, an image folder class by class — makes its
+    /// first images an unrepresentative sample (the emoji's first 2,000 put the floor at 36.6 where a random 2,000 put it at 7.3), and taking every
     /// k-th image fails on a set stored in a repeating order.
     /// </summary>
     public static Tensor Sample(Tensor images, int count, int seed = SampleSeed)
