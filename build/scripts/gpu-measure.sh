@@ -18,7 +18,7 @@ step() { # step NAME COMMAND...: runs COMMAND, output to OUT/NAME.txt, failures 
   local started=$SECONDS
   if "$@" > "$out/$name.txt" 2>&1; then echo "ok   $name ($((SECONDS - started)) s)"; else echo "FAIL $name (exit $?, $((SECONDS - started)) s)" | tee -a "$out/failures.txt"; fi
 }
-shipped=(models/mnist-dcgan/model.onnx models/mnist-cdcgan/model.onnx models/fashion-dcgan/model.onnx)
+shipped=(models/mnist-dcgan/model.onnx models/mnist-cdcgan/model.onnx models/emoji-dcgan/model.onnx) # 28×28 unconditional, conditional, 64×64 RGB
 models=("${shipped[@]}")
 cudaArgs=(--cuda-path "$cuda")
 
