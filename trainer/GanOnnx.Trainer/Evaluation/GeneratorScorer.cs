@@ -254,7 +254,15 @@ public sealed class RealReference(int count, Tensor testFeatures, int[] histogra
     /// <summary>The floor: the mean of <see cref="Floors"/>.</summary>
     public double Floor => Floors.Average();
     /// <summary>The standard deviation of one draw's floor (0 with one draw): how far a single sample could have put it.</summary>
-    public double FloorSd => Floors.Count < 2 ? 0 : Math.Sqrt(Floors.Sum(f => (f - Floor) * (f - Floor)) / (Floors.Count - 1));
+    public double FloorSd
+    {
+        get
+        {
+            if (Floors.Count < 2) return 0;
+            var mean = Floor;
+            return Math.Sqrt(Floors.Sum(f => (f - mean) * (f - mean)) / (Floors.Count - 1));
+        }
+    }
 
     /// <inheritdoc />
     public void Dispose() => TestFeatures.Dispose();
