@@ -6,7 +6,8 @@
 # With --keep-sm N (e.g. 90 for an H100/H200) the parts carry a copy of the bundle whose CUDA provider keeps only the
 # GPU code of that architecture (build/scripts/fatbin-keep-arch.py zeroes the rest in place): 284 MB that gzip to 90 MB
 # instead of 186, so the bundle needs about half the parts. The library is otherwise unchanged (same size and offsets).
-# With --xz the parts are xz instead of gzip (the pruned bundle: ≈ 90 MB instead of 143; any Python 3 unpacks them).
+# With --xz the parts are xz instead of gzip (the pruned bundle: 86.5 MiB instead of 143 MB; any Python 3 unpacks them),
+# so `--keep-sm 90 --xz 44` makes two parts, each small enough to travel beside the slimmed working tree (docs/gpu.md).
 # Usage: build/scripts/gpu-bundle-parts.sh [--keep-sm N] [--xz] [PART_MB (default 36)] [BUNDLE_DIR (default artifacts/ganonnx-gpu-linux-x64)] [OUT (default artifacts/gpu-parts)]
 set -euo pipefail
 cd "$(dirname "$0")/../.."

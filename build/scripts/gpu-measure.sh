@@ -1,26 +1,49 @@
 #!/usr/bin/env bash
 # The GPU measurement of docs/gpu.md in one run, for a GPU server that has the offline bundle (gpu-bundle.sh, or the
 # parts of gpu-bundle-parts.sh reassembled) and this repository's models/ and tests/peer/. Writes everything under OUT:
-# nvidia-smi, doctor and info, the CUDA-vs-CPU dump comparison, a grid made on the GPU, the bench rows (--json and
-# --markdown), generate to files, and the PyTorch peer's rows when PyTorch is there. A step that fails is recorded in
+# nvidia-smi, doctor and info, the CUDA-vs-CPU dump comparison, a grid made on the GPU, the bench rows per model (--json
+# and --markdown), generate to files, and the PyTorch peer's rows when PyTorch is there. A step that fails is recorded in
 # OUT/failures.txt and the run goes on, so one run gives every figure it can.
+# The steps run most important first (does CUDA work and agree with the CPU; mnist-dcgan against its peers; the 64×64 RGB
+# model; files; fp16; the conditional model; the CPU), so that with a time budget the run keeps what matters most:
+#   GPU_MEASURE_BUDGET_S=360   every step runs under `timeout` with what is left; a step with under 10 s left is skipped
+#                              (listed in failures.txt as SKIP). 0 or unset: no budget.
+#   GPU_MEASURE_BATCHES=1,64,256,1024,4096,8192   the batch sizes of the bench rows (GanOnnx and PyTorch alike).
 # Usage: build/scripts/gpu-measure.sh BUNDLE_DIR OUT [CUDA_PATH (default: the Python environment's site-packages/nvidia)] [SECONDS_PER_ROW (default 1)]
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 bundle="$1"; out="$2"
 cuda="${3:-$(python3 -c 'import nvidia, os; print(os.path.dirname(nvidia.__file__))' 2>/dev/null || true)}"
 seconds="${4:-1}"
+budget="${GPU_MEASURE_BUDGET_S:-0}"
+batches="${GPU_MEASURE_BATCHES:-1,64,256,1024,4096,8192}"
 g="$bundle/ganonnx"
 mkdir -p "$out"
 : > "$out/failures.txt"
-step() { # step NAME COMMAND...: runs COMMAND, output to OUT/NAME.txt, failures listed
+deadline=$((SECONDS + budget))
+step() { # step NAME COMMAND...: runs COMMAND (under the budget's timeout), output to OUT/NAME.txt, failures listed
   local name="$1"; shift
-  local started=$SECONDS
-  if "$@" > "$out/$name.txt" 2>&1; then echo "ok   $name ($((SECONDS - started)) s)"; else echo "FAIL $name (exit $?, $((SECONDS - started)) s)" | tee -a "$out/failures.txt"; fi
+  local started=$SECONDS limit=()
+  if [ "$budget" -gt 0 ]; then
+    local left=$((deadline - SECONDS))
+    if [ "$left" -lt 10 ]; then echo "SKIP $name (time budget of ${budget} s spent)" | tee -a "$out/failures.txt"; return; fi
+    limit=(timeout -k 5 "$left")
+  fi
+  if "${limit[@]}" "$@" > "$out/$name.txt" 2>&1; then echo "ok   $name ($((SECONDS - started)) s)"
+  else echo "FAIL $name (exit $?, $((SECONDS - started)) s)" | tee -a "$out/failures.txt"; fi
 }
-shipped=(models/mnist-dcgan/model.onnx models/mnist-cdcgan/model.onnx models/emoji-dcgan/model.onnx) # 28×28 unconditional, conditional, 64×64 RGB
-models=("${shipped[@]}")
+shipped=(models/mnist-dcgan/model.onnx models/emoji-dcgan/model.onnx models/mnist-cdcgan/model.onnx) # 28×28 unconditional, 64×64 RGB, conditional
 cudaArgs=(--cuda-path "$cuda")
+haveTorch=""; python3 -c 'import torch' 2>/dev/null && haveTorch=1
+[ -n "$haveTorch" ] || echo "FAIL torch (PyTorch is not installed here)" | tee -a "$out/failures.txt"
+benchCuda() { # benchCuda NAME MODEL: GanOnnx on CUDA, float and uint8 outputs, CUDA graphs off and on, plain ONNX Runtime beside it
+  step "bench-cuda-$1" "$g" bench --model "$2" --providers cuda --batch-sizes "$batches" --outputs float,uint8 --cuda-graph off,on \
+    --peer --duration "$seconds" --warmup 3 "${cudaArgs[@]}" --json "$out/bench-cuda-$1.json" --markdown "$out/bench-cuda-$1.md"
+}
+benchTorch() { # benchTorch NAME MODEL: the PyTorch peer on the same GPU, eager and CUDA graphs, fp32 and fp16
+  [ -n "$haveTorch" ] && step "torch-$1" python3 tests/peer/torch_peer.py bench --model "$2" --device cuda --batch-sizes "$batches" \
+    --duration "$seconds" --warmup 3 --json "$out/torch-$1.json"
+}
 
 step nvidia-smi nvidia-smi
 step doctor "$g" doctor "${cudaArgs[@]}" --require cuda
@@ -28,34 +51,31 @@ step info "$g" info --model models/mnist-dcgan/model.onnx --provider cuda "${cud
 step dump-cpu "$g" dump --model models/mnist-dcgan/model.onnx --count 64 --seed 42 --out "$out/dump-cpu"
 step compare-cuda-fp32 "$g" dump --model models/mnist-dcgan/model.onnx --count 64 --seed 42 --out "$out/dump-cuda" --provider cuda "${cudaArgs[@]}" --compare "$out/dump-cpu" --tolerance 1e-3
 step grid-cuda "$g" generate --model models/mnist-dcgan/model.onnx --count 64 --seed 42 --out "$out/grid-cuda" --provider cuda "${cudaArgs[@]}" --quiet
+[ -n "$haveTorch" ] && step torch-compare python3 tests/peer/torch_peer.py compare --model models/mnist-dcgan/model.onnx --dump "$out/dump-cuda" --device cuda --tolerance 1e-3
+for m in "${shipped[@]:0:2}"; do
+  name="$(basename "$(dirname "$m")")"
+  benchCuda "$name" "$m"
+  benchTorch "$name" "$m"
+done
+step files-cuda "$g" generate --model models/mnist-dcgan/model.onnx --count 100000 --batch-size 1024 --out "$out/files-cuda" --provider cuda "${cudaArgs[@]}" --quiet --no-grid
+rm -rf "$out/files-cuda" # the figures are in files-cuda.txt; 100,000 PNG files need not come back
 # fp16: the shipped files are fp32 (ganonnx-train export --fp16 needs the training checkpoint); where the server's Python
 # has onnx and ONNX Runtime's converter, make an fp16 copy of mnist-dcgan (float32 inputs and outputs; the latent-class
 # selection stays float32, as the exporter's own fp16 pass keeps it) and measure it beside the fp32 rows.
-fp16=""
 if python3 -c 'import onnx, onnxruntime.transformers.float16' 2>/dev/null; then
   step fp16-convert python3 -c "import onnx; from onnxruntime.transformers.float16 import convert_float_to_float16 as c; m = onnx.load('models/mnist-dcgan/model.onnx'); onnx.save(c(m, keep_io_types=True, op_block_list=['Slice', 'Less', 'Cast', 'ReduceSum', 'Resize']), '$out/mnist-dcgan-fp16.onnx')"
   if [ -f "$out/mnist-dcgan-fp16.onnx" ]; then
-    fp16="$out/mnist-dcgan-fp16.onnx"
-    step compare-cuda-fp16 "$g" dump --model "$fp16" --count 64 --seed 42 --out "$out/dump-cuda-fp16" --provider cuda "${cudaArgs[@]}" --compare "$out/dump-cpu" --tolerance 2e-2
+    step compare-cuda-fp16 "$g" dump --model "$out/mnist-dcgan-fp16.onnx" --count 64 --seed 42 --out "$out/dump-cuda-fp16" --provider cuda "${cudaArgs[@]}" --compare "$out/dump-cpu" --tolerance 2e-2
+    benchCuda mnist-dcgan-fp16 "$out/mnist-dcgan-fp16.onnx"
   fi
 else
   echo "FAIL fp16 (no onnx / onnxruntime.transformers in this Python)" | tee -a "$out/failures.txt"
 fi
-[ -n "$fp16" ] && models+=("$fp16")
-step bench-cuda "$g" bench --model "$(IFS=,; echo "${models[*]}")" --providers cuda --batch-sizes 1,64,256,1024,4096,8192 \
-  --outputs float,uint8 --cuda-graph off,on --peer --duration "$seconds" --warmup 3 "${cudaArgs[@]}" \
-  --json "$out/bench-cuda.json" --markdown "$out/bench-cuda.md"
+for m in "${shipped[@]:2}"; do
+  name="$(basename "$(dirname "$m")")"
+  benchCuda "$name" "$m"
+  benchTorch "$name" "$m"
+done
 step bench-cpu "$g" bench --model models/mnist-dcgan/model.onnx --providers cpu --batch-sizes 1,64,256 --peer --duration "$seconds" \
   --json "$out/bench-cpu.json" --markdown "$out/bench-cpu.md"
-step files-cuda "$g" generate --model models/mnist-dcgan/model.onnx --count 100000 --batch-size 1024 --out "$out/files-cuda" --provider cuda "${cudaArgs[@]}" --quiet --no-grid
-rm -rf "$out/files-cuda" # the figures are in files-cuda.txt; 100,000 PNG files need not come back
-if python3 -c 'import torch' 2>/dev/null; then
-  for m in "${shipped[@]}"; do
-    name="$(basename "$(dirname "$m")")"
-    step "torch-$name" python3 tests/peer/torch_peer.py bench --model "$m" --duration "$seconds" --json "$out/torch-$name.json"
-  done
-  step torch-compare python3 tests/peer/torch_peer.py compare --model models/mnist-dcgan/model.onnx --dump "$out/dump-cuda" --device cuda --tolerance 1e-3
-else
-  echo "FAIL torch (PyTorch is not installed here)" | tee -a "$out/failures.txt"
-fi
-echo "gpu-measure: $(grep -c . "$out/failures.txt") failed steps; results in $out"
+echo "gpu-measure: $(grep -c . "$out/failures.txt") failed or skipped steps; results in $out"
