@@ -275,6 +275,17 @@ public class ConditionalExportTests
     }
 
     [Test]
+    public void AnOutThatIsAFileIsNamedAsSuch()
+    {
+        var file = Path.Combine(TestPaths.NewTempFolder(), "not-a-folder");
+        File.WriteAllText(file, "keep me");
+        var (code, _, error) = CliRunner.Run("generate", "--model", TestPaths.ShippedModel, "--count", "3", "--out", file, "--quiet");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain($"--out: '{file}' is a file; give a folder"));
+        Assert.That(File.ReadAllText(file), Is.EqualTo("keep me"), "the file is left as it was");
+    }
+
+    [Test]
     public void ThePlainUnconditionalModelRefusesAClass()
     {
         var mlp = Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-mlp", "model.onnx");
