@@ -53,6 +53,45 @@ public class EvaluationTests
         Assert.That(bad.ClassHistogram[3], Is.EqualTo(100));
         Assert.That(bad.FrechetDistance, Is.GreaterThan(10 * Math.Max(good.FrechetDistance, good.FrechetFloor)));
         Assert.That(bad.ClassAccuracy, Is.Null);
+        Assert.That(bad.RealClassAccuracy, Is.Null, "unconditional: no class was asked for");
+        Assert.That(good.RealClassAccuracy, Is.EqualTo(Classifier.BalancedAccuracy(_evaluator.Classifier, _evaluator.Test)));
+    }
+
+    [Test]
+    public void HeldOutImagesAskedForAsTheirOwnClassesScoreTheRealClassAccuracy()
+    {
+        // The 200 held-out bars are stored class i % 10 at index i: every class equally often, as a conditional model is asked.
+        var test = _evaluator.Test;
+        GeneratorScorer.ImageSource asThemselves = (count, start) =>
+            (test.Images.narrow(0, start, count).contiguous().data<float>().ToArray(), test.Labels.narrow(0, start, count).data<long>().ToArray());
+        var scores = GeneratorScorer.Score(_evaluator.Classifier, asThemselves, _evaluator.Reference(200), _evaluator.ClassifierAccuracy);
+        Assert.That(scores.ClassAccuracy, Is.EqualTo(scores.RealClassAccuracy!.Value).Within(1e-12));
+        Assert.That(scores.ToMetadata()["real_class_accuracy"], Is.EqualTo(Math.Round(scores.RealClassAccuracy.Value, 4)));
+    }
+
+    [Test]
+    public void BalancedAccuracyIsTheMeanRecallOverTheClassesPresentWhateverTheirShares()
+    {
+        // 100 images of class 9 (its 20 held-out bars five times) and class 0's 20 bars labelled 1: the classifier gets
+        // class 9 right and class "1" wrong, so accuracy follows the common class and balanced accuracy weighs both alike.
+        var (pixels, labels) = TestData.Bars(200, seed: 2);
+        const int side = 28 * 28;
+        var nines = Enumerable.Range(0, 200).Where(i => labels[i] == 9).ToArray();
+        var zeros = Enumerable.Range(0, 200).Where(i => labels[i] == 0).ToArray();
+        var picked = Enumerable.Repeat(nines, 5).SelectMany(x => x).Concat(zeros).ToArray();
+        var mixPixels = picked.SelectMany(i => pixels.Skip(i * side).Take(side)).ToArray();
+        var mixLabels = picked.Select(i => labels[i] == 9 ? (byte)9 : (byte)1).ToArray();
+        using var mix = ImageDataset.FromBytes("bars", mixPixels, mixLabels, picked.Length, 1, 28, 28, ValueRange.Sigmoid);
+
+        var classifier = _evaluator.Classifier;
+        var recall = Classifier.Recall(classifier, mix);
+        Assert.That(recall.Where((_, c) => c is not 1 and not 9), Is.All.NaN, "classes without images");
+        Assert.That(recall[9], Is.EqualTo(Classifier.Recall(classifier, _evaluator.Test)[9]), "the same images, repeated, are classified the same");
+        Assert.That(recall[1], Is.LessThan(0.2), "class 0's bars are not classified as 1");
+        var balanced = Classifier.BalancedAccuracy(classifier, mix);
+        Assert.That(balanced, Is.EqualTo((recall[1] + recall[9]) / 2).Within(1e-12));
+        Assert.That(Classifier.Accuracy(classifier, mix), Is.EqualTo((100 * recall[9] + 20 * recall[1]) / 120).Within(1e-12));
+        Assert.That(Classifier.Accuracy(classifier, mix), Is.GreaterThan(balanced + 0.2));
     }
 
     [Test]

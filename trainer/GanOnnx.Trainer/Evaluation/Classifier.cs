@@ -101,17 +101,55 @@ public sealed class Classifier : Module<Tensor, Tensor>
     /// <summary>Fraction of <paramref name="data"/> classified as its label.</summary>
     public static double Accuracy(Classifier model, Data.ImageDataset data)
     {
+        var (hits, counts) = HitsPerClass(model, data);
+        return data.Count == 0 ? 0 : (double)hits.Sum() / counts.Sum();
+    }
+
+    /// <summary>
+    /// Per class, the fraction of <paramref name="data"/>'s images of that class classified as it (recall); NaN for a class
+    /// with no images.
+    /// </summary>
+    public static double[] Recall(Classifier model, Data.ImageDataset data)
+    {
+        var (hits, counts) = HitsPerClass(model, data);
+        return [.. hits.Zip(counts, (h, n) => n == 0 ? double.NaN : (double)h / n)];
+    }
+
+    /// <summary>
+    /// Balanced accuracy: the mean <see cref="Recall"/> over the classes that have images. A conditional generator is
+    /// asked for every class equally often, so this — not <see cref="Accuracy"/>, which the common classes dominate — is
+    /// the class accuracy that real images of the asked classes would score.
+    /// </summary>
+    public static double BalancedAccuracy(Classifier model, Data.ImageDataset data)
+    {
+        var present = Recall(model, data).Where(r => !double.IsNaN(r)).ToArray();
+        return present.Length == 0 ? 0 : present.Average();
+    }
+
+    private static (long[] Hits, long[] Counts) HitsPerClass(Classifier model, Data.ImageDataset data)
+    {
         model.eval();
         using var _ = no_grad();
-        long correct = 0;
+        var classes = model.Config.NumClasses;
+        var hits = new long[classes];
+        var counts = new long[classes];
         for (long start = 0; start < data.Count; start += 512)
         {
             using var scope = NewDisposeScope();
             var n = Math.Min(512, data.Count - start);
+            var labels = data.Labels.narrow(0, start, n);
             var predicted = model.forward(data.Images.narrow(0, start, n)).argmax(1);
-            correct += predicted.eq(data.Labels.narrow(0, start, n)).sum().item<long>();
+            var labelArray = labels.data<long>().ToArray();
+            var hitArray = predicted.eq(labels).data<bool>().ToArray();
+            for (var i = 0; i < labelArray.Length; i++)
+            {
+                var label = labelArray[i];
+                if (label < 0 || label >= classes) throw new TrainerException($"Dataset '{data.Name}' has label {label}; its classifier has classes 0 to {classes - 1}.");
+                counts[label]++;
+                if (hitArray[i]) hits[label]++;
+            }
         }
-        return data.Count == 0 ? 0 : (double)correct / data.Count;
+        return (hits, counts);
     }
 
     /// <summary>Saves the classifier as a checkpoint file (atomically), with its accuracy and dataset in the header.</summary>

@@ -53,7 +53,7 @@ public static class GeneratorScorer
                 using var trainFeatures = Features(classifier, trainSample);
                 floors[k] = FrechetDistance(trainFeatures, testFeatures);
             }
-            return new RealReference(count, testFeatures, histogram, floors);
+            return new RealReference(count, testFeatures, histogram, floors, Classifier.BalancedAccuracy(classifier, test));
         }
         catch
         {
@@ -115,6 +115,7 @@ public static class GeneratorScorer
                 RealClassEntropy = NormalizedEntropy(reference.Histogram),
                 MeanConfidence = confidence / count,
                 ClassAccuracy = asked > 0 ? (double)hit / asked : null,
+                RealClassAccuracy = asked > 0 ? reference.ClassAccuracy : null,
                 ClassifierAccuracy = classifierAccuracy,
                 ClassHistogram = histogram,
             };
@@ -239,7 +240,7 @@ public static class GeneratorScorer
 /// the held-out images' classifier features [held-out, d] (float64) and class histogram, and the real-against-real floor
 /// of each random training sample. Owns the features: dispose it.
 /// </summary>
-public sealed class RealReference(int count, Tensor testFeatures, int[] histogram, IReadOnlyList<double> floors) : IDisposable
+public sealed class RealReference(int count, Tensor testFeatures, int[] histogram, IReadOnlyList<double> floors, double classAccuracy) : IDisposable
 {
     /// <summary>How many generated (and training) images a scoring uses.</summary>
     public int Count { get; } = count;
@@ -249,6 +250,11 @@ public sealed class RealReference(int count, Tensor testFeatures, int[] histogra
     public Tensor TestFeatures { get; } = testFeatures;
     /// <summary>The classes the classifier gives the held-out images.</summary>
     public IReadOnlyList<int> Histogram { get; } = histogram;
+    /// <summary>
+    /// The classifier's balanced accuracy on all held-out images (<see cref="Classifier.BalancedAccuracy"/>): the class
+    /// accuracy a conditional generator whose images were as recognisable as the real ones would score.
+    /// </summary>
+    public double ClassAccuracy { get; } = classAccuracy;
     /// <summary>The Fréchet distance of each random sample of <see cref="Count"/> training images to the held-out images.</summary>
     public IReadOnlyList<double> Floors { get; } = floors;
     /// <summary>The floor: the mean of <see cref="Floors"/>.</summary>

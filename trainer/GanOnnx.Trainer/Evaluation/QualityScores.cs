@@ -39,6 +39,13 @@ public sealed record QualityScores
     [JsonPropertyName("mean_confidence")] public double MeanConfidence { get; init; }
     /// <summary>Conditional models: fraction of images classified as the class they were asked for; null otherwise.</summary>
     [JsonPropertyName("class_accuracy")] public double? ClassAccuracy { get; init; }
+    /// <summary>
+    /// Conditional models: the classifier's balanced accuracy on the held-out real images (the mean over classes of the
+    /// share of each class's images it classifies as that class) — what <see cref="ClassAccuracy"/> would be for
+    /// generated images as recognisable as real ones, since every class is asked for equally often. Null otherwise, and in
+    /// records written before it existed.
+    /// </summary>
+    [JsonPropertyName("real_class_accuracy")] public double? RealClassAccuracy { get; init; }
     /// <summary>The classifier's accuracy on the held-out real images.</summary>
     [JsonPropertyName("classifier_accuracy")] public double ClassifierAccuracy { get; init; }
     /// <summary>How many generated images fell in each class.</summary>
@@ -60,6 +67,7 @@ public sealed record QualityScores
             ["held_out_count"] = HeldOutCount,
         };
         if (ClassAccuracy is { } a) result["class_accuracy"] = Math.Round(a, 4);
+        if (RealClassAccuracy is { } r) result["real_class_accuracy"] = Math.Round(r, 4);
         return result;
     }
 }

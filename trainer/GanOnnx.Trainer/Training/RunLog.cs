@@ -79,7 +79,7 @@ internal sealed class RunLog : IDisposable
         var line = JsonSerializer.Serialize(new { step, generator = raw, ema = averaged });
         File.AppendAllText(EvalPath, line + Environment.NewLine);
         var accuracy = raw.ClassAccuracy is { } a
-            ? string.Create(CultureInfo.InvariantCulture, $", class accuracy {a:P1} (EMA {averaged.ClassAccuracy:P1})")
+            ? string.Create(CultureInfo.InvariantCulture, $", class accuracy {a:P1} (EMA {averaged.ClassAccuracy:P1}, real images {raw.RealClassAccuracy:P1})")
             : "";
         _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"eval at step {step}: Fréchet {raw.FrechetDistance:F2} (EMA {averaged.FrechetDistance:F2}, floor {raw.FrechetFloor:F2}), class entropy {raw.ClassEntropy:F3} (EMA {averaged.ClassEntropy:F3}), confidence {raw.MeanConfidence:F3}{accuracy}"));
