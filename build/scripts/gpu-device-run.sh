@@ -7,6 +7,7 @@
 #   GPU_MEASURE_BATCHES (default here 1,64,1024,8192) is passed on to gpu-measure.sh.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+[ $# -ge 2 ] && [ -d "$1" ] || { echo "gpu-device-run: usage: gpu-device-run.sh PARTS_DIR OUT_DIR [BUDGET_S] [SECONDS_PER_ROW]; PARTS_DIR must be a folder (got '${1:-}')" >&2; exit 1; }
 parts="$(cd "$1" && pwd)"; out="$2"; budget="${3:-360}"; seconds="${4:-0.5}"
 work="${TMPDIR:-/tmp}/ganonnx-gpu"
 mkdir -p "$out" "$work"

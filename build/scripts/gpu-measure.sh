@@ -44,6 +44,14 @@ benchTorch() { # benchTorch NAME MODEL: the PyTorch peer on the same GPU, eager 
   [ -n "$haveTorch" ] && step "torch-$1" python3 tests/peer/torch_peer.py bench --model "$2" --device cuda --batch-sizes "$batches" \
     --duration "$seconds" --warmup 3 --json "$out/torch-$1.json"
 }
+benchBoth() { # benchBoth MODEL...: per shipped model, GanOnnx on CUDA and then PyTorch on the same model
+  local m name
+  for m in "$@"; do
+    name="$(basename "$(dirname "$m")")"
+    benchCuda "$name" "$m"
+    benchTorch "$name" "$m"
+  done
+}
 
 step nvidia-smi nvidia-smi
 step doctor "$g" doctor "${cudaArgs[@]}" --require cuda
@@ -52,11 +60,7 @@ step dump-cpu "$g" dump --model models/mnist-dcgan/model.onnx --count 64 --seed 
 step compare-cuda-fp32 "$g" dump --model models/mnist-dcgan/model.onnx --count 64 --seed 42 --out "$out/dump-cuda" --provider cuda "${cudaArgs[@]}" --compare "$out/dump-cpu" --tolerance 1e-3
 step grid-cuda "$g" generate --model models/mnist-dcgan/model.onnx --count 64 --seed 42 --out "$out/grid-cuda" --provider cuda "${cudaArgs[@]}" --quiet
 [ -n "$haveTorch" ] && step torch-compare python3 tests/peer/torch_peer.py compare --model models/mnist-dcgan/model.onnx --dump "$out/dump-cuda" --device cuda --tolerance 1e-3
-for m in "${shipped[@]:0:2}"; do
-  name="$(basename "$(dirname "$m")")"
-  benchCuda "$name" "$m"
-  benchTorch "$name" "$m"
-done
+benchBoth "${shipped[@]:0:2}"
 step files-cuda "$g" generate --model models/mnist-dcgan/model.onnx --count 100000 --batch-size 1024 --out "$out/files-cuda" --provider cuda "${cudaArgs[@]}" --quiet --no-grid
 rm -rf "$out/files-cuda" # the figures are in files-cuda.txt; 100,000 PNG files need not come back
 # fp16: the shipped files are fp32 (ganonnx-train export --fp16 needs the training checkpoint); where the server's Python
@@ -71,11 +75,7 @@ if python3 -c 'import onnx, onnxruntime.transformers.float16' 2>/dev/null; then
 else
   echo "FAIL fp16 (no onnx / onnxruntime.transformers in this Python)" | tee -a "$out/failures.txt"
 fi
-for m in "${shipped[@]:2}"; do
-  name="$(basename "$(dirname "$m")")"
-  benchCuda "$name" "$m"
-  benchTorch "$name" "$m"
-done
+benchBoth "${shipped[@]:2}"
 step bench-cpu "$g" bench --model models/mnist-dcgan/model.onnx --providers cpu --batch-sizes 1,64,256 --peer --duration "$seconds" \
   --json "$out/bench-cpu.json" --markdown "$out/bench-cpu.md"
 echo "gpu-measure: $(grep -c . "$out/failures.txt") failed or skipped steps; results in $out"
