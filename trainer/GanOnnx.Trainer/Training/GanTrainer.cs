@@ -95,7 +95,7 @@ public sealed class GanTrainer
         var firstStep = resume is null ? 1 : (int)resume.Info.Step + 1;
         var previousSeconds = resume?.Info.WallSeconds ?? 0.0;
         var stopwatch = Stopwatch.StartNew();
-        using var log = new RunLog(OutputFolder, Options, Log, firstStep, resume?.Info.Step, Model.AuxiliaryClassifier ? "class" : "code");
+        using var log = new RunLog(OutputFolder, Options, Log, firstStep, resume?.Info.Step, Model.AuxiliaryClassifier ? "class" : "code", DivergenceHint);
         Log.WriteLine($"Training {Model.ArchitectureName} on {data.Name} ({data.Count} images {data.Channels}×{data.Height}×{data.Width}), " +
             $"{GanLoss.NameOf(Options.Loss)} loss{Model.DiscriminatorNotes}, {Options.Optimizer}, batch {run.BatchSize}{(Options.Augment == Augmentations.None ? "" : $", augment {DiffAugment.NameOf(Options.Augment)}")}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
 
@@ -264,6 +264,12 @@ public sealed class GanTrainer
     {
         ConvolutionsUsed = ConvolutionChoice.Apply(Options.Convolutions, Device, Model, Options, resume, Log);
     }
+
+    /// <summary>What a diverged run's error advises: a CPU run forced onto the native kernels is pointed back to the self-check first.</summary>
+    private string DivergenceHint =>
+        Options.Convolutions == ConvolutionKernels.Native && Device.type == DeviceType.CPU
+            ? "This run was asked to use libtorch's native convolutions unchecked; on some processors their float32 gradients turn NaN now and then: train with --convolutions auto (the self-check picks the exact path where they are wrong) or exact, then lower the learning rates if it still diverges."
+            : "Lower the learning rates or try another seed.";
 
     /// <summary>The checkpoint header's key for the convolution path a run took.</summary>
     public const string ConvolutionsKey = "convolutions";

@@ -20,12 +20,14 @@ internal sealed class RunLog : IDisposable
     private readonly TrainingProgress _progress;
     private readonly TensorBoardWriter _tensorBoard;
     private readonly string _headName;
+    private readonly string _divergenceHint;
 
     /// <summary>Opens the logs of a run that starts at <paramref name="firstStep"/> (after <paramref name="resumedAt"/> when it
     /// resumes); <paramref name="headName"/> names what the discriminator's head tells ("code" or "class").</summary>
-    public RunLog(string folder, TrainingOptions options, TextWriter log, int firstStep, long? resumedAt, string headName = "code")
+    public RunLog(string folder, TrainingOptions options, TextWriter log, int firstStep, long? resumedAt, string headName = "code", string divergenceHint = "Lower the learning rates or try another seed.")
     {
         _headName = headName;
+        _divergenceHint = divergenceHint;
         _folder = folder;
         _options = options;
         _log = log;
@@ -62,7 +64,7 @@ internal sealed class RunLog : IDisposable
             CodeAccuracy = codeHits?.to_type(ScalarType.Float32).mean().item<float>(),
         };
         if (!float.IsFinite(line.LossD) || !float.IsFinite(line.LossG))
-            throw new TrainerException($"Training diverged at step {step}: loss D = {line.LossD}, loss G = {line.LossG}. Lower the learning rates or try another seed.");
+            throw new TrainerException($"Training diverged at step {step}: loss D = {line.LossD}, loss G = {line.LossG}. {_divergenceHint}");
         _metrics.WriteLine(JsonSerializer.Serialize(line));
         _metrics.Flush();
         _history.Add(line);
