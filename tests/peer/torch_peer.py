@@ -211,7 +211,8 @@ def compare(args):
     with torch.no_grad():
         images = model(z.to(args.device), None if labels is None else labels.to(args.device)).float().cpu().reshape(-1)
     diff = (images - reference).abs().max().item()
-    print(f"pytorch ({args.device}) against {info['provider']} ({args.dump}): max abs difference {diff:.3g} over {count} images")
+    verdict = "ok" if diff <= args.tolerance else f"over the tolerance {args.tolerance:g}"
+    print(f"pytorch ({args.device}) against {info['provider']} ({args.dump}): max abs difference {diff:.3g} over {count} images: {verdict}")
     return 0 if diff <= args.tolerance else 1
 
 def main():
