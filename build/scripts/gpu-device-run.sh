@@ -43,5 +43,6 @@ done
 for f in files-cuda compare-cuda-fp32 compare-cuda-fp16 doctor; do
   [ -f "$work/measure/$f.txt" ] && { echo "--- $f"; tail -n 25 "$work/measure/$f.txt"; }
 done
+[ -f "$work/measure/ratios.md" ] && { echo "--- GanOnnx ÷ PyTorch"; cat "$work/measure/ratios.md"; }
 echo "--- failures"; cat "$work/measure/failures.txt"
 exit 0

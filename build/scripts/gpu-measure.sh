@@ -78,4 +78,6 @@ fi
 benchBoth "${shipped[@]:2}"
 step bench-cpu "$g" bench --model models/mnist-dcgan/model.onnx --providers cpu --batch-sizes 1,64,256 --peer --duration "$seconds" \
   --json "$out/bench-cpu.json" --markdown "$out/bench-cpu.md"
+# GanOnnx against PyTorch per model, as ratios of images/s (instant, so outside the budget).
+python3 tests/peer/bench_ratios.py "$out" --markdown "$out/ratios.md" > "$out/ratios.txt" 2>&1 || echo "FAIL ratios (see ratios.txt)" | tee -a "$out/failures.txt"
 echo "gpu-measure: $(grep -c . "$out/failures.txt") failed or skipped steps; results in $out"

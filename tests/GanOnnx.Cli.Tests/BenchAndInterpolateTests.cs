@@ -34,6 +34,56 @@ public class BenchAndInterpolateTests
     }
 
     [Test]
+    public void BenchRatiosPairGanOnnxWithPyTorchRowByRowOnTheSameDevice()
+    {
+        // tests/peer/bench_ratios.py reads what `ganonnx bench --json` really writes and what torch_peer.py bench writes
+        // (made here with known figures: eager fp32 at half GanOnnx's best, CUDA graphs at a quarter, fp16 at GanOnnx's own).
+        var python = PythonPeers.FindPython("json");
+        if (python is null) Assert.Ignore("No python3 here.");
+        var folder = TestPaths.NewTempFolder();
+        var ganonnx = Path.Combine(folder, "g.json");
+        var (code, _, error) = Run("bench", "--model", TestPaths.ShippedModel, "--batch-sizes", "1,4", "--outputs", "float,uint8", "--peer",
+            "--duration", "0.05", "--warmup", "1", "--json", ganonnx);
+        Assert.That(code, Is.Zero, error);
+        var rows = JsonSerializer.Deserialize<List<BenchmarkResult>>(File.ReadAllText(ganonnx),
+            new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!;
+        var ours = rows.Where(r => !r.Target.StartsWith("plain-")).ToList();
+        Assert.That(ours.Select(r => (r.Output, r.Batch)), Is.EquivalentTo(new[] { ("float", 1), ("float", 4), ("uint8", 1), ("uint8", 4) }));
+        object Row(string mode, string precision, BenchmarkResult r, double share) => new Dictionary<string, object>
+        {
+            ["target"] = "pytorch-" + mode, ["model"] = "model.onnx", ["precision"] = precision, ["output"] = r.Output, ["batch"] = r.Batch,
+            ["calls"] = 10, ["p50_ms"] = 1.0, ["p99_ms"] = 2.0, ["images_per_second"] = r.ImagesPerSecond * share,
+        };
+        string WritePeer(string device)
+        {
+            var path = Path.Combine(folder, $"t-{device}.json");
+            File.WriteAllText(path, JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["peer"] = "pytorch", ["torch"] = "test", ["device"] = device,
+                ["results"] = ours.SelectMany(r => new[] { Row("eager", "fp32", r, 0.5), Row("graph", "fp32", r, 0.25), Row("eager", "fp16", r, 1.0) }).ToList(),
+            }));
+            return path;
+        }
+
+        var (ratioCode, text) = PythonPeers.RunPeer(python, "bench_ratios.py", "--ganonnx", ganonnx, "--pytorch", WritePeer("cpu"), "--name", "mnist-dcgan",
+            "--markdown", Path.Combine(folder, "ratios.md"));
+        Assert.That(ratioCode, Is.Zero, text);
+        var table = text.Split('\n').Where(l => l.StartsWith("| float |") || l.StartsWith("| uint8 |")).ToList();
+        Assert.That(table, Has.Count.EqualTo(4), text);
+        foreach (var line in table)
+        {
+            var cells = line.Split('|', StringSplitOptions.TrimEntries);
+            Assert.That(cells[7], Is.EqualTo("2.00×"), $"GanOnnx against PyTorch's best fp32 (eager here): {line}");
+            Assert.That(cells[10], Is.EqualTo("-"), "no GanOnnx fp16 file was given");
+        }
+        Assert.That(File.ReadAllText(Path.Combine(folder, "ratios.md")), Does.Contain("### mnist-dcgan"));
+
+        var (mixed, mixedText) = PythonPeers.RunPeer(python, "bench_ratios.py", "--ganonnx", ganonnx, "--pytorch", WritePeer("cuda"));
+        Assert.That(mixed, Is.EqualTo(1));
+        Assert.That(mixedText, Does.Contain("GanOnnx ran on cpu and PyTorch on cuda"));
+    }
+
+    [Test]
     public void BenchOfAProviderThatCannotLoadFailsNamingThePackage()
     {
         var (code, _, error) = Run("bench", "--model", TestPaths.ShippedModel, "--providers", "cuda", "--duration", "0.01");
