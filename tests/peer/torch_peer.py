@@ -4,7 +4,7 @@ initializers, with no `onnx` package needed) in PyTorch, eager and with CUDA gra
 and reports images/s and p50/p99 latency per batch size as JSON.
 
     python3 torch_peer.py bench   --model models/mnist-dcgan/model.onnx [--device cuda] [--batch-sizes 1,64,256,1024,4096,8192]
-                                  [--modes eager,graph,compile] [--precisions fp32,fp16] [--outputs float,uint8] [--json out.json]
+                                  [--modes eager,graph,compile] [--precisions fp32,fp16] [--outputs float,uint8] [--threads N] [--json out.json]
     python3 torch_peer.py compare --model M.onnx --dump DIR [--device cpu] [--tolerance 1e-4]
 
 `compare` runs the latents of a `ganonnx dump` folder (latents.f32, labels.i64, images.f32, dump.json) through the
@@ -163,6 +163,7 @@ def make_runner(model, batch, device, mode, precision, output, meta):
 def bench(args):
     model_path = args.model
     meta = load_onnx(model_path)[4]
+    if args.threads: torch.set_num_threads(args.threads)
     rows = []
     sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
     for precision in args.precisions.split(","):
@@ -195,7 +196,7 @@ def bench(args):
     record = {
         "peer": "pytorch", "torch": torch.__version__, "device": args.device,
         "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
-        "gpu": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else None,
+        "gpu": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else None, "threads": torch.get_num_threads(),
         "note": "latents drawn on the device (torch.randn); outputs copied to pinned host memory each call", "results": rows,
     }
     if args.json:
@@ -224,6 +225,7 @@ def main():
     b.add_argument("--precisions", default="fp32,fp16"); b.add_argument("--outputs", default="float,uint8")
     b.add_argument("--duration", type=float, default=3.0); b.add_argument("--warmup", type=int, default=10)
     b.add_argument("--max-iterations", type=int, default=10000); b.add_argument("--json")
+    b.add_argument("--threads", type=int, default=0, help="CPU threads (torch.set_num_threads; 0: PyTorch's default)")
     c = sub.add_parser("compare")
     c.add_argument("--model", required=True); c.add_argument("--dump", required=True)
     c.add_argument("--device", default="cpu"); c.add_argument("--tolerance", type=float, default=1e-4)
