@@ -269,7 +269,7 @@ public sealed class GanTrainer
     private string DivergenceHint =>
         Options.Convolutions == ConvolutionKernels.Native && Device.type == DeviceType.CPU
             ? "This run was asked to use libtorch's native convolutions unchecked; on some processors their float32 gradients turn NaN now and then: train with --convolutions auto (the self-check picks the exact path where they are wrong) or exact, then lower the learning rates if it still diverges."
-            : "Lower the learning rates or try another seed.";
+            : RunLog.DefaultDivergenceHint;
 
     /// <summary>The checkpoint header's key for the convolution path a run took.</summary>
     public const string ConvolutionsKey = "convolutions";

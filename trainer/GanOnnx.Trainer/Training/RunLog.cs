@@ -22,9 +22,13 @@ internal sealed class RunLog : IDisposable
     private readonly string _headName;
     private readonly string _divergenceHint;
 
+    /// <summary>What a diverged run's error advises unless the run says otherwise.</summary>
+    public const string DefaultDivergenceHint = "Lower the learning rates or try another seed.";
+
     /// <summary>Opens the logs of a run that starts at <paramref name="firstStep"/> (after <paramref name="resumedAt"/> when it
-    /// resumes); <paramref name="headName"/> names what the discriminator's head tells ("code" or "class").</summary>
-    public RunLog(string folder, TrainingOptions options, TextWriter log, int firstStep, long? resumedAt, string headName = "code", string divergenceHint = "Lower the learning rates or try another seed.")
+    /// resumes); <paramref name="headName"/> names what the discriminator's head tells ("code" or "class"), and
+    /// <paramref name="divergenceHint"/> ends the error of a step whose loss is not finite.</summary>
+    public RunLog(string folder, TrainingOptions options, TextWriter log, int firstStep, long? resumedAt, string headName = "code", string divergenceHint = DefaultDivergenceHint)
     {
         _headName = headName;
         _divergenceHint = divergenceHint;
