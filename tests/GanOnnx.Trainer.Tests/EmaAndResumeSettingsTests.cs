@@ -129,7 +129,9 @@ public class EmaAndResumeSettingsTests
     [TestCase("--lr-decay-at -1", "--lr-decay-at")]
     [TestCase("--lr-decay 0", "--lr-decay")]
     [TestCase("--lr-decay 1.5", "--lr-decay")]
-    public void ABadDecayIsRefusedByName(string options, string named)
+    [TestCase("--r1 -1", "--r1 is -1")]
+    [TestCase("--r1 1 --r1-every 0", "--r1-every is 0")]
+    public void ABadDecayOrPenaltyIsRefusedByName(string options, string named)
     {
         Assert.That(TestData.RefusedTraining(options), Does.Contain(named));
     }

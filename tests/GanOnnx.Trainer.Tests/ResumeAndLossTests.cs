@@ -124,4 +124,50 @@ public class ResumeAndLossTests
             critic.zero_grad();
         }
     }
+
+    [Test]
+    public void TheR1PenaltyIsTheRealScoresSquaredGradientNormAndTrainsTheCritic()
+    {
+        // The linear critic of the gradient-penalty test: D(x) = Σ 0.5·x, so ‖∇ₓD‖² = 16·0.25 = 4 for every image, and
+        // ∂R1/∂w = 2w: the penalty's gradient reaches the weights only through the second derivative.
+        using var scope = NewDisposeScope();
+        var model = new ModelConfig { Architecture = GanArchitecture.Mlp, ImageSize = 4, Width = 1, LatentDim = 2 };
+        using var critic = new Discriminator(model);
+        var layers = critic.named_modules().ToDictionary(m => m.name, m => m.module);
+        var fc1 = (TorchSharp.Modules.Linear)layers["body.fc1"];
+        using (no_grad())
+        {
+            fc1.weight!.fill_(0.5f);
+            ((TorchSharp.Modules.Linear)layers["body.fc2"]).weight!.fill_(1f);
+        }
+        var real = (rand(8, 1, 4, 4) + 1).requires_grad_(true); // positive pre-activations: LeakyReLU is the identity
+        var penalty = GanLoss.R1Penalty(critic.forward(real, null), real);
+        Assert.That(penalty.item<float>(), Is.EqualTo(4f).Within(1e-5));
+        penalty.backward();
+        Assert.That(fc1.weight!.shape, Is.EqualTo(new long[] { 1, 16 }), "one hidden unit");
+        Assert.That(fc1.weight.grad!.data<float>().ToArray(), Is.All.EqualTo(2 * 0.5f).Within(1e-5));
+    }
+
+    [Test]
+    public void R1ChangesTheDiscriminatorOnlyOnItsLazyStepsAndResumesExactly()
+    {
+        var model = new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 8, LatentClasses = 4, Clustered = true };
+        using var data = TestData.Dataset(40, 28, 1, model.ValueRange);
+        var plain = new TrainingOptions { Convolutions = ConvolutionKernels.Exact, Steps = 3, BatchSize = 16, SampleEvery = 0, CheckpointEvery = 0 };
+        var withR1 = plain with { R1Weight = 10, R1Every = 4, Augment = Augmentations.Translation | Augmentations.Cutout };
+        var plainAugmented = plain with { Augment = withR1.Augment };
+        float[] Discriminator(TrainingOptions options, TextWriter? log = null) =>
+            TestData.DiscriminatorWeights(new GanTrainer(model, options, TestData.NewTempFolder(), log ?? TextWriter.Null).Train(data));
+
+        // Steps 1–3 are not R1 steps (every 4th is): the run is the plain one, bit for bit.
+        var log = new StringWriter();
+        Assert.That(Discriminator(withR1, log), Is.EqualTo(Discriminator(plainAugmented)));
+        Assert.That(log.ToString(), Does.Contain("R1 γ 10 every 4 step(s)"));
+        // Step 4 is: the discriminator differs, and stays finite.
+        var r1Weights = Discriminator(withR1 with { Steps = 4 });
+        Assert.That(r1Weights.All(float.IsFinite), Is.True);
+        Assert.That(r1Weights, Is.Not.EqualTo(Discriminator(plainAugmented with { Steps = 4 })));
+        // Every step, across a resume.
+        TestData.AssertResumeIsExact(model, data, withR1 with { Steps = 4, R1Every = 1 });
+    }
 }

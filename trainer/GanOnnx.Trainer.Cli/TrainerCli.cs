@@ -60,6 +60,8 @@ public static class TrainerCli
         ["TrainingOptions.CriticSteps"] = "--critic-steps",
         ["TrainingOptions.GradientPenaltyWeight"] = "--gp-weight",
         ["TrainingOptions.CodeWeight"] = "--code-weight",
+        ["TrainingOptions.R1Weight"] = "--r1",
+        ["TrainingOptions.R1Every"] = "--r1-every",
         ["TrainingOptions.EmaDecay"] = "--ema-decay",
         ["TrainingOptions.EmaRampup"] = "--ema-rampup",
         ["TrainingOptions.LogEvery"] = "--log-every",

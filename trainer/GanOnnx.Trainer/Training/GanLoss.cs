@@ -67,4 +67,15 @@ public static class GanLoss
         var norms = (gradients.flatten(1).square().sum(1) + 1e-12).sqrt();
         return (norms - 1).square().mean();
     }
+
+    /// <summary>
+    /// The R1 penalty (Mescheder et al. 2018) E[‖∇ₓ D(x)‖²] of the <paramref name="scores"/> a discriminator gave the real
+    /// images <paramref name="input"/>, which must have been made to require gradients before they were scored. The graph
+    /// is kept so that the penalty trains the discriminator; the caller weighs it (γ/2 in the paper).
+    /// </summary>
+    public static Tensor R1Penalty(Tensor scores, Tensor input)
+    {
+        var gradients = autograd.grad([scores.sum()], [input], retain_graph: true, create_graph: true)[0];
+        return gradients.flatten(1).square().sum(1).mean();
+    }
 }

@@ -97,7 +97,7 @@ public sealed class GanTrainer
         var stopwatch = Stopwatch.StartNew();
         using var log = new RunLog(OutputFolder, Options, Log, firstStep, resume?.Info.Step, Model.AuxiliaryClassifier ? "class" : "code", DivergenceHint);
         Log.WriteLine($"Training {Model.ArchitectureName} on {data.Name} ({data.Count} images {data.Channels}×{data.Height}×{data.Width}), " +
-            $"{GanLoss.NameOf(Options.Loss)} loss{Model.DiscriminatorNotes}, {Options.Optimizer}, batch {run.BatchSize}{(Options.Augment == Augmentations.None ? "" : $", augment {DiffAugment.NameOf(Options.Augment)}")}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
+            $"{GanLoss.NameOf(Options.Loss)} loss{Model.DiscriminatorNotes}, {Options.Optimizer}, batch {run.BatchSize}{(Options.Augment == Augmentations.None ? "" : $", augment {DiffAugment.NameOf(Options.Augment)}")}{(Options.R1Weight > 0 ? string.Create(CultureInfo.InvariantCulture, $", R1 γ {Options.R1Weight:G6} every {Options.R1Every} step(s)") : "")}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
 
         for (var step = firstStep; step <= Options.Steps; step++)
         {
@@ -108,8 +108,8 @@ public sealed class GanTrainer
                     $"From step {step}: learning rates × {scale:G6} (G {Options.LearningRateG * scale:G6}, D {Options.LearningRateD * scale:G6})."));
 
             // (1) Update D (the critic, CriticSteps times): real images against fresh fakes.
-            var d = UpdateDiscriminator(run);
-            for (var c = 1; c < Options.CriticSteps; c++) d = UpdateDiscriminator(run);
+            var d = UpdateDiscriminator(run, Options.R1Due(step));
+            for (var c = 1; c < Options.CriticSteps; c++) d = UpdateDiscriminator(run, r1: false);
 
             // (2) Update G: fakes the discriminator should take for real; then the weight average follows.
             var (lossG, codeHits) = UpdateGenerator(run);
@@ -140,11 +140,17 @@ public sealed class GanTrainer
         return FinalCheckpointPath;
     }
 
-    /// <summary>One discriminator update on a batch of real images and as many fresh fakes; returns its loss and scores.</summary>
-    private (Tensor Loss, Tensor Real, Tensor Fake) UpdateDiscriminator(TrainingRun run)
+    /// <summary>
+    /// One discriminator update on a batch of real images and as many fresh fakes, with the R1 penalty when
+    /// <paramref name="r1"/>; returns its loss (without the R1 penalty, which would make the logged loss jump every
+    /// <see cref="TrainingOptions.R1Every"/> steps) and scores.
+    /// </summary>
+    private (Tensor Loss, Tensor Real, Tensor Fake) UpdateDiscriminator(TrainingRun run, bool r1)
     {
         var index = run.Batches.Next(run.BatchSize).to(run.Device);
         var real = run.Images.index_select(0, index);
+        // R1 differentiates the real images' scores by the images as they were drawn, before any augmentation.
+        if (r1) real = real.detach().requires_grad_(true);
         var labels = Model.NumClasses > 0 ? run.Labels.index_select(0, index) : null;
         // What the discriminator is told about the real images: their labels, or their clusters, or nothing.
         var conditions = labels ?? run.Clusters?.index_select(0, index);
@@ -167,9 +173,11 @@ public sealed class GanTrainer
         if (classLoss is not null) loss = loss + Options.CodeWeight * classLoss;
         else if (codeLoss is not null) loss = loss + Options.CodeWeight * codeLoss;
         if (Options.Loss == LossKind.WganGp && Options.GradientPenaltyWeight > 0)
-            loss = loss + Options.GradientPenaltyWeight * GanLoss.GradientPenalty(run.Discriminator, real, fake, conditions);
+            loss = loss + Options.GradientPenaltyWeight * GanLoss.GradientPenalty(run.Discriminator, real.detach(), fake, conditions);
+        var logged = loss;
+        if (r1) loss = loss + Options.R1Weight / 2 * Options.R1Every * GanLoss.R1Penalty(dReal, real);
         run.Step(run.OptimizerD, run.Discriminator, loss);
-        return (loss, dReal, dFake);
+        return (logged, dReal, dFake);
     }
 
     /// <summary>One generator update; returns its loss and, for an InfoGAN code or an auxiliary classifier, which categories or classes D's head named right.</summary>

@@ -32,6 +32,16 @@ public sealed record TrainingOptions
     public int CriticSteps { get; init; } = 1;
     /// <summary>Weight λ of WGAN-GP's gradient penalty. Default 10.</summary>
     public double GradientPenaltyWeight { get; init; } = 10;
+    /// <summary>
+    /// Weight γ of the R1 penalty (Mescheder et al. 2018): (γ/2)·E[‖∇ₓ D(x)‖²] on the real images (taken before
+    /// augmentation, as in StyleGAN2-ADA) is added to the discriminator's loss; 0 = off. Any loss; usually with BCE. Default 0.
+    /// </summary>
+    public double R1Weight { get; init; }
+    /// <summary>
+    /// Lazy regularization (StyleGAN2): the R1 penalty is computed in the first discriminator update of every this many
+    /// steps only, weighted by this many times γ so that its average stays the same. 1 = every step. Default 16.
+    /// </summary>
+    public int R1Every { get; init; } = 16;
     /// <summary>Optimizer. Default Adam.</summary>
     [JsonConverter(typeof(JsonStringEnumConverter<OptimizerKind>))]
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
@@ -94,6 +104,9 @@ public sealed record TrainingOptions
     /// <see cref="LearningRateDecay"/> after <see cref="LearningRateDecayAt"/>.</summary>
     public double LearningRateScaleAt(long step) => LearningRateDecayAt > 0 && step > LearningRateDecayAt ? LearningRateDecay : 1;
 
+    /// <summary>Whether <paramref name="step"/> (1-based) adds the R1 penalty (see <see cref="R1Every"/>).</summary>
+    public bool R1Due(long step) => R1Weight > 0 && step % R1Every == 0;
+
     /// <summary>Throws <see cref="TrainerException"/> naming the first option out of range.</summary>
     public void Validate()
     {
@@ -112,6 +125,8 @@ public sealed record TrainingOptions
         if (!Enum.IsDefined(Loss)) throw new TrainerException($"TrainingOptions.Loss {(int)Loss} is unknown; choose bce, wgan-gp or hinge.");
         if (CriticSteps is < 1 or > 100) throw new TrainerException($"TrainingOptions.CriticSteps is {CriticSteps}; it must be between 1 and 100.");
         if (!(GradientPenaltyWeight >= 0)) throw new TrainerException($"TrainingOptions.GradientPenaltyWeight is {GradientPenaltyWeight}; it must be 0 or more.");
+        if (!(R1Weight >= 0 && R1Weight <= 1e6)) throw new TrainerException($"TrainingOptions.R1Weight is {R1Weight}; it must be between 0 (off) and 1000000.");
+        if (R1Every is < 1 or > 1_000_000) throw new TrainerException($"TrainingOptions.R1Every is {R1Every}; it must be between 1 (every step) and 1000000.");
         if (!(CodeWeight >= 0 && CodeWeight <= 100)) throw new TrainerException($"TrainingOptions.CodeWeight is {CodeWeight}; it must be between 0 and 100.");
         if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new TrainerException($"TrainingOptions.EmaDecay is {EmaDecay}; it must be in [0, 1).");
         if (!(EmaRampup >= 0 && EmaRampup <= 1)) throw new TrainerException($"TrainingOptions.EmaRampup is {EmaRampup}; it must be between 0 (off) and 1.");
