@@ -82,26 +82,34 @@ public class ResumeAndLossTests
         Assert.That(GanLoss.Generator(LossKind.Bce, fake).item<float>(), Is.EqualTo(expected).Within(1e-5));
     }
 
+    /// <summary>
+    /// An MLP critic on 4×4 images made linear, D(x) = Σᵢ w·xᵢ for positive x (its hidden layer has one unit, fc2's weight
+    /// is 1 and LeakyReLU is the identity there), so ‖∇ₓD‖ = 4w everywhere; fc1 is the layer that holds w.
+    /// </summary>
+    private static (Discriminator Critic, TorchSharp.Modules.Linear Fc1) LinearCritic(float w)
+    {
+        var critic = new Discriminator(new ModelConfig { Architecture = GanArchitecture.Mlp, ImageSize = 4, Width = 1, LatentDim = 2 });
+        var layers = critic.named_modules().ToDictionary(m => m.name, m => m.module);
+        var fc1 = (TorchSharp.Modules.Linear)layers["body.fc1"];
+        Assert.That(fc1.weight!.shape, Is.EqualTo(new long[] { 1, 16 }), "one hidden unit");
+        using (no_grad())
+        {
+            fc1.weight.fill_(w);
+            ((TorchSharp.Modules.Linear)layers["body.fc2"]).weight!.fill_(1f);
+        }
+        return (critic, fc1);
+    }
+
     [Test]
     public void TheGradientPenaltyIsZeroForAUnitGradientCriticAndPositiveOtherwise()
     {
-        // An MLP critic with one linear layer scaled so that ‖∇ₓD‖ = s everywhere (LeakyReLU slope 1 makes it linear).
         using var scope = NewDisposeScope();
-        var model = new ModelConfig { Architecture = GanArchitecture.Mlp, ImageSize = 4, Width = 1, LatentDim = 2 };
-        using var critic = new Discriminator(model);
-        var layers = critic.named_modules().ToDictionary(m => m.name, m => m.module);
-        ((TorchSharp.Modules.LeakyReLU)layers["body.act1"]).negative_slope.ToString(); // the layer exists
-        using (no_grad())
-        {
-            var fc1 = (TorchSharp.Modules.Linear)layers["body.fc1"];
-            var fc2 = (TorchSharp.Modules.Linear)layers["body.fc2"];
-            fc1.weight!.fill_(0.25f); // 16 inputs → ‖w‖ = 1
-            fc2.weight!.fill_(1f);
-        }
+        var (critic, fc1) = LinearCritic(0.25f); // ‖∇ₓD‖ = 1
+        using var _ = critic;
         var real = rand(8, 1, 4, 4) + 1; // positive pre-activations, so LeakyReLU is the identity
         var fake = rand(8, 1, 4, 4) + 1;
         Assert.That(GanLoss.GradientPenalty(critic, real, fake, null).item<float>(), Is.EqualTo(0f).Within(1e-6));
-        using (no_grad()) ((TorchSharp.Modules.Linear)layers["body.fc1"]).weight!.fill_(0.5f); // ‖∇‖ = 2
+        using (no_grad()) fc1.weight!.fill_(0.5f); // ‖∇‖ = 2
         Assert.That(GanLoss.GradientPenalty(critic, real, fake, null).item<float>(), Is.EqualTo(1f).Within(1e-5));
     }
 
@@ -128,24 +136,16 @@ public class ResumeAndLossTests
     [Test]
     public void TheR1PenaltyIsTheRealScoresSquaredGradientNormAndTrainsTheCritic()
     {
-        // The linear critic of the gradient-penalty test: D(x) = Σ 0.5·x, so ‖∇ₓD‖² = 16·0.25 = 4 for every image, and
-        // ∂R1/∂w = 2w: the penalty's gradient reaches the weights only through the second derivative.
+        // ‖∇ₓD‖² = (4·0.5)² = 4 for every image, and ∂R1/∂w = 2w: the penalty reaches the weights only through the second
+        // derivative.
         using var scope = NewDisposeScope();
-        var model = new ModelConfig { Architecture = GanArchitecture.Mlp, ImageSize = 4, Width = 1, LatentDim = 2 };
-        using var critic = new Discriminator(model);
-        var layers = critic.named_modules().ToDictionary(m => m.name, m => m.module);
-        var fc1 = (TorchSharp.Modules.Linear)layers["body.fc1"];
-        using (no_grad())
-        {
-            fc1.weight!.fill_(0.5f);
-            ((TorchSharp.Modules.Linear)layers["body.fc2"]).weight!.fill_(1f);
-        }
+        var (critic, fc1) = LinearCritic(0.5f);
+        using var _ = critic;
         var real = (rand(8, 1, 4, 4) + 1).requires_grad_(true); // positive pre-activations: LeakyReLU is the identity
         var penalty = GanLoss.R1Penalty(critic.forward(real, null), real);
         Assert.That(penalty.item<float>(), Is.EqualTo(4f).Within(1e-5));
         penalty.backward();
-        Assert.That(fc1.weight!.shape, Is.EqualTo(new long[] { 1, 16 }), "one hidden unit");
-        Assert.That(fc1.weight.grad!.data<float>().ToArray(), Is.All.EqualTo(2 * 0.5f).Within(1e-5));
+        Assert.That(fc1.weight!.grad!.data<float>().ToArray(), Is.All.EqualTo(2 * 0.5f).Within(1e-5));
     }
 
     [Test]
