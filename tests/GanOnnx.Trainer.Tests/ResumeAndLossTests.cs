@@ -90,6 +90,7 @@ public class ResumeAndLossTests
     {
         var critic = new Discriminator(new ModelConfig { Architecture = GanArchitecture.Mlp, ImageSize = 4, Width = 1, LatentDim = 2 });
         var layers = critic.named_modules().ToDictionary(m => m.name, m => m.module);
+        Assert.That(layers["body.act1"], Is.InstanceOf<TorchSharp.Modules.LeakyReLU>(), "the activation that is the identity for positive inputs");
         var fc1 = (TorchSharp.Modules.Linear)layers["body.fc1"];
         Assert.That(fc1.weight!.shape, Is.EqualTo(new long[] { 1, 16 }), "one hidden unit");
         using (no_grad())
@@ -153,9 +154,12 @@ public class ResumeAndLossTests
     {
         var model = new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 8, LatentClasses = 4, Clustered = true };
         using var data = TestData.Dataset(40, 28, 1, model.ValueRange);
-        var plain = new TrainingOptions { Convolutions = ConvolutionKernels.Exact, Steps = 3, BatchSize = 16, SampleEvery = 0, CheckpointEvery = 0 };
-        var withR1 = plain with { R1Weight = 10, R1Every = 4, Augment = Augmentations.Translation | Augmentations.Cutout };
-        var plainAugmented = plain with { Augment = withR1.Augment };
+        var plainAugmented = new TrainingOptions
+        {
+            Convolutions = ConvolutionKernels.Exact, Steps = 3, BatchSize = 16, SampleEvery = 0, CheckpointEvery = 0,
+            Augment = Augmentations.Translation | Augmentations.Cutout,
+        };
+        var withR1 = plainAugmented with { R1Weight = 10, R1Every = 4 };
         float[] Discriminator(TrainingOptions options, TextWriter? log = null) =>
             TestData.DiscriminatorWeights(new GanTrainer(model, options, TestData.NewTempFolder(), log ?? TextWriter.Null).Train(data));
 
