@@ -73,6 +73,7 @@ public static class TrainerCli
         ["TrainingOptions.KeepCheckpoints"] = "--keep-checkpoints",
         ["ModelConfig.LatentClasses (clustered)"] = "--clusters",
         ["ModelConfig.Projection"] = "--projection",
+        ["ModelConfig.DiscriminatorDropout"] = "--d-dropout",
         ["ModelConfig.AuxiliaryClassifier"] = "--aux-classifier",
         ["ModelConfig.NumClasses"] = "--conditional",
         ["ModelConfig.LatentClasses"] = "--latent-classes",

@@ -127,17 +127,28 @@ public sealed class Discriminator : Module<Tensor, Tensor>
     private static Module<Tensor, Tensor> Dense(ModelConfig c, long inFeatures, long outFeatures) =>
         c.SpectralNorm ? new SpectralLinear(inFeatures, outFeatures) : Linear(inFeatures, outFeatures);
 
-    private static (string, Module<Tensor, Tensor>)[] MlpLayers(ModelConfig c, int channels) =>
-    [
-        ("flatten", Flatten()),
-        ("fc1", Dense(c, channels * c.ImageSize * c.ImageSize, c.EffectiveWidth)),
-        ("act1", LeakyReLU(0.2)),
-        ("fc2", Dense(c, c.EffectiveWidth, 1)),
-    ];
+    /// <summary>Adds a dropout layer after a hidden layer when the model's discriminator has dropout (none at 0).</summary>
+    private static void AddDropout(List<(string, Module<Tensor, Tensor>)> layers, ModelConfig c, int layer)
+    {
+        if (c.EffectiveDiscriminatorDropout > 0) layers.Add(($"drop{layer}", Dropout(c.EffectiveDiscriminatorDropout)));
+    }
+
+    private static (string, Module<Tensor, Tensor>)[] MlpLayers(ModelConfig c, int channels)
+    {
+        var layers = new List<(string, Module<Tensor, Tensor>)>
+        {
+            ("flatten", Flatten()),
+            ("fc1", Dense(c, channels * c.ImageSize * c.ImageSize, c.EffectiveWidth)),
+            ("act1", LeakyReLU(0.2)),
+        };
+        AddDropout(layers, c, 1);
+        layers.Add(("fc2", Dense(c, c.EffectiveWidth, 1)));
+        return layers.ToArray();
+    }
 
     private static (string, Module<Tensor, Tensor>)[] KerasLayers(ModelConfig c, int channels)
     {
-        // 5×5 stride-2 convolutions with LeakyReLU 0.2 and Dropout 0.4; the last one stride 1.
+        // 5×5 stride-2 convolutions with LeakyReLU 0.2 and Dropout 0.4 (ModelConfig.DiscriminatorDropout); the last one stride 1.
         var w = c.EffectiveWidth;
         var s = c.ImageSize;
         var layers = new List<(string, Module<Tensor, Tensor>)>();
@@ -148,7 +159,7 @@ public sealed class Discriminator : Module<Tensor, Tensor>
             var stride = i < 3 ? 2 : 1;
             layers.Add(($"conv{i + 1}", new VerifiedConv2d(inCh, widths[i], 5, stride: stride, padding: 2, spectralNorm: c.SpectralNorm)));
             layers.Add(($"act{i + 1}", LeakyReLU(0.2)));
-            layers.Add(($"drop{i + 1}", Dropout(0.4)));
+            AddDropout(layers, c, i + 1);
             inCh = widths[i];
             if (stride == 2) s = (s - 1) / 2 + 1;
         }
@@ -167,7 +178,7 @@ public sealed class Discriminator : Module<Tensor, Tensor>
         {
             layers.Add(($"conv{b}", new VerifiedConv2d(inCh, outCh, 4, stride: 2, padding: 1, spectralNorm: c.SpectralNorm)));
             layers.Add(($"act{b}", LeakyReLU(0.2)));
-            layers.Add(($"drop{b}", Dropout(0.3)));
+            AddDropout(layers, c, b);
             inCh = outCh;
             outCh *= 2;
         }

@@ -79,9 +79,31 @@ public sealed record ModelConfig
     /// </summary>
     public bool AuxiliaryClassifier { get; init; }
 
-    /// <summary>", projection discriminator, auxiliary classifier, spectral norm" as they apply (empty for none), for the training log.</summary>
+    /// <summary>
+    /// Dropout probability after each hidden layer of the discriminator; null = the architecture's own (0.3 for the
+    /// DCGAN, 0.4 for the Keras DCGAN, as their write-ups have it; none for the MLP). 0 leaves the layers out: a stronger
+    /// discriminator, which usually wants a penalty such as R1 beside it. The generator, and so the exported model, is
+    /// unchanged.
+    /// </summary>
+    public double? DiscriminatorDropout { get; init; }
+
+    /// <summary>The discriminator's dropout actually used (<see cref="DiscriminatorDropout"/>, or the architecture's).</summary>
     [JsonIgnore]
-    public string DiscriminatorNotes => (Projection ? ", projection discriminator" : "") + (AuxiliaryClassifier ? ", auxiliary classifier" : "") + (SpectralNorm ? ", spectral norm" : "");
+    public double EffectiveDiscriminatorDropout => DiscriminatorDropout ?? DefaultDropout(Architecture);
+
+    /// <summary>The dropout of an architecture's discriminator in its write-up: 0.3 (DCGAN), 0.4 (Keras DCGAN), 0 (MLP).</summary>
+    public static double DefaultDropout(GanArchitecture architecture) => architecture switch
+    {
+        GanArchitecture.Mlp => 0,
+        GanArchitecture.KerasDcgan => 0.4,
+        _ => 0.3,
+    };
+
+    /// <summary>", projection discriminator, auxiliary classifier, spectral norm, dropout p" as they apply (empty for
+    /// none; the dropout only when it is not the architecture's), for the training log.</summary>
+    [JsonIgnore]
+    public string DiscriminatorNotes => (Projection ? ", projection discriminator" : "") + (AuxiliaryClassifier ? ", auxiliary classifier" : "") + (SpectralNorm ? ", spectral norm" : "")
+        + (EffectiveDiscriminatorDropout != DefaultDropout(Architecture) ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", discriminator dropout {EffectiveDiscriminatorDropout:G4}") : "");
 
     /// <summary>Rows of the generator's embedding table: the label classes, or the InfoGAN code's categories, or 0.</summary>
     [JsonIgnore]
@@ -98,9 +120,11 @@ public sealed record ModelConfig
     /// </summary>
     public float[] LatentClassThresholds() => LatentClassRule.Thresholds(LatentDistribution, LatentClasses, LatentClassPrior);
 
-    /// <summary>This configuration without <see cref="LatentClassPrior"/>, which a resumed run takes from its checkpoint
-    /// (records compare arrays by reference, so two equal priors would otherwise differ).</summary>
-    public ModelConfig WithoutPrior() => this with { LatentClassPrior = null };
+    /// <summary>This configuration as a resume compares it with its checkpoint's: without <see cref="LatentClassPrior"/>,
+    /// which a resumed run takes from its checkpoint (records compare arrays by reference, so two equal priors would
+    /// otherwise differ), and with the discriminator's dropout spelt out (unset means the architecture's, as in
+    /// checkpoints written before the setting existed).</summary>
+    public ModelConfig ForComparison() => this with { LatentClassPrior = null, DiscriminatorDropout = EffectiveDiscriminatorDropout };
 
     /// <summary>
     /// How <paramref name="other"/> differs from this configuration, one phrase per difference ("width 8 in the checkpoint,
@@ -124,6 +148,7 @@ public sealed record ModelConfig
         Compare("spectral norm", SpectralNorm ? "on" : "off", other.SpectralNorm ? "on" : "off");
         Compare("projection discriminator", Projection ? "on" : "off", other.Projection ? "on" : "off");
         Compare("auxiliary classifier", AuxiliaryClassifier ? "on" : "off", other.AuxiliaryClassifier ? "on" : "off");
+        Compare("discriminator dropout", EffectiveDiscriminatorDropout, other.EffectiveDiscriminatorDropout);
         return differences;
     }
 
@@ -207,6 +232,8 @@ public sealed record ModelConfig
             throw new TrainerException($"{LatentClassesOption} is {LatentClasses} but the latent has only {LatentDim} values; a model may have at most as many latent classes as latent values.");
         if (LatentClasses > 0 && NumClasses > 0)
             throw new TrainerException($"{LatentClassesOption} is for unconditional models; a conditional model already has its classes.");
+        if (DiscriminatorDropout is { } dropout && !(dropout >= 0 && dropout < 1))
+            throw new TrainerException($"ModelConfig.DiscriminatorDropout is {dropout}; it must be at least 0 (no dropout) and below 1.");
         if (Projection && DiscriminatorClasses == 0)
             throw new TrainerException("ModelConfig.Projection is for conditional (ModelConfig.NumClasses) or self-conditioned (ModelConfig.LatentClasses (clustered)) models; this one has no classes for the discriminator.");
         if (AuxiliaryClassifier && NumClasses == 0)

@@ -248,7 +248,7 @@ public sealed class GanTrainer
 
     private void CheckResumable(Checkpoint checkpoint, string path, ImageDataset data)
     {
-        if (checkpoint.Info.Model.WithoutPrior() != Model.WithoutPrior())
+        if (checkpoint.Info.Model.ForComparison() != Model.ForComparison())
         {
             var differences = Model.DifferencesFrom(checkpoint.Info.Model);
             throw new TrainerException($"Checkpoint '{path}' holds another model than this run builds: " +
