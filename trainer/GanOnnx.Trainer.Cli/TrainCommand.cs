@@ -22,6 +22,7 @@ internal static class TrainCommand
         var codeWeight = new Option<double>("--code-weight") { Description = "Weight of the InfoGAN code's loss, or of the auxiliary classifier's (--aux-classifier).", DefaultValueFactory = _ => 1 };
         var augment = new Option<string>("--augment") { Description = "Differentiable augmentation of what the discriminator sees: color, translation, cutout (comma-separated) or none.", DefaultValueFactory = _ => "none" };
         var spectralNorm = new Option<bool>("--spectral-norm") { Description = "Spectrally normalize the discriminator's weights (Miyato et al. 2018)." };
+        var dWidth = new Option<int>("--d-width") { Description = "Base width of the discriminator alone (0 = the same as --width).", DefaultValueFactory = _ => 0 };
         var dropout = new Option<double?>("--d-dropout") { Description = "Dropout after each hidden layer of the discriminator (default: the architecture's, 0.3 for dcgan, 0.4 for keras-dcgan, none for mlp; 0 = none)." };
         var projection = new Option<bool>("--projection") { Description = "Conditional and self-conditioned models: a projection discriminator (Miyato & Koyama 2018) instead of the class plane." };
         var auxClassifier = new Option<bool>("--aux-classifier") { Description = "Conditional models: an auxiliary classifier head on the discriminator (AC-GAN, Odena et al. 2017) that learns the labels, and a generator loss for images it classifies as asked." };
@@ -57,7 +58,7 @@ internal static class TrainCommand
         var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a build with -p:TorchBackend=Cuda).", DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
-            data, outOption, recipeOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, dropout, projection, auxClassifier, augment, loss, criticSteps, gpWeight, r1, r1Every, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
+            data, outOption, recipeOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, dWidth, dropout, projection, auxClassifier, augment, loss, criticSteps, gpWeight, r1, r1Every, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
             clip, smoothing, emaDecay, emaRampup, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
             imageSize, channelsOption, onBadImage, convolutions,
         };
@@ -104,7 +105,7 @@ internal static class TrainCommand
                 ImageSize = dataset.Height, Width = parse.GetValue(width), NumClasses = classes,
                 LatentClasses = clusterCount != 0 ? clusterCount : parse.GetValue(latentClasses), Clustered = clusterCount != 0,
                 SpectralNorm = parse.GetValue(spectralNorm),
-                DiscriminatorDropout = parse.GetValue(dropout),
+                DiscriminatorWidth = parse.GetValue(dWidth), DiscriminatorDropout = parse.GetValue(dropout),
                 Projection = parse.GetValue(projection),
                 AuxiliaryClassifier = parse.GetValue(auxClassifier),
             };

@@ -74,6 +74,7 @@ public static class TrainerCli
         ["ModelConfig.LatentClasses (clustered)"] = "--clusters",
         ["ModelConfig.Projection"] = "--projection",
         ["ModelConfig.DiscriminatorDropout"] = "--d-dropout",
+        ["ModelConfig.DiscriminatorWidth"] = "--d-width",
         ["ModelConfig.AuxiliaryClassifier"] = "--aux-classifier",
         ["ModelConfig.NumClasses"] = "--conditional",
         ["ModelConfig.LatentClasses"] = "--latent-classes",

@@ -138,18 +138,18 @@ public sealed class Discriminator : Module<Tensor, Tensor>
         var layers = new List<(string, Module<Tensor, Tensor>)>
         {
             ("flatten", Flatten()),
-            ("fc1", Dense(c, channels * c.ImageSize * c.ImageSize, c.EffectiveWidth)),
+            ("fc1", Dense(c, channels * c.ImageSize * c.ImageSize, c.EffectiveDiscriminatorWidth)),
             ("act1", LeakyReLU(0.2)),
         };
         AddDropout(layers, c, 1);
-        layers.Add(("fc2", Dense(c, c.EffectiveWidth, 1)));
+        layers.Add(("fc2", Dense(c, c.EffectiveDiscriminatorWidth, 1)));
         return layers.ToArray();
     }
 
     private static (string, Module<Tensor, Tensor>)[] KerasLayers(ModelConfig c, int channels)
     {
         // 5×5 stride-2 convolutions with LeakyReLU 0.2 and Dropout 0.4 (ModelConfig.DiscriminatorDropout); the last one stride 1.
-        var w = c.EffectiveWidth;
+        var w = c.EffectiveDiscriminatorWidth;
         var s = c.ImageSize;
         var layers = new List<(string, Module<Tensor, Tensor>)>();
         var inCh = channels;
@@ -173,7 +173,7 @@ public sealed class Discriminator : Module<Tensor, Tensor>
         var (start, blocks) = ModelConfig.DcganLayout(c.ImageSize)!.Value;
         var layers = new List<(string, Module<Tensor, Tensor>)>();
         var inCh = channels;
-        var outCh = c.EffectiveWidth;
+        var outCh = c.EffectiveDiscriminatorWidth;
         for (var b = 1; b <= blocks; b++)
         {
             layers.Add(($"conv{b}", new VerifiedConv2d(inCh, outCh, 4, stride: 2, padding: 1, spectralNorm: c.SpectralNorm)));

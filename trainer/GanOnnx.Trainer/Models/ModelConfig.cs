@@ -80,6 +80,17 @@ public sealed record ModelConfig
     public bool AuxiliaryClassifier { get; init; }
 
     /// <summary>
+    /// Base width of the discriminator alone (hidden units of the MLP, feature maps of the first convolution of the
+    /// DCGANs, doubled at each block); 0 = the same as <see cref="Width"/>. A wider discriminator is a stronger one. The
+    /// generator, and so the exported model, is unchanged.
+    /// </summary>
+    public int DiscriminatorWidth { get; init; }
+
+    /// <summary>The discriminator's base width actually used (<see cref="DiscriminatorWidth"/>, or <see cref="EffectiveWidth"/>).</summary>
+    [JsonIgnore]
+    public int EffectiveDiscriminatorWidth => DiscriminatorWidth > 0 ? DiscriminatorWidth : EffectiveWidth;
+
+    /// <summary>
     /// Dropout probability after each hidden layer of the discriminator; null = the architecture's own (0.3 for the
     /// DCGAN, 0.4 for the Keras DCGAN, as their write-ups have it; none for the MLP). 0 leaves the layers out: a stronger
     /// discriminator, which usually wants a penalty such as R1 beside it. The generator, and so the exported model, is
@@ -99,10 +110,11 @@ public sealed record ModelConfig
         _ => 0.3,
     };
 
-    /// <summary>", projection discriminator, auxiliary classifier, spectral norm, dropout p" as they apply (empty for
-    /// none; the dropout only when it is not the architecture's), for the training log.</summary>
+    /// <summary>", projection discriminator, auxiliary classifier, spectral norm, discriminator width w, discriminator dropout p"
+    /// as they apply (empty for none; the width and dropout only when they are not the defaults), for the training log.</summary>
     [JsonIgnore]
     public string DiscriminatorNotes => (Projection ? ", projection discriminator" : "") + (AuxiliaryClassifier ? ", auxiliary classifier" : "") + (SpectralNorm ? ", spectral norm" : "")
+        + (EffectiveDiscriminatorWidth != EffectiveWidth ? $", discriminator width {EffectiveDiscriminatorWidth}" : "")
         + (EffectiveDiscriminatorDropout != DefaultDropout(Architecture) ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", discriminator dropout {EffectiveDiscriminatorDropout:G4}") : "");
 
     /// <summary>Rows of the generator's embedding table: the label classes, or the InfoGAN code's categories, or 0.</summary>
@@ -122,9 +134,12 @@ public sealed record ModelConfig
 
     /// <summary>This configuration as a resume compares it with its checkpoint's: without <see cref="LatentClassPrior"/>,
     /// which a resumed run takes from its checkpoint (records compare arrays by reference, so two equal priors would
-    /// otherwise differ), and with the discriminator's dropout spelt out (unset means the architecture's, as in
-    /// checkpoints written before the setting existed).</summary>
-    public ModelConfig ForComparison() => this with { LatentClassPrior = null, DiscriminatorDropout = EffectiveDiscriminatorDropout };
+    /// otherwise differ), and with the discriminator's width and dropout spelt out (unset means the generator's width
+    /// and the architecture's dropout, as in checkpoints written before the settings existed).</summary>
+    public ModelConfig ForComparison() => this with
+    {
+        LatentClassPrior = null, DiscriminatorDropout = EffectiveDiscriminatorDropout, DiscriminatorWidth = EffectiveDiscriminatorWidth,
+    };
 
     /// <summary>
     /// How <paramref name="other"/> differs from this configuration, one phrase per difference ("width 8 in the checkpoint,
@@ -148,6 +163,7 @@ public sealed record ModelConfig
         Compare("spectral norm", SpectralNorm ? "on" : "off", other.SpectralNorm ? "on" : "off");
         Compare("projection discriminator", Projection ? "on" : "off", other.Projection ? "on" : "off");
         Compare("auxiliary classifier", AuxiliaryClassifier ? "on" : "off", other.AuxiliaryClassifier ? "on" : "off");
+        Compare("discriminator width", EffectiveDiscriminatorWidth, other.EffectiveDiscriminatorWidth);
         Compare("discriminator dropout", EffectiveDiscriminatorDropout, other.EffectiveDiscriminatorDropout);
         return differences;
     }
@@ -232,6 +248,8 @@ public sealed record ModelConfig
             throw new TrainerException($"{LatentClassesOption} is {LatentClasses} but the latent has only {LatentDim} values; a model may have at most as many latent classes as latent values.");
         if (LatentClasses > 0 && NumClasses > 0)
             throw new TrainerException($"{LatentClassesOption} is for unconditional models; a conditional model already has its classes.");
+        if (DiscriminatorWidth < 0 || DiscriminatorWidth > 4096)
+            throw new TrainerException($"ModelConfig.DiscriminatorWidth is {DiscriminatorWidth}; it must be between 1 and 4096, or 0 for the generator's width.");
         if (DiscriminatorDropout is { } dropout && !(dropout >= 0 && dropout < 1))
             throw new TrainerException($"ModelConfig.DiscriminatorDropout is {dropout}; it must be at least 0 (no dropout) and below 1.");
         if (Projection && DiscriminatorClasses == 0)

@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 
 namespace GanOnnx.Trainer.Tests.Models;
 
-/// <summary>The discriminator's dropout (<see cref="ModelConfig.DiscriminatorDropout"/>, <c>--d-dropout</c>).</summary>
-public class DiscriminatorDropoutTests
+/// <summary>The discriminator's own width and dropout (<see cref="ModelConfig.DiscriminatorWidth"/>, <c>--d-width</c>;
+/// <see cref="ModelConfig.DiscriminatorDropout"/>, <c>--d-dropout</c>).</summary>
+public class DiscriminatorSettingsTests
 {
     private static int DropoutLayers(Discriminator d) => d.modules().Count(m => m is TorchSharp.Modules.Dropout);
 
@@ -72,21 +73,57 @@ public class DiscriminatorDropoutTests
     }
 
     [Test]
-    public void TheArchitecturesDropoutGivenExplicitlyResumesARunThatLeftItUnset()
+    public void TheDefaultsGivenExplicitlyResumeARunThatLeftThemUnset()
     {
-        // Checkpoints written before the setting existed have no value for it; they mean the architecture's dropout.
+        // Checkpoints written before the settings existed have no values for them; they mean the generator's width and the
+        // architecture's dropout.
         var model = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 8, LatentDim = 8 };
         using var data = TestData.Dataset(32, 28, 1, model.ValueRange);
         var options = new TrainingOptions { Steps = 1, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0 };
         var first = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data);
-        var second = new GanTrainer(model with { DiscriminatorDropout = 0 }, options with { Steps = 2 }, TestData.NewTempFolder(), TextWriter.Null).Train(data, first);
+        var explicitly = model with { DiscriminatorDropout = 0, DiscriminatorWidth = 8 };
+        var second = new GanTrainer(explicitly, options with { Steps = 2 }, TestData.NewTempFolder(), TextWriter.Null).Train(data, first);
         Assert.That(TestData.DiscriminatorWeights(second).All(float.IsFinite), Is.True);
+    }
+
+    [TestCase(GanArchitecture.Dcgan, new long[] { 16, 32 })]
+    [TestCase(GanArchitecture.KerasDcgan, new long[] { 16, 32, 64, 128 })]
+    [TestCase(GanArchitecture.Mlp, new long[] { 16 })]
+    public void AWiderDiscriminatorLeavesTheGeneratorAsItIs(GanArchitecture architecture, long[] hidden)
+    {
+        var model = new ModelConfig { Architecture = architecture, Width = 8, LatentDim = 8 };
+        var wide = model with { DiscriminatorWidth = 16 };
+        using var d = new Discriminator(wide);
+        // The output sizes of the discriminator's weight layers, the last one (1 logit) aside.
+        var sizes = d.named_parameters().Where(p => p.name.EndsWith("weight")).Select(p => p.parameter.shape[0]).ToArray();
+        Assert.That(sizes[..^1], Is.EqualTo(hidden));
+        Assert.That(sizes[^1], Is.EqualTo(1));
+        using var g = new GanOnnx.Trainer.Models.Generator(model);
+        using var same = new GanOnnx.Trainer.Models.Generator(wide);
+        Assert.That(same.parameters().Sum(p => p.numel()), Is.EqualTo(g.parameters().Sum(p => p.numel())));
+        Assert.That(wide.DiscriminatorNotes, Does.Contain("discriminator width 16"));
+        using var images = rand(2, model.Channels, model.ImageSize, model.ImageSize);
+        using var logits = d.forward(images);
+        Assert.That(logits.shape, Is.EqualTo(new long[] { 2 }));
+    }
+
+    [Test]
+    public void AResumeMustKeepTheDiscriminatorsWidth()
+    {
+        var model = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 8, LatentDim = 8, DiscriminatorWidth = 16 };
+        using var data = TestData.Dataset(32, 28, 1, model.ValueRange);
+        var options = new TrainingOptions { Steps = 1, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0 };
+        var first = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data);
+        var resumed = new GanTrainer(model with { DiscriminatorWidth = 0 }, options with { Steps = 2 }, TestData.NewTempFolder(), TextWriter.Null);
+        Assert.That(() => resumed.Train(data, first), Throws.TypeOf<TrainerException>()
+            .With.Message.Contains("discriminator width 16 in the checkpoint, discriminator width 8 here"));
     }
 
     [TestCase("--d-dropout 1", "--d-dropout is 1")]
     [TestCase("--d-dropout -0.1", "--d-dropout is -0.1")]
     [TestCase("--d-dropout NaN", "--d-dropout is NaN")]
-    public void ABadDropoutIsRefusedByName(string options, string named)
+    [TestCase("--d-width -1", "--d-width is -1")]
+    public void ABadDiscriminatorSettingIsRefusedByName(string options, string named)
     {
         Assert.That(TestData.RefusedTraining(options), Does.Contain(named));
     }
