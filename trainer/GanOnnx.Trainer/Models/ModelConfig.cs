@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 using GanOnnx.Runtime;
 
@@ -115,7 +116,7 @@ public sealed record ModelConfig
     [JsonIgnore]
     public string DiscriminatorNotes => (Projection ? ", projection discriminator" : "") + (AuxiliaryClassifier ? ", auxiliary classifier" : "") + (SpectralNorm ? ", spectral norm" : "")
         + (EffectiveDiscriminatorWidth != EffectiveWidth ? $", discriminator width {EffectiveDiscriminatorWidth}" : "")
-        + (EffectiveDiscriminatorDropout != DefaultDropout(Architecture) ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $", discriminator dropout {EffectiveDiscriminatorDropout:G4}") : "");
+        + (EffectiveDiscriminatorDropout != DefaultDropout(Architecture) ? string.Create(CultureInfo.InvariantCulture, $", discriminator dropout {EffectiveDiscriminatorDropout:G4}") : "");
 
     /// <summary>Rows of the generator's embedding table: the label classes, or the InfoGAN code's categories, or 0.</summary>
     [JsonIgnore]
@@ -150,7 +151,8 @@ public sealed record ModelConfig
         var differences = new List<string>();
         void Compare<T>(string what, T mine, T theirs)
         {
-            if (!EqualityComparer<T>.Default.Equals(mine, theirs)) differences.Add($"{what} {theirs} in the checkpoint, {what} {mine} here");
+            if (!EqualityComparer<T>.Default.Equals(mine, theirs))
+                differences.Add(string.Create(CultureInfo.InvariantCulture, $"{what} {theirs} in the checkpoint, {what} {mine} here"));
         }
         Compare("architecture", ArchitectureName, other.ArchitectureName);
         Compare("latent", LatentDim, other.LatentDim);
@@ -251,7 +253,7 @@ public sealed record ModelConfig
         if (DiscriminatorWidth < 0 || DiscriminatorWidth > 4096)
             throw new TrainerException($"ModelConfig.DiscriminatorWidth is {DiscriminatorWidth}; it must be between 1 and 4096, or 0 for the generator's width.");
         if (DiscriminatorDropout is { } dropout && !(dropout >= 0 && dropout < 1))
-            throw new TrainerException($"ModelConfig.DiscriminatorDropout is {dropout}; it must be at least 0 (no dropout) and below 1.");
+            throw new TrainerException(string.Create(CultureInfo.InvariantCulture, $"ModelConfig.DiscriminatorDropout is {dropout}; it must be at least 0 (no dropout) and below 1."));
         if (Projection && DiscriminatorClasses == 0)
             throw new TrainerException("ModelConfig.Projection is for conditional (ModelConfig.NumClasses) or self-conditioned (ModelConfig.LatentClasses (clustered)) models; this one has no classes for the discriminator.");
         if (AuxiliaryClassifier && NumClasses == 0)
