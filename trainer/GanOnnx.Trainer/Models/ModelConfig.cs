@@ -25,7 +25,8 @@ public sealed record ModelConfig
 
     /// <summary>
     /// Base width: hidden units of the MLP (default 128 there), or feature maps of the last convolutional block of the
-    /// DCGANs (64 gives the write-ups' 256/512-channel first blocks). 0 picks the architecture's default.
+    /// DCGANs (64 gives the write-ups' 256/512-channel first blocks). 0 picks the architecture's default. The discriminator
+    /// uses it too unless <see cref="DiscriminatorWidth"/> is set.
     /// </summary>
     public int Width { get; init; }
 
