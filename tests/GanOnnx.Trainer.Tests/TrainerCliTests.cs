@@ -117,11 +117,11 @@ public class TrainerCliTests
         var log = new StringWriter();
         using (var writer = new FlagsWriter(log))
         {
-            writer.Write("Resuming with changed optimizer settings: TrainingOptions.LearningRateG ");
+            writer.Write("Resuming with changed training settings: TrainingOptions.LearningRateG ");
             writer.WriteLine("0.0002 → 0.0001.");
             writer.Write("no newline TrainingOptions.Beta1");
             writer.Flush();
         }
-        Assert.That(log.ToString(), Is.EqualTo("Resuming with changed optimizer settings: --lr-g 0.0002 → 0.0001." + Environment.NewLine + "no newline --beta1"));
+        Assert.That(log.ToString(), Is.EqualTo("Resuming with changed training settings: --lr-g 0.0002 → 0.0001." + Environment.NewLine + "no newline --beta1"));
     }
 }

@@ -4,7 +4,7 @@ namespace GanOnnx.Trainer.Cli;
 
 /// <summary>
 /// Passes the trainer's log lines to <paramref name="inner"/> with the library's property names replaced by this command
-/// line's flags (<see cref="TrainerCli.WithFlags"/>), e.g. "resuming with changed optimizer settings: --lr-g 0.0002 → 0.0001".
+/// line's flags (<see cref="TrainerCli.WithFlags"/>), e.g. "resuming with changed training settings: --lr-g 0.0002 → 0.0001".
 /// </summary>
 internal sealed class FlagsWriter(TextWriter inner) : TextWriter
 {

@@ -60,16 +60,24 @@ public class DiscriminatorSettingsTests
     }
 
     [Test]
-    public void ARunWithoutDropoutResumesExactlyAndAResumeMustKeepTheDropout()
+    public void ARunWithoutDropoutResumesExactlyAndAResumeMayChangeTheDropoutSayingSo()
     {
         var model = new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 8, DiscriminatorDropout = 0 };
         using var data = TestData.Dataset(40, 28, 1, model.ValueRange);
         var options = new TrainingOptions { Convolutions = ConvolutionKernels.Exact, Steps = 4, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0 };
-        var (_, halfway) = TestData.AssertResumeIsExact(model, data, options);
+        var (straight, halfway) = TestData.AssertResumeIsExact(model, data, options);
 
-        var resumed = new GanTrainer(model with { DiscriminatorDropout = null }, options, TestData.NewTempFolder(), TextWriter.Null);
-        Assert.That(() => resumed.Train(data, halfway), Throws.TypeOf<TrainerException>()
-            .With.Message.Contains("discriminator dropout 0 in the checkpoint, discriminator dropout 0.3 here"));
+        // Dropout has no weights: a resume may switch it (as it may change the learning rates), says so, trains with the
+        // new value and records it in the checkpoints it writes.
+        var log = new StringWriter();
+        var withDropout = new GanTrainer(model with { DiscriminatorDropout = null }, options, TestData.NewTempFolder(), log).Train(data, halfway);
+        Assert.That(log.ToString(), Does.Contain("Resuming with changed training settings: ModelConfig.DiscriminatorDropout 0 → 0.3."));
+        Assert.That(TestData.DiscriminatorWeights(withDropout), Is.Not.EqualTo(TestData.DiscriminatorWeights(straight)), "dropout 0.3 changed the last two steps");
+        Assert.That(Checkpoint.Load(withDropout).Info.Model.EffectiveDiscriminatorDropout, Is.EqualTo(0.3));
+
+        var quiet = new StringWriter();
+        new GanTrainer(model with { DiscriminatorDropout = null }, options with { Steps = 5 }, TestData.NewTempFolder(), quiet).Train(data, withDropout);
+        Assert.That(quiet.ToString(), Does.Not.Contain("changed training settings"), "the checkpoint's dropout is now 0.3");
     }
 
     [Test]

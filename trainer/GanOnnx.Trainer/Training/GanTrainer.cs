@@ -79,7 +79,7 @@ public sealed class GanTrainer
             if (resume is not null)
             {
                 run.Restore(resume, resumeFrom!);
-                ReportChangedSettings(resume.Info.Training);
+                ReportChangedSettings(resume.Info.Training, resume.Info.Model);
             }
             return Loop(run, data, resume, resumeFrom, cancellationToken);
         }
@@ -285,8 +285,9 @@ public sealed class GanTrainer
     /// <summary>"native" or "exact": the convolution path of the last <see cref="Train"/> call.</summary>
     public string? ConvolutionsUsed { get; private set; }
 
-    /// <summary>Says which optimizer settings of a resumed run differ from the checkpoint's (the resume is then not exact).</summary>
-    private void ReportChangedSettings(TrainingOptions saved)
+    /// <summary>Says which training settings of a resumed run (the optimizer's, R1's, the discriminator's dropout) differ
+    /// from the checkpoint's; the resume is then not exact, and the checkpoints it writes record the new settings.</summary>
+    private void ReportChangedSettings(TrainingOptions saved, ModelConfig savedModel)
     {
         var changes = new List<string>();
         void Compare(string option, double before, double now)
@@ -302,7 +303,10 @@ public sealed class GanTrainer
             Compare("TrainingOptions.Beta1", saved.Beta1, Options.Beta1);
             Compare("TrainingOptions.Beta2", saved.Beta2, Options.Beta2);
         }
-        if (changes.Count > 0) Log.WriteLine($"Resuming with changed optimizer settings: {string.Join(", ", changes)}.");
+        Compare("TrainingOptions.R1Weight", saved.R1Weight, Options.R1Weight);
+        if (Options.R1Weight > 0 && saved.R1Weight > 0) Compare("TrainingOptions.R1Every", saved.R1Every, Options.R1Every);
+        Compare("ModelConfig.DiscriminatorDropout", savedModel.EffectiveDiscriminatorDropout, Model.EffectiveDiscriminatorDropout);
+        if (changes.Count > 0) Log.WriteLine($"Resuming with changed training settings: {string.Join(", ", changes)}.");
     }
 
     /// <summary>
