@@ -42,7 +42,7 @@ internal static class EvalCommand
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"class entropy:        {scores.ClassEntropy:F4}  (1 = every class equally often; held-out real images {scores.RealClassEntropy:F4}, ratio {scores.ClassEntropyRatio:F3})"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mean confidence:      {scores.MeanConfidence:F4}"));
             if (scores.ClassAccuracy is { } a)
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"class accuracy:       {a:P2}  (images classified as the class asked for, every class equally often; held-out real images {scores.RealClassAccuracy:P2}, the mean over classes)"));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"class accuracy:       {a:P2}  (images classified as the class asked for, the mean over classes asked in the training set's shares; held-out real images {scores.RealClassAccuracy:P2}, the same mean)"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"classifier accuracy:  {scores.ClassifierAccuracy:P2} on held-out real images"));
             output.WriteLine($"class histogram:      {string.Join(" ", scores.ClassHistogram)}");
             if (parse.GetValue(json) is { } jsonPath)

@@ -227,6 +227,86 @@ public class EvaluationTests
     }
 
     [Test]
+    public void AConditionalModelIsAskedForTheClassesInTheTrainingSetsSharesInterleaved()
+    {
+        // The emoji set's training images per category (People & Body three fifths), and a class with no images.
+        long[] perClass = [76, 141, 243, 119, 239, 2034, 153, 199, 199, 0];
+        var asked = GeneratorScorer.AskedClasses(perClass, 2000);
+        var total = perClass.Sum();
+        for (var prefix = 1; prefix <= asked.Length; prefix++)
+            for (var k = 0; k < perClass.Length; k++)
+            {
+                var share = (double)prefix * perClass[k] / total;
+                var got = asked.Take(prefix).Count(c => c == k);
+                Assert.That(got, Is.InRange(Math.Floor(share) - 1, Math.Ceiling(share) + 1), $"class {k} in the first {prefix}");
+            }
+        Assert.That(asked, Has.None.EqualTo(9), "a class without training images is never asked for");
+        Assert.That(asked.Take(20).Distinct().Count(), Is.GreaterThan(5), "interleaved, not class by class");
+
+        Assert.That(GeneratorScorer.AskedClasses([7, 7, 7, 7], 10), Is.EqualTo(new long[] { 0, 1, 2, 3, 0, 1, 2, 3, 0, 1 }), "equal shares: k mod the class count");
+        Assert.That(_evaluator.AskedClasses(10, 30), Is.EqualTo(Enumerable.Range(0, 30).Select(k => (long)(k % 10))), "the balanced bars: the runtime's own order");
+        Assert.Throws<ArgumentException>(() => GeneratorScorer.AskedClasses([0, 0], 5));
+        Assert.Throws<ArgumentException>(() => GeneratorScorer.AskedClasses([3, -1], 5));
+    }
+
+    [Test]
+    public void AConditionalModelScoredWithAskedClassesGetsTheLatentsGenerateGivesEachIndex()
+    {
+        var run = TestData.NewTempFolder();
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        Assert.That(Cli.TrainerCli.Run(["train", "--data", _folder, "--out", run, "--steps", "2", "--batch-size", "16", "--width", "8", "--latent", "8", "--conditional"], output, error), Is.EqualTo(0), error.ToString());
+        var onnx = Path.Combine(run, "m.onnx");
+        Assert.That(Cli.TrainerCli.Run(["export", "--checkpoint", Path.Combine(run, "checkpoint.gockpt"), "--out", onnx], output, error), Is.EqualTo(0), error.ToString());
+        using var session = GeneratorSession.Load(onnx);
+
+        long[] asked = [5, 5, 5, 2, 5, 9, 5, 0];
+        var (pixels, labels) = GeneratorScorer.FromSession(session, seed: 7, askedClasses: asked)(4, 3);
+        Assert.That(labels, Is.EqualTo(asked[3..7]));
+        var side = session.Contract.ValuesPerImage;
+        for (var i = 0; i < 4; i++)
+        {
+            var expected = session.Generate(1, 7, 3 + i, classIndex: (int)asked[3 + i]);
+            Assert.That(pixels.AsSpan(i * side, side).ToArray(), Is.EqualTo(GeneratorScorer.ToUnit(expected.Pixels, expected.ValueRange)), $"image {3 + i}");
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => GeneratorScorer.FromSession(session, askedClasses: asked)(4, 6));
+
+        // Balanced bars: the evaluator asks in the runtime's order, so the scores are those of generate's own labels.
+        var scored = _evaluator.Score(session, 60);
+        var plain = GeneratorScorer.Score(_evaluator.Classifier, GeneratorScorer.FromSession(session), _evaluator.Reference(60), _evaluator.ClassifierAccuracy);
+        Assert.That(scored.FrechetDistance, Is.EqualTo(plain.FrechetDistance));
+        Assert.That(scored.ClassAccuracy, Is.EqualTo(plain.ClassAccuracy));
+    }
+
+    [Test]
+    public void ClassAccuracyWeighsEveryClassAskedForAlike()
+    {
+        // 100 held-out bars, ten of each class, asked for as their own class, except that class 3's are asked for as 4:
+        // class 4 is asked for 20 times and gets half of them wrong, class 3 is not asked for.
+        var test = _evaluator.Test;
+        var labels = test.Labels.narrow(0, 0, 100).data<long>().ToArray();
+        for (var i = 0; i < labels.Length; i++) if (labels[i] == 3) labels[i] = 4;
+        GeneratorScorer.ImageSource source = (count, start) =>
+            (test.Images.narrow(0, start, count).contiguous().data<float>().ToArray(), labels.AsSpan((int)start, count).ToArray());
+        var scores = GeneratorScorer.Score(_evaluator.Classifier, source, _evaluator.Reference(100), _evaluator.ClassifierAccuracy);
+
+        long[] predicted;
+        using (no_grad())
+        {
+            _evaluator.Classifier.eval();
+            using var logits = _evaluator.Classifier.forward(test.Images.narrow(0, 0, 100));
+            predicted = logits.argmax(1).data<long>().ToArray();
+        }
+        var right = Enumerable.Range(0, 100).Select(i => predicted[i] == labels[i] ? 1.0 : 0.0).ToArray();
+        var plain = right.Average();
+        var perClass = Enumerable.Range(0, 10).Where(k => labels.Contains(k)).Select(k => Enumerable.Range(0, 100).Where(i => labels[i] == k).Average(i => right[i])).ToArray();
+        TestContext.Out.WriteLine($"class accuracy {scores.ClassAccuracy:F4}; plain share {plain:F4}; per class {string.Join(" ", perClass.Select(r => r.ToString("F2")))}");
+        Assert.That(perClass, Has.Length.EqualTo(9));
+        Assert.That(scores.ClassAccuracy, Is.EqualTo(perClass.Average()).Within(1e-12));
+        Assert.That(scores.ClassAccuracy, Is.GreaterThan(plain + 0.02), "the class asked for twice as often counts once");
+    }
+
+    [Test]
     public void EvalNeedsExactlyOneGenerator()
     {
         using var output = new StringWriter();

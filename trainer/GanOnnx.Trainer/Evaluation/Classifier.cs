@@ -116,9 +116,9 @@ public sealed class Classifier : Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Balanced accuracy: the mean <see cref="Recall"/> over the classes that have images. A conditional generator is
-    /// asked for every class equally often, so this — not <see cref="Accuracy"/>, which the common classes dominate — is
-    /// the class accuracy that real images of the asked classes would score.
+    /// Balanced accuracy: the mean <see cref="Recall"/> over the classes that have images. A conditional generator's class
+    /// accuracy is the same mean over the classes asked for, so this — not <see cref="Accuracy"/>, which the common
+    /// classes dominate — is the class accuracy that real images of the asked classes would score.
     /// </summary>
     public static double BalancedAccuracy(Classifier model, Data.ImageDataset data)
     {

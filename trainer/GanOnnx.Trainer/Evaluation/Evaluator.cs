@@ -112,7 +112,23 @@ public sealed class Evaluator : IDisposable
             throw new TrainerException($"The generator makes {c.Channels}×{c.Height}×{c.Width} images but '{Train.Name}' has {Train.Channels}×{Train.Height}×{Train.Width}.");
         if (c.IsConditional && c.NumClasses != Classifier.Config.NumClasses)
             throw new TrainerException($"The generator has {c.NumClasses} classes but the classifier of '{Train.Name}' has {Classifier.Config.NumClasses}.");
-        return GeneratorScorer.Score(Classifier, GeneratorScorer.FromSession(session), Reference(count), ClassifierAccuracy);
+        var asked = c.IsConditional ? AskedClasses(c.NumClasses, count) : null;
+        return GeneratorScorer.Score(Classifier, GeneratorScorer.FromSession(session, askedClasses: asked), Reference(count), ClassifierAccuracy);
+    }
+
+    /// <summary>The classes a conditional generator of <paramref name="classes"/> classes is asked for when scored with <paramref name="count"/> images: the training set's shares (<see cref="GeneratorScorer.AskedClasses"/>).</summary>
+    internal long[] AskedClasses(int classes, int count) => GeneratorScorer.AskedClasses(ImagesPerClass(classes), count);
+
+    /// <summary>How many training images each of <paramref name="classes"/> classes has.</summary>
+    private long[] ImagesPerClass(int classes)
+    {
+        var counts = new long[classes];
+        foreach (var label in Train.Labels.data<long>().ToArray())
+        {
+            if (label < 0 || label >= classes) throw new TrainerException($"Dataset '{Train.Name}' has label {label}; the generator has classes 0 to {classes - 1}.");
+            counts[label]++;
+        }
+        return counts;
     }
 
     /// <summary>

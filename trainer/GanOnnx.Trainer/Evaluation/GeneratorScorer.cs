@@ -78,7 +78,8 @@ public static class GeneratorScorer
         var generatedFeatures = new List<Tensor>();
         var histogram = new int[config.NumClasses];
         double confidence = 0;
-        long asked = 0, hit = 0;
+        var asked = new long[config.NumClasses];
+        var hits = new long[config.NumClasses];
         try
         {
             for (var start = 0; start < count; start += 256)
@@ -98,8 +99,8 @@ public static class GeneratorScorer
                     histogram[predictedArray[i]]++;
                     if (labels is not null)
                     {
-                        asked++;
-                        if (predictedArray[i] == labels[i]) hit++;
+                        asked[labels[i]]++;
+                        if (predictedArray[i] == labels[i]) hits[labels[i]]++;
                     }
                 }
             }
@@ -114,8 +115,8 @@ public static class GeneratorScorer
                 ClassEntropy = NormalizedEntropy(histogram),
                 RealClassEntropy = NormalizedEntropy(reference.Histogram),
                 MeanConfidence = confidence / count,
-                ClassAccuracy = asked > 0 ? (double)hit / asked : null,
-                RealClassAccuracy = asked > 0 ? reference.ClassAccuracy : null,
+                ClassAccuracy = BalancedAccuracy(hits, asked),
+                RealClassAccuracy = asked.Sum() > 0 ? reference.ClassAccuracy : null,
                 ClassifierAccuracy = classifierAccuracy,
                 ClassHistogram = histogram,
             };
@@ -126,12 +127,61 @@ public static class GeneratorScorer
         }
     }
 
-    /// <summary>Scores an exported model: its images go through ONNX Runtime exactly as users get them.</summary>
-    public static ImageSource FromSession(GeneratorSession session, long seed = 12345) => (count, start) =>
+    /// <summary>
+    /// Scores an exported model: its images go through ONNX Runtime exactly as users get them. Image k has the latent
+    /// <see cref="GeneratorSession.Generate"/> gives image k of <paramref name="seed"/>; a conditional model is asked for
+    /// class <paramref name="askedClasses"/>[k] when given (<see cref="AskedClasses"/>), else for k mod the class count.
+    /// </summary>
+    public static ImageSource FromSession(GeneratorSession session, long seed = 12345, long[]? askedClasses = null)
     {
-        var batch = session.Generate(count, seed, start);
-        return (ToUnit(batch.Pixels, batch.ValueRange), batch.Labels);
-    };
+        if (askedClasses is null || !session.Contract.IsConditional)
+        {
+            return (count, start) =>
+            {
+                var batch = session.Generate(count, seed, start);
+                return (ToUnit(batch.Pixels, batch.ValueRange), batch.Labels);
+            };
+        }
+        return (count, start) =>
+        {
+            if (start + count > askedClasses.Length)
+                throw new ArgumentOutOfRangeException(nameof(count), $"Images {start}…{start + count - 1} were asked for; the classes cover {askedClasses.Length}.");
+            var latents = new float[count * session.Contract.LatentDim];
+            session.Sampler.FillBatch(seed, start, count, latents);
+            var labels = askedClasses.AsSpan((int)start, count).ToArray();
+            var batch = session.GenerateFromLatents(latents, labels);
+            return (ToUnit(batch.Pixels, batch.ValueRange), labels);
+        };
+    }
+
+    /// <summary>
+    /// The classes a conditional model is asked for when scored: <paramref name="count"/> labels in the shares of
+    /// <paramref name="imagesPerClass"/> (the training set's), interleaved by smooth weighted round-robin, so that every
+    /// prefix holds each class's share to within one image. The generated images then have the class mix of the held-out
+    /// images they are compared with: asked for every class alike, a generator of the emoji (60 % People &amp; Body) would be
+    /// scored for a mix the data does not have. Equal shares give k mod the class count, the runtime's own order.
+    /// </summary>
+    public static long[] AskedClasses(IReadOnlyList<long> imagesPerClass, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (imagesPerClass.Any(n => n < 0) || imagesPerClass.Sum() <= 0)
+            throw new ArgumentException($"Images per class must be non-negative with at least one image; got [{string.Join(", ", imagesPerClass)}].", nameof(imagesPerClass));
+        var total = imagesPerClass.Sum();
+        var credit = new long[imagesPerClass.Count];
+        var labels = new long[count];
+        for (var i = 0; i < count; i++)
+        {
+            var best = 0;
+            for (var k = 0; k < credit.Length; k++)
+            {
+                credit[k] += imagesPerClass[k];
+                if (credit[k] > credit[best]) best = k;
+            }
+            credit[best] -= total;
+            labels[i] = best;
+        }
+        return labels;
+    }
 
     /// <summary>Maps values from <paramref name="range"/> to [0, 1] (clamped).</summary>
     public static float[] ToUnit(float[] pixels, ValueRange range)
@@ -160,6 +210,17 @@ public static class GeneratorScorer
         var traceSqrt = linalg.eigvalsh(middle).clamp_min(0).sqrt().sum();
         var distance = (muA - muB).square().sum() + covA.trace() + covB.trace() - 2 * traceSqrt;
         return Math.Max(0, distance.item<double>());
+    }
+
+    /// <summary>
+    /// The mean over the classes asked for of the share of each class's images classified as it (null when none was
+    /// asked): with classes asked in the data's shares, rare classes count as much as common ones, as in
+    /// <see cref="Classifier.BalancedAccuracy"/> of the real images; with every class asked alike, plain accuracy.
+    /// </summary>
+    private static double? BalancedAccuracy(long[] hits, long[] asked)
+    {
+        var recalls = Enumerable.Range(0, asked.Length).Where(k => asked[k] > 0).Select(k => (double)hits[k] / asked[k]).ToArray();
+        return recalls.Length == 0 ? null : recalls.Average();
     }
 
     /// <summary>Entropy of a histogram divided by log(bins): 0 when one bin holds everything, 1 when all are equal.</summary>

@@ -37,12 +37,16 @@ public sealed record QualityScores
     [JsonPropertyName("class_entropy_ratio")] public double ClassEntropyRatio => RealClassEntropy > 0 ? ClassEntropy / RealClassEntropy : 0;
     /// <summary>Mean of the classifier's top softmax probability.</summary>
     [JsonPropertyName("mean_confidence")] public double MeanConfidence { get; init; }
-    /// <summary>Conditional models: fraction of images classified as the class they were asked for; null otherwise.</summary>
+    /// <summary>
+    /// Conditional models: the share of images classified as the class they were asked for, averaged over the classes
+    /// (each class's share counts alike, however often it was asked: <c>eval</c> asks for the classes in the training set's
+    /// shares); null otherwise. Records written before 2026-12-03 give the plain share, every class asked alike.
+    /// </summary>
     [JsonPropertyName("class_accuracy")] public double? ClassAccuracy { get; init; }
     /// <summary>
     /// Conditional models: the classifier's balanced accuracy on the held-out real images (the mean over classes of the
     /// share of each class's images it classifies as that class) — what <see cref="ClassAccuracy"/> would be for
-    /// generated images as recognisable as real ones, since every class is asked for equally often. Null otherwise, and in
+    /// generated images as recognisable as real ones, since both weigh every class alike. Null otherwise, and in
     /// records written before it existed.
     /// </summary>
     [JsonPropertyName("real_class_accuracy")] public double? RealClassAccuracy { get; init; }
