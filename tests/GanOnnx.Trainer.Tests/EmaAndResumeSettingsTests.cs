@@ -75,12 +75,16 @@ public class EmaAndResumeSettingsTests
         var halfway = new GanTrainer(model, options with { Steps = 3 }, TestData.NewTempFolder(), TextWriter.Null).Train(data);
         var straight = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data);
         var log = new StringWriter();
-        var slowed = new GanTrainer(model, options with { LearningRateG = 1e-9, Beta1 = 0.0, R1Weight = 1 }, TestData.NewTempFolder(), log).Train(data, resumeFrom: halfway);
+        var slowed = new GanTrainer(model, options with { LearningRateG = 1e-9, Beta1 = 0.0, R1Weight = 1, EmaDecay = 0.99, Augment = Augmentations.Translation | Augmentations.Cutout, BatchSize = 4 }, TestData.NewTempFolder(), log).Train(data, resumeFrom: halfway);
 
         Assert.That(MaxDifference(Weights(straight), Weights(halfway)), Is.GreaterThan(1e-4), "at 2e-4 three more steps move the generator");
         Assert.That(MaxDifference(Weights(slowed), Weights(halfway)), Is.LessThan(1e-6), "at 1e-9 they barely do");
         Assert.That(MaxDifference(TestData.DiscriminatorWeights(slowed), TestData.DiscriminatorWeights(halfway)), Is.GreaterThan(1e-4), "the discriminator keeps 2e-4");
-        Assert.That(log.ToString(), Does.Contain("changed training settings").And.Contain("TrainingOptions.LearningRateG 0.0002 → 1E-09").And.Contain("TrainingOptions.Beta1 0.5 → 0").And.Contain("TrainingOptions.R1Weight 0 → 1"));
+        Assert.That(log.ToString(), Does.Contain("changed training settings").And.Contain("TrainingOptions.LearningRateG 0.0002 → 1E-09").And.Contain("TrainingOptions.Beta1 0.5 → 0").And.Contain("TrainingOptions.R1Weight 0 → 1")
+            .And.Contain("TrainingOptions.EmaDecay 0.999 → 0.99").And.Contain("TrainingOptions.Augment none → translation,cutout").And.Contain("TrainingOptions.BatchSize 8 → 4"));
+        var again = new StringWriter();
+        new GanTrainer(model, options with { Steps = 9, LearningRateG = 1e-9, Beta1 = 0.0, R1Weight = 1, EmaDecay = 0.99, Augment = Augmentations.Translation | Augmentations.Cutout, BatchSize = 4 }, TestData.NewTempFolder(), again).Train(data, resumeFrom: slowed);
+        Assert.That(again.ToString(), Does.Not.Contain("changed training settings"), "the checkpoints written after the change record the new settings");
     }
 
     [Test]

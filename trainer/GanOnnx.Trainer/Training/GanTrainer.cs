@@ -285,8 +285,9 @@ public sealed class GanTrainer
     /// <summary>"native" or "exact": the convolution path of the last <see cref="Train"/> call.</summary>
     public string? ConvolutionsUsed { get; private set; }
 
-    /// <summary>Says which training settings of a resumed run (the optimizer's, R1's, the discriminator's dropout) differ
-    /// from the checkpoint's; the resume is then not exact, and the checkpoints it writes record the new settings.</summary>
+    /// <summary>Says which training settings of a resumed run (the optimizer's, R1's, the discriminator's dropout, the
+    /// batch, the losses' weights, the augmentation, the EMA's decay) differ from the checkpoint's; the resume is then not
+    /// exact, and the checkpoints it writes record the new settings.</summary>
     private void ReportChangedSettings(TrainingOptions saved, ModelConfig savedModel)
     {
         var changes = new List<string>();
@@ -306,6 +307,16 @@ public sealed class GanTrainer
         Compare("TrainingOptions.R1Weight", saved.R1Weight, Options.R1Weight);
         if (Options.R1Weight > 0 && saved.R1Weight > 0) Compare("TrainingOptions.R1Every", saved.R1Every, Options.R1Every);
         Compare("ModelConfig.DiscriminatorDropout", savedModel.EffectiveDiscriminatorDropout, Model.EffectiveDiscriminatorDropout);
+        Compare("TrainingOptions.BatchSize", saved.BatchSize, Options.BatchSize);
+        Compare("TrainingOptions.CriticSteps", saved.CriticSteps, Options.CriticSteps);
+        if (Options.Loss == LossKind.WganGp) Compare("TrainingOptions.GradientPenaltyWeight", saved.GradientPenaltyWeight, Options.GradientPenaltyWeight);
+        Compare("TrainingOptions.ClipValue", saved.ClipValue, Options.ClipValue);
+        Compare("TrainingOptions.LabelSmoothing", saved.LabelSmoothing, Options.LabelSmoothing);
+        Compare("TrainingOptions.CodeWeight", saved.CodeWeight, Options.CodeWeight);
+        Compare("TrainingOptions.EmaDecay", saved.EmaDecay, Options.EmaDecay);
+        Compare("TrainingOptions.EmaRampup", saved.EmaRampup, Options.EmaRampup);
+        if (saved.Augment != Options.Augment)
+            changes.Add($"TrainingOptions.Augment {DiffAugment.NameOf(saved.Augment)} → {DiffAugment.NameOf(Options.Augment)}");
         if (changes.Count > 0) Log.WriteLine($"Resuming with changed training settings: {string.Join(", ", changes)}.");
     }
 
