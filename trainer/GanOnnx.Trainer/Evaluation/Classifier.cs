@@ -122,8 +122,15 @@ public sealed class Classifier : Module<Tensor, Tensor>
     /// </summary>
     public static double BalancedAccuracy(Classifier model, Data.ImageDataset data)
     {
-        var present = Recall(model, data).Where(r => !double.IsNaN(r)).ToArray();
-        return present.Length == 0 ? 0 : present.Average();
+        var (hits, counts) = HitsPerClass(model, data);
+        return MeanRecall(hits, counts) ?? 0;
+    }
+
+    /// <summary>The mean over the classes with a positive count of hits / count (null when there is none).</summary>
+    internal static double? MeanRecall(IReadOnlyList<long> hits, IReadOnlyList<long> counts)
+    {
+        var recalls = Enumerable.Range(0, counts.Count).Where(k => counts[k] > 0).Select(k => (double)hits[k] / counts[k]).ToArray();
+        return recalls.Length == 0 ? null : recalls.Average();
     }
 
     private static (long[] Hits, long[] Counts) HitsPerClass(Classifier model, Data.ImageDataset data)

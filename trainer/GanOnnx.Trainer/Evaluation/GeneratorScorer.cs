@@ -115,7 +115,7 @@ public static class GeneratorScorer
                 ClassEntropy = NormalizedEntropy(histogram),
                 RealClassEntropy = NormalizedEntropy(reference.Histogram),
                 MeanConfidence = confidence / count,
-                ClassAccuracy = BalancedAccuracy(hits, asked),
+                ClassAccuracy = Classifier.MeanRecall(hits, asked),
                 RealClassAccuracy = asked.Sum() > 0 ? reference.ClassAccuracy : null,
                 ClassifierAccuracy = classifierAccuracy,
                 ClassHistogram = histogram,
@@ -210,17 +210,6 @@ public static class GeneratorScorer
         var traceSqrt = linalg.eigvalsh(middle).clamp_min(0).sqrt().sum();
         var distance = (muA - muB).square().sum() + covA.trace() + covB.trace() - 2 * traceSqrt;
         return Math.Max(0, distance.item<double>());
-    }
-
-    /// <summary>
-    /// The mean over the classes asked for of the share of each class's images classified as it (null when none was
-    /// asked): with classes asked in the data's shares, rare classes count as much as common ones, as in
-    /// <see cref="Classifier.BalancedAccuracy"/> of the real images; with every class asked alike, plain accuracy.
-    /// </summary>
-    private static double? BalancedAccuracy(long[] hits, long[] asked)
-    {
-        var recalls = Enumerable.Range(0, asked.Length).Where(k => asked[k] > 0).Select(k => (double)hits[k] / asked[k]).ToArray();
-        return recalls.Length == 0 ? null : recalls.Average();
     }
 
     /// <summary>Entropy of a histogram divided by log(bins): 0 when one bin holds everything, 1 when all are equal.</summary>
