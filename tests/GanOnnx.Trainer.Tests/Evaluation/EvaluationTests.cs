@@ -139,9 +139,10 @@ public class EvaluationTests
         Assert.That(_evaluator.Reference(100), Is.SameAs(reference), "computed once per count");
         Assert.That(_evaluator.Reference(50), Is.Not.SameAs(reference));
         Assert.That(reference.Count, Is.EqualTo(100));
-        Assert.That(reference.TestFeatures.shape[0], Is.EqualTo(reference.HeldOutCount));
+        Assert.That(reference.Mean.shape, Is.EqualTo(new long[] { _evaluator.Classifier.Config.FeatureDim }));
+        Assert.That(reference.Covariance.shape, Is.EqualTo(new long[] { _evaluator.Classifier.Config.FeatureDim, _evaluator.Classifier.Config.FeatureDim }));
         using (NewDisposeScope()) _evaluator.Reference(75);
-        Assert.That(_evaluator.Reference(75).TestFeatures.IsInvalid, Is.False, "made inside a dispose scope (a training step's), kept after it");
+        Assert.That(_evaluator.Reference(75).Mean.IsInvalid || _evaluator.Reference(75).Covariance.IsInvalid, Is.False, "made inside a dispose scope (a training step's), kept after it");
 
         // Two different generators (held-out images in two orders) scored through the kept reference and from scratch.
         var test = _evaluator.Test.Images;
@@ -156,7 +157,83 @@ public class EvaluationTests
             Assert.That(kept.RealClassEntropy, Is.EqualTo(fresh.RealClassEntropy));
             Assert.That(kept.ClassHistogram, Is.EqualTo(fresh.ClassHistogram));
         }
-        Assert.That(reference.TestFeatures.IsInvalid, Is.False, "scoring does not dispose the kept reference");
+        Assert.That(reference.Mean.IsInvalid || reference.Covariance.IsInvalid, Is.False, "scoring does not dispose the kept reference");
+    }
+
+    [Test]
+    public void TheRealSideIsKeptBesideTheDataAndReadBackOnlyForTheSameClassifierAndImages()
+    {
+        var folder = TestData.IdxFolder(count: 200, testCount: 100);
+        var log = new StringWriter();
+        RealReference first;
+        QualityScores scored;
+        var test = _evaluator.Test.Images;
+        GeneratorScorer.ImageSource source = (count, start) => (test.narrow(0, start + 7, count).contiguous().data<float>().ToArray(), null);
+        using (var evaluator = Evaluator.Open(folder, epochs: 1, log: log))
+        {
+            first = evaluator.Reference(60);
+            scored = GeneratorScorer.Score(evaluator.Classifier, source, first, evaluator.ClassifierAccuracy);
+            Assert.That(log.ToString(), Does.Contain("statistics for 60 images computed in"));
+            var files = Directory.GetFiles(Path.Combine(folder, Evaluator.CacheFolderName));
+            Assert.That(files.Select(Path.GetFileName), Has.One.Match(@"^real-60-[0-9a-f]{16}\.bin$"));
+            var floors = first.Floors.ToArray();
+            var mean = first.Mean.data<double>().ToArray();
+
+            // A second evaluator of the same data and classifier (a resumed run, another eval) reads it back.
+            log.GetStringBuilder().Clear();
+            using var again = Evaluator.Open(folder, log: log);
+            var read = again.Reference(60);
+            Assert.That(log.ToString(), Does.Contain("statistics for 60 images from").And.Not.Contain("computed"));
+            Assert.That(read.Floors, Is.EqualTo(floors));
+            Assert.That(read.Mean.data<double>().ToArray(), Is.EqualTo(mean));
+            Assert.That(read.Covariance.data<double>().ToArray(), Is.EqualTo(first.Covariance.data<double>().ToArray()));
+            Assert.That(read.Histogram, Is.EqualTo(first.Histogram));
+            Assert.That(read.HeldOutCount, Is.EqualTo(first.HeldOutCount));
+            Assert.That(read.ClassAccuracy, Is.EqualTo(first.ClassAccuracy));
+            var rescored = GeneratorScorer.Score(again.Classifier, source, read, again.ClassifierAccuracy);
+            Assert.That(rescored.FrechetDistance, Is.EqualTo(scored.FrechetDistance), "bit for bit");
+            Assert.That(rescored.FrechetFloor, Is.EqualTo(scored.FrechetFloor));
+
+            // A file that cannot be read is computed again and rewritten.
+            var file = files.Single();
+            File.WriteAllBytes(file, File.ReadAllBytes(file)[..100]);
+            log.GetStringBuilder().Clear();
+            using (var third = Evaluator.Open(folder, log: log))
+            {
+                Assert.That(third.Reference(60).Floors, Is.EqualTo(floors));
+                Assert.That(log.ToString(), Does.Contain("computed in"));
+            }
+            Assert.That(new FileInfo(file).Length, Is.GreaterThan(100), "rewritten whole");
+        }
+
+        // Another classifier of the same data, and the same classifier on other images, do not use it.
+        log.GetStringBuilder().Clear();
+        using (var other = Evaluator.Open(folder, Path.Combine(TestData.NewTempFolder(), "other.gockpt"), epochs: 2, log: log))
+        {
+            other.Reference(60);
+            Assert.That(log.ToString(), Does.Contain("computed in"));
+        }
+        var otherData = Path.Combine(TestData.NewTempFolder(), Path.GetFileName(folder)); // the dataset's name is its folder's
+        Directory.Move(TestData.IdxFolder(count: 300, testCount: 100), otherData);
+        log.GetStringBuilder().Clear();
+        using (var otherImages = Evaluator.Open(otherData, Path.Combine(folder, Evaluator.ClassifierFileName), log: log))
+        {
+            otherImages.CacheFolder = Path.Combine(folder, Evaluator.CacheFolderName);
+            Assert.That(otherImages.Reference(60).Floors, Is.Not.EqualTo(first.Floors));
+            Assert.That(log.ToString(), Does.Contain("computed in"));
+        }
+        Assert.That(Directory.GetFiles(Path.Combine(folder, Evaluator.CacheFolderName)), Has.Length.EqualTo(3));
+
+        // A folder it cannot write to costs only the time.
+        log.GetStringBuilder().Clear();
+        using (var readOnly = Evaluator.Open(folder, log: log))
+        {
+            var blocked = Path.Combine(TestData.NewTempFolder(), "a file");
+            File.WriteAllText(blocked, "");
+            readOnly.CacheFolder = blocked;
+            Assert.That(readOnly.Reference(60).Floors, Is.EqualTo(first.Floors));
+            Assert.That(log.ToString(), Does.Contain("could not keep"));
+        }
     }
 
     [Test]

@@ -15,13 +15,23 @@ public sealed class Evaluator : IDisposable
     /// <summary>The classifier file an IDX folder keeps beside its data.</summary>
     public const string ClassifierFileName = "classifier.gockpt";
 
-    private Evaluator(Classifier classifier, double accuracy, ImageDataset train, ImageDataset test)
+    private Evaluator(Classifier classifier, double accuracy, ImageDataset train, ImageDataset test, string dataFolder, TextWriter? log)
     {
         Classifier = classifier;
         ClassifierAccuracy = accuracy;
         Train = train;
         Test = test;
+        CacheFolder = Path.Combine(dataFolder, CacheFolderName);
+        _log = log;
     }
+
+    /// <summary>The folder beside the data where <see cref="Reference"/> keeps the real side of each scoring.</summary>
+    public const string CacheFolderName = "eval-cache";
+
+    /// <summary>Where <see cref="Reference"/> keeps and looks for the real side of scorings (null: computed every time it is opened).</summary>
+    public string? CacheFolder { get; set; }
+
+    private readonly TextWriter? _log;
 
     /// <summary>The classifier.</summary>
     public Classifier Classifier { get; }
@@ -63,7 +73,7 @@ public sealed class Evaluator : IDisposable
                 (classifier, accuracy) = Classifier.Train(train, test, epochs, log: log);
                 classifier.Save(classifierPath, train.Name, accuracy);
             }
-            return new Evaluator(classifier, accuracy, train, test);
+            return new Evaluator(classifier, accuracy, train, test, dataFolder, log);
         }
         catch
         {
@@ -133,19 +143,72 @@ public sealed class Evaluator : IDisposable
 
     /// <summary>
     /// The real side of a scoring with <paramref name="count"/> images, computed on first use and kept: evaluations
-    /// during training score the raw and the EMA generator against the same real images every time.
+    /// during training score the raw and the EMA generator against the same real images every time. It is also kept in
+    /// <see cref="CacheFolder"/> under a digest of the classifier's weights, the training and held-out images and labels,
+    /// and the sampling constants, and read back from there by the next evaluator that would compute the same thing: a
+    /// resumed run or another <c>eval</c> of the same data and classifier (the emoji's real side takes minutes on a
+    /// 2-core CPU). A file made from other inputs is not used; one that cannot be read or written costs only the time.
     /// </summary>
     public RealReference Reference(int count)
     {
-        if (!_references.TryGetValue(count, out var reference))
+        if (_references.TryGetValue(count, out var reference)) return reference;
+        var key = CacheFolder is null ? null : ReferenceKey();
+        var path = key is null ? null : Path.Combine(CacheFolder!, $"real-{count}-{key[..16]}.bin");
+        reference = path is null ? null : RealReference.Load(path, key!, count);
+        if (reference is not null)
         {
-            reference = GeneratorScorer.Reference(Classifier, count, Train, Test);
-            _references.Add(count, reference);
+            _log?.WriteLine($"real images: the floor and held-out statistics for {count} images from {path}");
         }
+        else
+        {
+            var started = DateTime.UtcNow;
+            reference = GeneratorScorer.Reference(Classifier, count, Train, Test);
+            if (path is not null)
+            {
+                try
+                {
+                    reference.Save(path, key!);
+                    _log?.WriteLine($"real images: the floor and held-out statistics for {count} images computed in {(DateTime.UtcNow - started).TotalSeconds:F0} s, kept in {path}");
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    _log?.WriteLine($"real images: could not keep the floor and held-out statistics in {path} ({e.Message}); they are computed again next time");
+                }
+            }
+        }
+        _references.Add(count, reference);
         return reference;
     }
 
     private readonly Dictionary<int, RealReference> _references = [];
+
+    /// <summary>
+    /// The SHA-256 of everything <see cref="GeneratorScorer.Reference"/> computes from but the image count: the
+    /// classifier's weights and buffers, the training and held-out images and labels, and the sampling constants.
+    /// </summary>
+    private string ReferenceKey()
+    {
+        if (_key is not null) return _key;
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"floor draws {GeneratorScorer.FloorDraws}, held-out {GeneratorScorer.HeldOutImages}, seed {GeneratorScorer.SampleSeed};"));
+        foreach (var (name, t) in Classifier.state_dict())
+        {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(name));
+            Append(hash, t);
+        }
+        foreach (var t in new[] { Train.Images, Train.Labels, Test.Images, Test.Labels }) Append(hash, t);
+        return _key = Convert.ToHexStringLower(hash.GetHashAndReset());
+
+        static void Append(System.Security.Cryptography.IncrementalHash hash, TorchSharp.torch.Tensor t)
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            var c = t.detach().cpu().contiguous();
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes($"{c.dtype}[{string.Join(",", c.shape)}]"));
+            hash.AppendData(c.bytes);
+        }
+    }
+
+    private string? _key;
 
     /// <summary>Scores a generator module by exporting it in memory and running it with ONNX Runtime.</summary>
     public QualityScores Score(Models.Generator generator, int count)

@@ -40,9 +40,18 @@ public static class GeneratorScorer
         classifier.eval();
         using var _ = no_grad();
         var histogram = new int[classifier.Config.NumClasses];
-        using var testSample = Sample(test.Images, Math.Max(count, HeldOutImages));
-        // Kept across scorings (Evaluator): out of any dispose scope the caller is in, such as a training step's.
-        var testFeatures = Features(classifier, testSample, histogram).DetachFromDisposeScope();
+        Tensor mean, covariance;
+        int heldOut;
+        using (var scope = NewDisposeScope())
+        {
+            using var testSample = Sample(test.Images, Math.Max(count, HeldOutImages));
+            var testFeatures = Features(classifier, testSample, histogram);
+            heldOut = (int)testFeatures.shape[0];
+            (mean, covariance) = Moments(testFeatures);
+            // Kept across scorings (Evaluator): out of any dispose scope the caller is in, such as a training step's.
+            mean = mean.DetachFromDisposeScope();
+            covariance = covariance.DetachFromDisposeScope();
+        }
         try
         {
             var draws = count >= train.Count ? 1 : FloorDraws; // with all training images every draw is the same
@@ -51,13 +60,14 @@ public static class GeneratorScorer
             {
                 using var trainSample = Sample(train.Images, count, SampleSeed + k);
                 using var trainFeatures = Features(classifier, trainSample);
-                floors[k] = FrechetDistance(trainFeatures, testFeatures);
+                floors[k] = FrechetDistance(trainFeatures, mean, covariance);
             }
-            return new RealReference(count, testFeatures, histogram, floors, Classifier.BalancedAccuracy(classifier, test));
+            return new RealReference(count, heldOut, mean, covariance, histogram, floors, Classifier.BalancedAccuracy(classifier, test));
         }
         catch
         {
-            testFeatures.Dispose();
+            mean.Dispose();
+            covariance.Dispose();
             throw;
         }
     }
@@ -108,7 +118,7 @@ public static class GeneratorScorer
             return new QualityScores
             {
                 Count = count,
-                FrechetDistance = FrechetDistance(generated, reference.TestFeatures),
+                FrechetDistance = FrechetDistance(generated, reference.Mean, reference.Covariance),
                 FrechetFloor = reference.Floor,
                 FrechetFloorSd = reference.FloorSd,
                 HeldOutCount = reference.HeldOutCount,
@@ -199,10 +209,20 @@ public static class GeneratorScorer
     public static double FrechetDistance(Tensor a, Tensor b)
     {
         using var scope = NewDisposeScope();
-        var x = a.to_type(ScalarType.Float64);
-        var y = b.to_type(ScalarType.Float64);
-        var (muA, covA) = Moments(x);
-        var (muB, covB) = Moments(y);
+        var (muB, covB) = Moments(b);
+        return FrechetDistance(a, muB, covB);
+    }
+
+    /// <summary>
+    /// <see cref="FrechetDistance(Tensor, Tensor)"/> of the features <paramref name="a"/> [N, d] to a Gaussian given by
+    /// its mean [d] and covariance [d, d] (float64, as <see cref="RealReference"/> keeps the held-out images').
+    /// </summary>
+    public static double FrechetDistance(Tensor a, Tensor meanB, Tensor covarianceB)
+    {
+        using var scope = NewDisposeScope();
+        var (muA, covA) = Moments(a);
+        var muB = meanB.to_type(ScalarType.Float64);
+        var covB = covarianceB.to_type(ScalarType.Float64);
         var (valuesA, vectorsA) = linalg.eigh(covA);
         var sqrtA = vectorsA.matmul(diag(valuesA.clamp_min(0).sqrt())).matmul(vectorsA.t());
         var middle = sqrtA.matmul(covB).matmul(sqrtA);
@@ -227,8 +247,10 @@ public static class GeneratorScorer
         return entropy / Math.Log(histogram.Count);
     }
 
-    private static (Tensor Mean, Tensor Covariance) Moments(Tensor x)
+    /// <summary>Mean [d] and sample covariance [d, d] of features [N, d], in float64.</summary>
+    private static (Tensor Mean, Tensor Covariance) Moments(Tensor features)
     {
+        var x = features.to_type(ScalarType.Float64);
         var mean = x.mean([0]);
         var centred = x - mean;
         var covariance = centred.t().matmul(centred) / (x.shape[0] - 1);
@@ -287,17 +309,21 @@ public static class GeneratorScorer
 
 /// <summary>
 /// The real images a scoring compares with, computed once per image count by <see cref="GeneratorScorer.Reference"/>:
-/// the held-out images' classifier features [held-out, d] (float64) and class histogram, and the real-against-real floor
-/// of each random training sample. Owns the features: dispose it.
+/// the mean and covariance of the held-out images' classifier features (float64; all the Fréchet distance needs of them)
+/// and their class histogram, and the real-against-real floor of each random training sample. Owns tensors: dispose it.
+/// <see cref="Save"/> and <see cref="Load"/> keep it in a file, so that a resumed training run or a second <c>eval</c>
+/// does not compute it again (<see cref="Evaluator.Reference"/>).
 /// </summary>
-public sealed class RealReference(int count, Tensor testFeatures, int[] histogram, IReadOnlyList<double> floors, double classAccuracy) : IDisposable
+public sealed class RealReference(int count, int heldOutCount, Tensor mean, Tensor covariance, int[] histogram, IReadOnlyList<double> floors, double classAccuracy) : IDisposable
 {
     /// <summary>How many generated (and training) images a scoring uses.</summary>
     public int Count { get; } = count;
     /// <summary>How many held-out images they are compared with.</summary>
-    public int HeldOutCount => (int)TestFeatures.shape[0];
-    /// <summary>The held-out images' features.</summary>
-    public Tensor TestFeatures { get; } = testFeatures;
+    public int HeldOutCount { get; } = heldOutCount;
+    /// <summary>The mean of the held-out images' features [d], float64.</summary>
+    public Tensor Mean { get; } = mean;
+    /// <summary>The covariance of the held-out images' features [d, d], float64.</summary>
+    public Tensor Covariance { get; } = covariance;
     /// <summary>The classes the classifier gives the held-out images.</summary>
     public IReadOnlyList<int> Histogram { get; } = histogram;
     /// <summary>
@@ -320,6 +346,81 @@ public sealed class RealReference(int count, Tensor testFeatures, int[] histogra
         }
     }
 
+    private const string Magic = "ganonnx-real-reference/1";
+
+    /// <summary>
+    /// Writes it to <paramref name="path"/> (atomically) under <paramref name="key"/>, the digest of everything it was
+    /// computed from (<see cref="Evaluator"/>: the classifier's weights, the images, the sampling constants).
+    /// </summary>
+    public void Save(string path, string key)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(Magic);
+            writer.Write(key);
+            writer.Write(Count);
+            writer.Write(HeldOutCount);
+            var mean = Mean.to_type(ScalarType.Float64).data<double>().ToArray();
+            writer.Write(mean.Length);
+            foreach (var v in mean) writer.Write(v);
+            foreach (var v in Covariance.to_type(ScalarType.Float64).data<double>().ToArray()) writer.Write(v);
+            writer.Write(Histogram.Count);
+            foreach (var c in Histogram) writer.Write(c);
+            writer.Write(Floors.Count);
+            foreach (var f in Floors) writer.Write(f);
+            writer.Write(ClassAccuracy);
+        }
+        AtomicFile.Write(path, buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+    }
+
+    /// <summary>
+    /// Reads what <see cref="Save"/> wrote for <paramref name="count"/> images under <paramref name="key"/>; null when the
+    /// file is missing, was written for other inputs (another key or count), or cannot be read (then it is computed again
+    /// and rewritten).
+    /// </summary>
+    public static RealReference? Load(string path, string key, int count)
+    {
+        if (!File.Exists(path)) return null;
+        try
+        {
+            using var reader = new BinaryReader(File.OpenRead(path), System.Text.Encoding.UTF8);
+            if (reader.ReadString() != Magic || reader.ReadString() != key || reader.ReadInt32() != count) return null;
+            var heldOut = reader.ReadInt32();
+            var d = reader.ReadInt32();
+            if (heldOut < 2 || d < 1 || d > 65_536) return null;
+            var mean = ReadDoubles(reader, d);
+            var covariance = ReadDoubles(reader, checked(d * d));
+            var histogram = new int[ReadLength(reader)];
+            for (var i = 0; i < histogram.Length; i++) histogram[i] = reader.ReadInt32();
+            var floors = ReadDoubles(reader, ReadLength(reader));
+            var accuracy = reader.ReadDouble();
+            if (reader.BaseStream.Position != reader.BaseStream.Length || floors.Length == 0 || floors.Any(f => !double.IsFinite(f))) return null;
+            return new RealReference(count, heldOut, tensor(mean).DetachFromDisposeScope(), tensor(covariance, [d, d]).DetachFromDisposeScope(), histogram, floors, accuracy);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OverflowException)
+        {
+            return null;
+        }
+    }
+
+    private static int ReadLength(BinaryReader reader)
+    {
+        var n = reader.ReadInt32();
+        return n is >= 0 and <= 1_000_000 ? n : throw new IOException($"Bad length {n}.");
+    }
+
+    private static double[] ReadDoubles(BinaryReader reader, int n)
+    {
+        var values = new double[n];
+        for (var i = 0; i < n; i++) values[i] = reader.ReadDouble();
+        return values;
+    }
+
     /// <inheritdoc />
-    public void Dispose() => TestFeatures.Dispose();
+    public void Dispose()
+    {
+        Mean.Dispose();
+        Covariance.Dispose();
+    }
 }
