@@ -58,7 +58,7 @@ internal static class BenchCommand
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"batch {pair[0].Batch}: ONNX Runtime {pair[0].ImagesPerSecond / pair[1].ImagesPerSecond:F2}× TorchSharp's images/s, p50 {pair[1].P50Ms / pair[0].P50Ms:F2}× lower"));
                 }
-                if (parse.GetValue(markdown) is { } md) File.WriteAllText(md, BenchmarkReport.Markdown(results));
+                if (parse.GetValue(markdown) is { } md) AtomicFile.Write(md, System.Text.Encoding.UTF8.GetBytes(BenchmarkReport.Markdown(results)));
                 return 0;
             }
             finally

@@ -46,7 +46,7 @@ internal static class EvalCommand
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"classifier accuracy:  {scores.ClassifierAccuracy:P2} on held-out real images"));
             output.WriteLine($"class histogram:      {string.Join(" ", scores.ClassHistogram)}");
             if (parse.GetValue(json) is { } jsonPath)
-                File.WriteAllText(jsonPath, System.Text.Json.JsonSerializer.Serialize(scores, TrainerCli.IndentedJson));
+                AtomicFile.Write(jsonPath, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(scores, TrainerCli.IndentedJson));
             return 0;
         }));
         return command;
