@@ -204,6 +204,10 @@ public class EvaluationTests
                 Assert.That(log.ToString(), Does.Contain("computed in"));
             }
             Assert.That(new FileInfo(file).Length, Is.GreaterThan(100), "rewritten whole");
+            var whole = File.ReadAllBytes(file);
+            File.WriteAllBytes(file, Enumerable.Repeat((byte)0xFF, 64).ToArray()); // not even a string length
+            using (var fourth = Evaluator.Open(folder, log: TextWriter.Null)) Assert.That(fourth.Reference(60).Floors, Is.EqualTo(floors));
+            Assert.That(File.ReadAllBytes(file), Is.EqualTo(whole), "rewritten as before");
         }
 
         // Another classifier of the same data, and the same classifier on other images, do not use it.

@@ -361,10 +361,10 @@ public sealed class RealReference(int count, int heldOutCount, Tensor mean, Tens
             writer.Write(key);
             writer.Write(Count);
             writer.Write(HeldOutCount);
-            var mean = Mean.to_type(ScalarType.Float64).data<double>().ToArray();
+            var mean = Mean.data<double>().ToArray();
             writer.Write(mean.Length);
             foreach (var v in mean) writer.Write(v);
-            foreach (var v in Covariance.to_type(ScalarType.Float64).data<double>().ToArray()) writer.Write(v);
+            foreach (var v in Covariance.data<double>().ToArray()) writer.Write(v);
             writer.Write(Histogram.Count);
             foreach (var c in Histogram) writer.Write(c);
             writer.Write(Floors.Count);
@@ -398,7 +398,7 @@ public sealed class RealReference(int count, int heldOutCount, Tensor mean, Tens
             if (reader.BaseStream.Position != reader.BaseStream.Length || floors.Length == 0 || floors.Any(f => !double.IsFinite(f))) return null;
             return new RealReference(count, heldOut, tensor(mean).DetachFromDisposeScope(), tensor(covariance, [d, d]).DetachFromDisposeScope(), histogram, floors, accuracy);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OverflowException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OverflowException or FormatException)
         {
             return null;
         }
