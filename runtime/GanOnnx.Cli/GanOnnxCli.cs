@@ -236,7 +236,7 @@ public static class GanOnnxCli
             output.WriteLine($"batch:        {(c.FixedBatchSize is { } fixedBatch ? $"fixed at {fixedBatch} by the graph: every call runs {fixedBatch} images (--batch-size is ignored)" : "symbolic (any batch size)")}");
             output.WriteLine($"latent:       {c.LatentDim} × {ModelMetadataKeys.Format(c.LatentDistribution)}");
             output.WriteLine($"value range:  [{c.ValueRange.Min}, {c.ValueRange.Max}]");
-            output.WriteLine($"classes:      {(c.IsConditional ? $"{c.NumClasses} ({string.Join(", ", c.ClassNames)})" : c.LatentClasses > 0 ? $"none (unconditional; the latent's first value picks one of {c.LatentClasses} latent classes)" : "none (unconditional)")}");
+            output.WriteLine($"classes:      {(c.IsConditional ? $"{c.NumClasses} ({string.Join(", ", c.ClassNames)}){(c.UntruncatedLatents > 0 ? "; the latent's first value picks a cluster within the class" : "")}" : c.LatentClasses > 0 ? $"none (unconditional; the latent's first value picks one of {c.LatentClasses} latent classes)" : "none (unconditional)")}");
             output.WriteLine($"architecture: {c.Architecture ?? "(unknown)"}, loss {c.Loss ?? "(unknown)"}, dataset {c.Dataset ?? "(unknown)"}, steps {c.TrainingSteps?.ToString(CultureInfo.InvariantCulture) ?? "(unknown)"}, ema {c.IsEma}");
             output.WriteLine($"quality:      {(c.Quality.Count == 0 ? "(not measured)" : string.Join(", ", c.Quality.Select(kv => $"{kv.Key} {kv.Value.ToString("G4", CultureInfo.InvariantCulture)}")))}");
             output.WriteLine($"contract:     {(c.InferredFromShapes ? "inferred from shapes (no GanOnnx metadata)" : "from metadata")}");

@@ -62,7 +62,7 @@ public sealed partial class GeneratorSession : IDisposable
         {
             Contract = ModelContract.Create(source, Describe(_session.InputMetadata),
                 Describe(_session.OutputMetadata).Where(o => o.Name != PixelGraph.OutputName).ToList(), _session.ModelMetadata.CustomMetadataMap);
-            Sampler = new LatentSampler(Contract.LatentDim, Contract.LatentDistribution, Options.Truncation, untruncated: Contract.LatentClasses > 0 ? 1 : 0);
+            Sampler = new LatentSampler(Contract.LatentDim, Contract.LatentDistribution, Options.Truncation, untruncated: Contract.UntruncatedLatents);
             _inputNames = Contract.LabelInputName is null ? [Contract.LatentInputName] : [Contract.LatentInputName, Contract.LabelInputName];
             _outputNames = [Contract.ImageOutputName];
             _runOptions = new RunOptions();

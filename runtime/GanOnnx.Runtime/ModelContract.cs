@@ -40,6 +40,11 @@ public sealed record ModelContract
     /// or when the model predates the <see cref="ModelMetadataKeys.LatentClassThresholds"/> key.
     /// </summary>
     public IReadOnlyList<float> LatentClassThresholds { get; init; } = [];
+    /// <summary>
+    /// How many leading latent values the sampler leaves out of truncation: those that select a latent class or a
+    /// cluster within a class (<see cref="ModelMetadataKeys.UntruncatedLatents"/>; at least 1 with latent classes).
+    /// </summary>
+    public int UntruncatedLatents { get; init; }
     /// <summary>Whether a latent class can be asked for (the model has latent classes and, for more than one, their thresholds).</summary>
     public bool CanRequestLatentClass => LatentClasses == 1 || (LatentClasses > 1 && LatentClassThresholds.Count == LatentClasses - 1);
     /// <summary>Names of the classes (empty when unknown or unconditional).</summary>
@@ -158,6 +163,10 @@ public sealed record ModelContract
                 throw Refuse(source, $"'{ModelMetadataKeys.LatentClassThresholds}' must be finite and increasing; value {i} is {thresholds[i].ToString(CultureInfo.InvariantCulture)}");
         }
 
+        var untruncated = ReadInt(source, metadata, ModelMetadataKeys.UntruncatedLatents) ?? 0;
+        if (untruncated < 0 || untruncated > latentDim)
+            throw Refuse(source, $"'{ModelMetadataKeys.UntruncatedLatents}' is {untruncated}; it must be between 0 and the latent size {latentDim}");
+
         var distribution = LatentDistribution.Normal;
         if (metadata.TryGetValue(ModelMetadataKeys.LatentDistribution, out var dist) && !ModelMetadataKeys.TryParse(dist, out distribution))
             throw Refuse(source, $"'{ModelMetadataKeys.LatentDistribution}' is '{dist}'; it must be 'normal' or 'uniform'");
@@ -184,6 +193,7 @@ public sealed record ModelContract
             NumClasses = numClasses,
             LatentClasses = latentClasses,
             LatentClassThresholds = thresholds,
+            UntruncatedLatents = Math.Max(untruncated, latentClasses > 0 ? 1 : 0),
             ClassNames = classNames,
             Architecture = metadata.GetValueOrDefault(ModelMetadataKeys.Architecture),
             Loss = metadata.GetValueOrDefault(ModelMetadataKeys.Loss),

@@ -36,6 +36,13 @@ public static class ModelMetadataKeys
     /// latent of a chosen class. Written with <see cref="LatentClasses"/> when K &gt; 1.
     /// </summary>
     public const string LatentClassThresholds = Prefix + "latent_class_thresholds";
+    /// <summary>
+    /// How many leading latent values truncation leaves alone, because they select something (a latent class, or a
+    /// cluster within a class of a conditional model whose per-class thresholds live inside the graph): "1" in models
+    /// with latent classes or clusters, absent otherwise. Truncation would pull such a value towards the middle and so
+    /// skew the mix of clusters.
+    /// </summary>
+    public const string UntruncatedLatents = Prefix + "untruncated_latents";
     /// <summary>JSON array of class names.</summary>
     public const string ClassNames = Prefix + "class_names";
     /// <summary>Architecture name (mlp, keras-dcgan, dcgan).</summary>

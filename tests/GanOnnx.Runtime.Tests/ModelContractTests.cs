@@ -40,6 +40,18 @@ public class ModelContractTests
     }
 
     [Test]
+    public void TheLatentValuesThatTruncationLeavesAloneAreReadAndChecked()
+    {
+        Assert.That(ModelContract.Create("m", [Z], [Image], Metadata()).UntruncatedLatents, Is.EqualTo(0));
+        Assert.That(ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.LatentClasses, "5"))).UntruncatedLatents, Is.EqualTo(1), "a latent class selector, also from models exported before the key");
+        Assert.That(ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.UntruncatedLatents, "1"))).UntruncatedLatents, Is.EqualTo(1), "a cluster selector inside the graph");
+        Assert.That(() => ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.UntruncatedLatents, "101"))),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("untruncated_latents").And.Message.Contains("101"));
+        Assert.That(() => ModelContract.Create("m", [Z], [Image], Metadata((ModelMetadataKeys.UntruncatedLatents, "-1"))),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("untruncated_latents"));
+    }
+
+    [Test]
     public void AModelWithoutMetadataLoadsFromItsShapes()
     {
         var c = ModelContract.Create("m", [Z], [Image], new Dictionary<string, string>());

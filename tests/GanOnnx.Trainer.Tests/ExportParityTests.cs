@@ -24,6 +24,8 @@ public class ExportParityTests
         // Self-conditioned models with unequal cluster shares, for normal and for uniform latents.
         yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 32, Width = 8, LatentClasses = 5, Clustered = true, LatentClassPrior = [0.1, 0.3, 0.2, 0.25, 0.15] }).SetName("SelfConditionedDcgan28");
         yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.KerasDcgan, LatentDim = 32, Width = 8, LatentClasses = 3, Clustered = true, LatentClassPrior = [0.5, 0.2, 0.3] }).SetName("SelfConditionedKerasDcgan28");
+        // Clusters within classes: the label picks the row of thresholds, then the (class, cluster) embedding.
+        yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 32, Width = 8, NumClasses = 3, LatentClasses = 2, Clustered = true, LatentClassPrior = [0.3, 0.7, 0.5, 0.5, 0.6, 0.4] }).SetName("ClassClusteredDcgan28");
     }
 
     [TestCaseSource(nameof(Configs))]

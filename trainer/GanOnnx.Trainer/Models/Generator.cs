@@ -10,7 +10,7 @@ namespace GanOnnx.Trainer.Models;
 /// The layers are one flat <see cref="Body"/> sequence of named standard modules, which is what the ONNX exporter walks.
 /// A conditional generator concatenates a learned class embedding to the latent before the body; one with latent classes
 /// (an InfoGAN code or self-conditioning clusters, <see cref="ModelConfig.LatentClasses"/>) does the same with the
-/// category it reads from its latent.
+/// category it reads from its latent, and one with clusters within classes with the (class, cluster) pair.
 /// </summary>
 public sealed class Generator : Module<Tensor, Tensor>
 {
@@ -61,14 +61,20 @@ public sealed class Generator : Module<Tensor, Tensor>
     /// The latent class each latent of <paramref name="z"/> [B, L] selects, int64 [B]: how many of
     /// <see cref="ModelConfig.LatentClassThresholds"/> its first value exceeds, so that class k comes up with probability
     /// <see cref="ModelConfig.LatentClassPrior"/>[k]. The exported graph compares the same float32 values.
+    /// With <see cref="ModelConfig.ClassClusters"/> the thresholds are those of each latent's class in
+    /// <paramref name="labels"/>, and the result is the (class, cluster) pair's row, class·K + cluster.
     /// </summary>
-    public static Tensor LatentCode(ModelConfig config, Tensor z)
+    public static Tensor LatentCode(ModelConfig config, Tensor z, Tensor? labels = null)
     {
         if (config.LatentClasses < 2) throw new TrainerException("This model has no latent classes (ModelConfig.LatentClasses).");
-        using var thresholds = tensor(config.LatentClassThresholds(), device: z.device);
-        using var first = z.narrow(1, 0, 1);
-        using var above = first.gt(thresholds);
-        return above.sum(1, type: ScalarType.Int64);
+        using var scope = NewDisposeScope();
+        var thresholds = tensor(config.LatentClassThresholds(), device: z.device);
+        var first = z.narrow(1, 0, 1);
+        if (!config.ClassClusters) return first.gt(thresholds).sum(1, type: ScalarType.Int64).MoveToOuterDisposeScope();
+        if (labels is null) throw new TrainerException("This generator has clusters within classes: labels are required.");
+        var k = config.LatentClasses;
+        var rows = thresholds.view(config.NumClasses, k - 1).index_select(0, labels);
+        return first.gt(rows).sum(1, type: ScalarType.Int64).add_(labels * k).MoveToOuterDisposeScope();
     }
 
     /// <summary>Unconditional forward pass.</summary>
@@ -85,9 +91,9 @@ public sealed class Generator : Module<Tensor, Tensor>
         if (Config.NumClasses == 0 && labels is not null) throw new TrainerException("This generator is unconditional; it takes no labels.");
         if (Config.NumClasses > 0 && labels is null) throw new TrainerException("This generator is conditional: labels are required.");
         if (label_embedding is null) return body.forward(z);
-        // The class asked for, or the latent class read from the latent.
+        // The class asked for, or the latent class read from the latent, or the (class, cluster) pair.
         using var scope = NewDisposeScope();
-        var embedded = label_embedding.forward(labels ?? LatentCode(Config, z));
+        var embedded = label_embedding.forward(Config.ClassClusters || labels is null ? LatentCode(Config, z, labels) : labels);
         return body.forward(cat([z, embedded], 1)).MoveToOuterDisposeScope();
     }
 

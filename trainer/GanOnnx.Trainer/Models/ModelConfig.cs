@@ -40,7 +40,8 @@ public sealed record ModelConfig
     /// input. What the categories mean depends on <see cref="Clustered"/>: an InfoGAN code (Chen et al. 2016), where a head
     /// on the discriminator learns to tell the category from the image and the generator is rewarded when it can, or the
     /// k-means clusters of a self-conditioned GAN. No labels are used either way, and exported models keep the plain
-    /// unconditional contract (latent in, image out).
+    /// unconditional contract (latent in, image out). A conditional model with <see cref="Clustered"/> has clusters within
+    /// its classes instead (<see cref="ClassClusters"/>): then this is the number of clusters of each class.
     /// </summary>
     public int LatentClasses { get; init; }
 
@@ -48,13 +49,26 @@ public sealed record ModelConfig
     /// Self-conditioning (Liu et al. 2020, "Diverse image generation via self-conditioned GANs"): the latent classes are
     /// k-means clusters of the training images. The discriminator is told each real image's cluster and each fake's drawn
     /// category, as a conditional one is told labels, so the generator must cover every cluster. Default false (an
-    /// InfoGAN code). Set by --clusters.
+    /// InfoGAN code). Set by --clusters. With <see cref="NumClasses"/> as well, see <see cref="ClassClusters"/>.
     /// </summary>
     public bool Clustered { get; init; }
 
     /// <summary>
+    /// Clusters within classes: a conditional model (<see cref="NumClasses"/>) that is also <see cref="Clustered"/>. Each
+    /// class's training images are split into <see cref="LatentClasses"/> k-means clusters; the generator reads the
+    /// cluster from its latent's first value by that class's thresholds, and embeds the pair (class, cluster), as does
+    /// the discriminator. For classes that mix looks (emoji categories: faces in five skin tones, hands, couples), where a
+    /// class alone lets the generator settle on one look per class. The exported model keeps the conditional contract
+    /// (latent and class in, image out); the thresholds are inside its graph.
+    /// </summary>
+    [JsonIgnore]
+    public bool ClassClusters => NumClasses > 0 && Clustered;
+
+    /// <summary>
     /// The probability of each latent class (K values summing to 1); null = all equal. A self-conditioned run sets it to
-    /// the clusters' shares of the training images, so that generated images come in the data's proportions.
+    /// the clusters' shares of the training images, so that generated images come in the data's proportions. With
+    /// <see cref="ClassClusters"/> it holds <see cref="NumClasses"/> rows of K shares, each row summing to 1: the shares
+    /// of the clusters within each class.
     /// </summary>
     public double[]? LatentClassPrior { get; init; }
 
@@ -119,20 +133,30 @@ public sealed record ModelConfig
         + (EffectiveDiscriminatorWidth != EffectiveWidth ? $", discriminator width {EffectiveDiscriminatorWidth}" : "")
         + (EffectiveDiscriminatorDropout != DefaultDropout(Architecture) ? string.Create(CultureInfo.InvariantCulture, $", discriminator dropout {EffectiveDiscriminatorDropout:G4}") : "");
 
-    /// <summary>Rows of the generator's embedding table: the label classes, or the InfoGAN code's categories, or 0.</summary>
+    /// <summary>Rows of the generator's embedding table: the label classes, or the (class, cluster) pairs of
+    /// <see cref="ClassClusters"/>, or the InfoGAN code's categories or clusters, or 0.</summary>
     [JsonIgnore]
-    public int EmbeddedClasses => NumClasses > 0 ? NumClasses : LatentClasses;
+    public int EmbeddedClasses => ClassClusters ? NumClasses * LatentClasses : NumClasses > 0 ? NumClasses : LatentClasses;
 
-    /// <summary>Classes the discriminator is conditioned on: the labels, or the clusters of a self-conditioned model, or 0.</summary>
+    /// <summary>Classes the discriminator is conditioned on: the labels, or the (class, cluster) pairs of
+    /// <see cref="ClassClusters"/>, or the clusters of a self-conditioned model, or 0.</summary>
     [JsonIgnore]
-    public int DiscriminatorClasses => NumClasses > 0 ? NumClasses : Clustered ? LatentClasses : 0;
+    public int DiscriminatorClasses => ClassClusters ? NumClasses * LatentClasses : NumClasses > 0 ? NumClasses : Clustered ? LatentClasses : 0;
 
     /// <summary>
     /// Where the latent's first value splits the latent classes: K − 1 increasing float32 values; category k holds the
     /// latents whose first value is above exactly k of them. They are quantiles of the latent distribution (normal, or
-    /// uniform in [−1, 1]) at the cumulative <see cref="LatentClassPrior"/>. Empty without latent classes.
+    /// uniform in [−1, 1]) at the cumulative <see cref="LatentClassPrior"/>. Empty without latent classes. With
+    /// <see cref="ClassClusters"/>, one such row per class (<see cref="NumClasses"/> × (K − 1) values, row-major).
     /// </summary>
-    public float[] LatentClassThresholds() => LatentClassRule.Thresholds(LatentDistribution, LatentClasses, LatentClassPrior);
+    public float[] LatentClassThresholds()
+    {
+        if (!ClassClusters) return LatentClassRule.Thresholds(LatentDistribution, LatentClasses, LatentClassPrior);
+        var k = LatentClasses;
+        return Enumerable.Range(0, NumClasses)
+            .SelectMany(c => LatentClassRule.Thresholds(LatentDistribution, k, LatentClassPrior is { } prior ? prior.AsSpan(c * k, k).ToArray() : null))
+            .ToArray();
+    }
 
     /// <summary>This configuration as a resume compares it with its checkpoint's: without <see cref="LatentClassPrior"/>,
     /// which a resumed run takes from its checkpoint (records compare arrays by reference, so two equal priors would
@@ -249,8 +273,12 @@ public sealed record ModelConfig
             throw new TrainerException($"{LatentClassesOption} is 1; it needs at least 2 categories (or 0 for none).");
         if (LatentClasses > LatentDim)
             throw new TrainerException($"{LatentClassesOption} is {LatentClasses} but the latent has only {LatentDim} values; a model may have at most as many latent classes as latent values.");
-        if (LatentClasses > 0 && NumClasses > 0)
-            throw new TrainerException($"{LatentClassesOption} is for unconditional models; a conditional model already has its classes.");
+        if (LatentClasses > 0 && NumClasses > 0 && !Clustered)
+            throw new TrainerException($"{LatentClassesOption} is for unconditional models; a conditional model already has its classes (clusters within its classes are ModelConfig.LatentClasses (clustered)).");
+        if (ClassClusters && (long)NumClasses * LatentClasses > 10000)
+            throw new TrainerException($"{LatentClassesOption} is {LatentClasses} clusters in each of {NumClasses} classes: {(long)NumClasses * LatentClasses} (class, cluster) pairs; at most 10000 are supported.");
+        if (ClassClusters && AuxiliaryClassifier)
+            throw new TrainerException("ModelConfig.AuxiliaryClassifier cannot be combined with clusters within classes (ModelConfig.LatentClasses (clustered) on a conditional model): choose one.");
         if (DiscriminatorWidth < 0 || DiscriminatorWidth > 4096)
             throw new TrainerException($"ModelConfig.DiscriminatorWidth is {DiscriminatorWidth}; it must be between 1 and 4096, or 0 for the generator's width.");
         if (DiscriminatorDropout is { } dropout && !(dropout >= 0 && dropout < 1))
@@ -263,10 +291,17 @@ public sealed record ModelConfig
             throw new TrainerException("A self-conditioned model needs ModelConfig.LatentClasses (clustered) 2 or more.");
         if (LatentClassPrior is { } prior)
         {
-            if (prior.Length != LatentClasses)
-                throw new TrainerException($"The latent class prior has {prior.Length} values but the model has {LatentClasses} latent classes.");
-            if (prior.Any(p => !(p > 0)) || Math.Abs(prior.Sum() - 1) > 1e-6)
-                throw new TrainerException($"The latent class prior ({string.Join(", ", prior)}) must hold positive shares that sum to 1.");
+            var rows = ClassClusters ? NumClasses : 1;
+            if (prior.Length != rows * LatentClasses)
+                throw new TrainerException(ClassClusters
+                    ? $"The latent class prior has {prior.Length} values but the model has {LatentClasses} clusters in each of {NumClasses} classes ({rows * LatentClasses})."
+                    : $"The latent class prior has {prior.Length} values but the model has {LatentClasses} latent classes.");
+            for (var row = 0; row < rows; row++)
+            {
+                var shares = prior.AsSpan(row * LatentClasses, LatentClasses).ToArray();
+                if (shares.Any(p => !(p > 0)) || Math.Abs(shares.Sum() - 1) > 1e-6)
+                    throw new TrainerException($"The latent class prior ({string.Join(", ", shares)}{(ClassClusters ? $", class {row}" : "")}) must hold positive shares that sum to 1.");
+            }
         }
         var ok = Architecture switch
         {

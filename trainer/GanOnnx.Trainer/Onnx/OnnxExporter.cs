@@ -94,25 +94,31 @@ public static class OnnxExporter
         if (generator.LabelEmbedding is { } embedding)
         {
             var table = graph.Initializer("label_embedding.weight", BatchNormFolding.Floats(embedding.weight!), embedding.weight!.shape);
+            if (config.NumClasses > 0) graph.Graph.Input.Add(Value(LabelInput, DataType.Int64, "batch"));
             string classes;
-            if (config.NumClasses > 0)
+            if (config.LatentClasses > 0)
             {
-                graph.Graph.Input.Add(Value(LabelInput, DataType.Int64, "batch"));
-                classes = LabelInput;
-            }
-            else
-            {
-                // Latent classes: the number of thresholds the latent's first value exceeds (Generator.LatentCode).
+                // Latent classes: the number of thresholds the latent's first value exceeds (Generator.LatentCode); with
+                // clusters within classes, of the label's row of thresholds, and the embedding's row is label·K + that.
                 var starts = graph.Initializer("code_starts", [0L]);
                 var ends = graph.Initializer("code_ends", [1L]);
                 var axes = graph.Initializer("code_axes", [1L]);
                 var first = graph.Node("Slice", CodeSliceNode, [LatentInput, starts, ends, axes]);
                 var thresholds = config.LatentClassThresholds();
-                var bounds = graph.Constant("code_thresholds", thresholds, thresholds.Length);
+                var bounds = config.ClassClusters
+                    ? graph.Node("Gather", "code_class_thresholds",
+                        [graph.Constant("code_thresholds", thresholds, config.NumClasses, config.LatentClasses - 1), LabelInput], Attr("axis", 0L))
+                    : graph.Constant("code_thresholds", thresholds, thresholds.Length);
                 var above = graph.Node("Less", "code_above", [bounds, first]);
                 var counts = graph.Node("Cast", "code_counts", [above], Attr("to", (long)DataType.Int64));
                 classes = graph.Node("ReduceSum", "code", [counts, axes], Attr("keepdims", 0L));
+                if (config.ClassClusters)
+                {
+                    var offset = graph.Node("Mul", "code_class_offset", [LabelInput, graph.Initializer("code_clusters", [(long)config.LatentClasses])]);
+                    classes = graph.Node("Add", "code_pair", [offset, classes]);
+                }
             }
+            else classes = LabelInput;
             var embedded = graph.Node("Gather", "label_embedding", [table, classes], Attr("axis", 0L));
             x = graph.Node("Concat", "concat_label", [LatentInput, embedded], Attr("axis", 1L));
         }
@@ -270,8 +276,10 @@ public static class OnnxExporter
             new(ModelMetadataKeys.Ema, options.Ema ? "true" : "false"),
             new(ModelMetadataKeys.Quality, JsonSerializer.Serialize(options.Quality)),
             new(ModelMetadataKeys.Prefix + "precision", options.Fp16 ? "float16" : "float32"),
-            .. config.LatentClasses > 0 ? [new KeyValuePair<string, string>(ModelMetadataKeys.LatentClasses, I(config.LatentClasses))] : Array.Empty<KeyValuePair<string, string>>(),
-            .. config.LatentClasses > 1 ? [new KeyValuePair<string, string>(ModelMetadataKeys.LatentClassThresholds, JsonSerializer.Serialize(config.LatentClassThresholds()))] : Array.Empty<KeyValuePair<string, string>>(),
+            // Clusters within classes stay inside the graph: the contract is the conditional one (latent and class in).
+            .. config.LatentClasses > 0 && !config.ClassClusters ? [new KeyValuePair<string, string>(ModelMetadataKeys.LatentClasses, I(config.LatentClasses))] : Array.Empty<KeyValuePair<string, string>>(),
+            .. config.LatentClasses > 0 ? [new KeyValuePair<string, string>(ModelMetadataKeys.UntruncatedLatents, "1")] : Array.Empty<KeyValuePair<string, string>>(),
+            .. config.LatentClasses > 1 && !config.ClassClusters ? [new KeyValuePair<string, string>(ModelMetadataKeys.LatentClassThresholds, JsonSerializer.Serialize(config.LatentClassThresholds()))] : Array.Empty<KeyValuePair<string, string>>(),
         ];
     }
 

@@ -152,8 +152,9 @@ public sealed class GanTrainer
         // R1 differentiates the real images' scores by the images as they were drawn, before any augmentation.
         if (r1) real = real.detach().requires_grad_(true);
         var labels = Model.NumClasses > 0 ? run.Labels.index_select(0, index) : null;
-        // What the discriminator is told about the real images: their labels, or their clusters, or nothing.
-        var conditions = labels ?? run.Clusters?.index_select(0, index);
+        // What the discriminator is told about the real images: their clusters (within their classes for a conditional
+        // model), or their labels, or nothing.
+        var conditions = run.Clusters?.index_select(0, index) ?? labels;
         var z = Generator.SampleLatents(Model, run.BatchSize, run.Device);
         Tensor fake;
         using (no_grad()) fake = run.Generator.forward(z, labels);
@@ -219,7 +220,7 @@ public sealed class GanTrainer
             return (logits, F.cross_entropy(classLogits, labels!), classLogits.argmax(1).eq(labels!));
         }
         if (Model.LatentClasses == 0) return (discriminator.forward(images, labels), null, null);
-        var code = Generator.LatentCode(Model, z);
+        var code = Generator.LatentCode(Model, z, labels);
         if (Model.Clustered) return (discriminator.forward(images, code), null, null);
         var (scores, codeLogits) = discriminator.ForwardWithCode(images);
         return (scores, F.cross_entropy(codeLogits, code), codeLogits.argmax(1).eq(code));
@@ -239,11 +240,45 @@ public sealed class GanTrainer
             return tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(bytes).ToArray());
         }
         var watch = Stopwatch.StartNew();
+        if (Model.ClassClusters)
+        {
+            var (pairs, within) = ClusterWithinClasses(data);
+            Model = Model with { LatentClassPrior = within };
+            Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Clustered the images of each of {Model.NumClasses} classes into {Model.LatentClasses} groups in {watch.Elapsed.TotalSeconds:F1} s (k-means; shares within a class {within.Min():P1} to {within.Max():P1})."));
+            return pairs;
+        }
         var (assignments, shares) = ImageClusters.Assign(data.Images, Model.LatentClasses, Options.Seed);
         Model = Model with { LatentClassPrior = shares };
         Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Clustered {data.Count} images into {shares.Length} groups in {watch.Elapsed.TotalSeconds:F1} s (k-means; shares {shares.Min():P1} to {shares.Max():P1})."));
         return assignments;
+    }
+
+    /// <summary>
+    /// k-means of each class's images on its own (<see cref="ModelConfig.ClassClusters"/>): every image's (class, cluster)
+    /// pair as class·K + cluster, int64 [N], and the clusters' shares within each class, class by class.
+    /// </summary>
+    private (Tensor Pairs, double[] Shares) ClusterWithinClasses(ImageDataset data)
+    {
+        var k = Model.LatentClasses;
+        var pairs = new long[data.Count];
+        var shares = new double[Model.NumClasses * k];
+        var byClass = data.Labels.data<long>().ToArray();
+        for (var c = 0; c < Model.NumClasses; c++)
+        {
+            var members = Enumerable.Range(0, byClass.Length).Where(i => byClass[i] == c).Select(i => (long)i).ToArray();
+            var name = c < data.ClassNames.Count ? $"'{data.ClassNames[c]}'" : c.ToString(CultureInfo.InvariantCulture);
+            if (members.Length < k)
+                throw new TrainerException($"Class {name} of '{data.Name}' has {members.Length} images, fewer than the {k} clusters asked for in each class (--clusters); use at most {members.Length}, or drop the class from the data.");
+            using var scope = NewDisposeScope();
+            using var images = data.Images.index_select(0, tensor(members));
+            var (assignments, within) = ImageClusters.Assign(images, k, Options.Seed + c);
+            var local = assignments.data<long>().ToArray();
+            for (var i = 0; i < members.Length; i++) pairs[members[i]] = c * k + local[i];
+            within.CopyTo(shares, c * k);
+        }
+        return (tensor(pairs), shares);
     }
 
     private void CheckResumable(Checkpoint checkpoint, string path, ImageDataset data)
