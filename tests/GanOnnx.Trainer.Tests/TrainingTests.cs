@@ -72,6 +72,28 @@ public class TrainingTests
     }
 
     [Test]
+    public void TheGeneratorsStepAsksForClassesUniformlyOrInTheDatasProportions()
+    {
+        // 90 % of the images are class 0, 10 % class 3, of four classes.
+        using var labels = TorchSharp.torch.tensor(Enumerable.Range(0, 1000).Select(i => i % 10 == 0 ? 3L : 0L).ToArray());
+        TorchSharp.torch.manual_seed(3);
+        using var uniform = GanTrainer.GeneratorClasses(labels, 4, fromData: false, 20000, TorchSharp.torch.CPU);
+        using var fromData = GanTrainer.GeneratorClasses(labels, 4, fromData: true, 20000, TorchSharp.torch.CPU);
+        double[] Shares(TorchSharp.torch.Tensor t) => t.bincount(null, 4).data<long>().ToArray().Select(c => c / 20000.0).ToArray();
+        Assert.That(Shares(uniform), Is.EqualTo(new[] { 0.25, 0.25, 0.25, 0.25 }).Within(0.015));
+        Assert.That(Shares(fromData), Is.EqualTo(new[] { 0.9, 0, 0, 0.1 }).Within(0.015));
+
+        // The option is for conditional models, and a run with it trains.
+        Assert.That(TestData.RefusedTraining("--width 8 --g-classes data"), Does.Contain("--g-classes is for conditional models (--conditional)"));
+        Assert.That(TestData.RefusedTraining("--width 8 --conditional --g-classes most"), Does.Contain("--g-classes is 'most'; choose uniform or data"));
+        var run = Path.Combine(TestData.NewTempFolder(), "run");
+        var (code, output, error) = TestData.RunCli(["train", "--data", TestData.IdxFolder(32), "--out", run, "--arch", "mlp", "--steps", "2", "--batch-size", "8", "--conditional", "--g-classes", "data"]);
+        Assert.That(code, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain("generator classes in the data's proportions"));
+        Assert.That(Checkpoint.Load(Path.Combine(run, "checkpoint.gockpt")).Info.Training.GeneratorClassesFromData, Is.True);
+    }
+
+    [Test]
     public void ACorruptOrTruncatedCheckpointIsRefused()
     {
         var model = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 8, LatentDim = 8 };

@@ -26,6 +26,7 @@ internal static class TrainCommand
         var dropout = new Option<double?>("--d-dropout") { Description = "Dropout after each hidden layer of the discriminator (default: the architecture's, 0.3 for dcgan, 0.4 for keras-dcgan, none for mlp; 0 = none)." };
         var projection = new Option<bool>("--projection") { Description = "Conditional and self-conditioned models: a projection discriminator (Miyato & Koyama 2018) instead of the class plane." };
         var auxClassifier = new Option<bool>("--aux-classifier") { Description = "Conditional models: an auxiliary classifier head on the discriminator (AC-GAN, Odena et al. 2017) that learns the labels, and a generator loss for images it classifies as asked." };
+        var generatorClasses = new Option<string>("--g-classes") { Description = "Conditional models: the classes the generator's step asks for: uniform (all equally often) or data (in the training data's proportions, as the discriminator sees them).", DefaultValueFactory = _ => "uniform" };
         var optimizer = new Option<string>("--optimizer") { Description = "adam or rmsprop (default: rmsprop for keras-dcgan, adam otherwise)." };
         var lrG = new Option<double?>("--lr-g") { Description = "Generator learning rate (default 2e-4; keras-dcgan 4e-4)." };
         var lrD = new Option<double?>("--lr-d") { Description = "Discriminator learning rate (default 2e-4; keras-dcgan 8e-4)." };
@@ -58,7 +59,7 @@ internal static class TrainCommand
         var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a build with -p:TorchBackend=Cuda).", DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
-            data, outOption, recipeOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, dWidth, dropout, projection, auxClassifier, augment, loss, criticSteps, gpWeight, r1, r1Every, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
+            data, outOption, recipeOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, dWidth, dropout, projection, auxClassifier, augment, loss, criticSteps, gpWeight, r1, r1Every, generatorClasses, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
             clip, smoothing, emaDecay, emaRampup, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
             imageSize, channelsOption, onBadImage, convolutions,
         };
@@ -122,6 +123,12 @@ internal static class TrainCommand
                 Beta1 = parse.GetValue(beta1) ?? recipe.Beta1, Beta2 = parse.GetValue(beta2) ?? recipe.Beta2,
                 ClipValue = parse.GetValue(clip) ?? recipe.ClipValue, EmaDecay = parse.GetValue(emaDecay), EmaRampup = parse.GetValue(emaRampup), CodeWeight = parse.GetValue(codeWeight),
                 Augment = DiffAugment.Parse(parse.GetValue(augment)!),
+                GeneratorClassesFromData = parse.GetValue(generatorClasses)!.ToLowerInvariant() switch
+                {
+                    "uniform" => false,
+                    "data" => true,
+                    var other => throw new TrainerException($"--g-classes is '{other}'; choose uniform or data."),
+                },
                 LabelSmoothing = parse.GetValue(smoothing), LogEvery = parse.GetValue(logEvery),
                 SampleEvery = parse.GetValue(sampleEvery), CheckpointEvery = parse.GetValue(checkpointEvery), KeepCheckpoints = parse.GetValue(keepCheckpoints),
                 EvalEvery = parse.GetValue(evalEvery), EvalCount = parse.GetValue(evalCount),

@@ -47,6 +47,7 @@ public static class TrainerCli
     {
         ["TrainingOptions.Steps"] = "--steps",
         ["TrainingOptions.BatchSize"] = "--batch-size",
+        ["TrainingOptions.GeneratorClassesFromData"] = "--g-classes",
         ["TrainingOptions.LearningRateG"] = "--lr-g",
         ["TrainingOptions.LearningRateD"] = "--lr-d",
         ["TrainingOptions.LearningRateDecayAt"] = "--lr-decay-at",

@@ -23,6 +23,8 @@ public sealed class GanTrainer
     {
         model.Validate();
         options.Validate();
+        if (options.GeneratorClassesFromData && model.NumClasses == 0)
+            throw new TrainerException("TrainingOptions.GeneratorClassesFromData is for conditional models (ModelConfig.NumClasses); this one has no classes to draw.");
         Model = model;
         Options = options;
         OutputFolder = outputFolder;
@@ -97,7 +99,7 @@ public sealed class GanTrainer
         var stopwatch = Stopwatch.StartNew();
         using var log = new RunLog(OutputFolder, Options, Log, firstStep, resume?.Info.Step, Model.AuxiliaryClassifier ? "class" : "code", DivergenceHint);
         Log.WriteLine($"Training {Model.ArchitectureName} on {data.Name} ({data.Count} images {data.Channels}×{data.Height}×{data.Width}), " +
-            $"{GanLoss.NameOf(Options.Loss)} loss{Model.DiscriminatorNotes}, {Options.Optimizer}, batch {run.BatchSize}{(Options.Augment == Augmentations.None ? "" : $", augment {DiffAugment.NameOf(Options.Augment)}")}{(Options.R1Weight > 0 ? string.Create(CultureInfo.InvariantCulture, $", R1 γ {Options.R1Weight:G6} every {Options.R1Every} step(s)") : "")}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
+            $"{GanLoss.NameOf(Options.Loss)} loss{Model.DiscriminatorNotes}, {Options.Optimizer}, batch {run.BatchSize}{(Options.Augment == Augmentations.None ? "" : $", augment {DiffAugment.NameOf(Options.Augment)}")}{(Options.GeneratorClassesFromData ? ", generator classes in the data's proportions" : "")}{(Options.R1Weight > 0 ? string.Create(CultureInfo.InvariantCulture, $", R1 γ {Options.R1Weight:G6} every {Options.R1Every} step(s)") : "")}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
 
         for (var step = firstStep; step <= Options.Steps; step++)
         {
@@ -184,7 +186,7 @@ public sealed class GanTrainer
     /// <summary>One generator update; returns its loss and, for an InfoGAN code or an auxiliary classifier, which categories or classes D's head named right.</summary>
     private (Tensor Loss, Tensor? CodeHits) UpdateGenerator(TrainingRun run)
     {
-        var labels = Model.NumClasses > 0 ? randint(0, Model.NumClasses, [run.BatchSize], dtype: ScalarType.Int64, device: run.Device) : null;
+        var labels = Model.NumClasses == 0 ? null : GeneratorClasses(run.Labels, Model.NumClasses, Options.GeneratorClassesFromData, run.BatchSize, run.Device);
         var z = Generator.SampleLatents(Model, run.BatchSize, run.Device);
         var generated = run.Generator.forward(z, labels);
         var (scores, codeLoss, codeHits) = ScoreFakes(run.Discriminator, generated, z, labels);
@@ -193,6 +195,15 @@ public sealed class GanTrainer
         run.Step(run.OptimizerG, run.Generator, loss);
         return (loss, codeHits);
     }
+
+    /// <summary>
+    /// The classes a conditional generator's step asks for, int64 [<paramref name="batch"/>]: uniform over the
+    /// <paramref name="classes"/>, or with <paramref name="fromData"/> the labels of randomly drawn training images
+    /// (<paramref name="labels"/>), so in the data's proportions (<see cref="TrainingOptions.GeneratorClassesFromData"/>).
+    /// </summary>
+    internal static Tensor GeneratorClasses(Tensor labels, int classes, bool fromData, long batch, Device device) => fromData
+        ? labels.index_select(0, randint(0, labels.shape[0], [batch], dtype: ScalarType.Int64, device: device))
+        : randint(0, classes, [batch], dtype: ScalarType.Int64, device: device);
 
     private void SaveCheckpoint(TrainingRun run, ImageDataset data, long step, double seconds)
     {
@@ -350,6 +361,8 @@ public sealed class GanTrainer
         Compare("TrainingOptions.CodeWeight", saved.CodeWeight, Options.CodeWeight);
         Compare("TrainingOptions.EmaDecay", saved.EmaDecay, Options.EmaDecay);
         Compare("TrainingOptions.EmaRampup", saved.EmaRampup, Options.EmaRampup);
+        if (Model.NumClasses > 0 && saved.GeneratorClassesFromData != Options.GeneratorClassesFromData)
+            changes.Add($"TrainingOptions.GeneratorClassesFromData {(saved.GeneratorClassesFromData ? "data" : "uniform")} → {(Options.GeneratorClassesFromData ? "data" : "uniform")}");
         if (saved.Augment != Options.Augment)
             changes.Add($"TrainingOptions.Augment {DiffAugment.NameOf(saved.Augment)} → {DiffAugment.NameOf(Options.Augment)}");
         if (changes.Count > 0) Log.WriteLine($"Resuming with changed training settings: {string.Join(", ", changes)}.");
