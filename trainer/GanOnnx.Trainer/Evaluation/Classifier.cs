@@ -65,7 +65,7 @@ public sealed class Classifier : Module<Tensor, Tensor>
         var model = new Classifier(new ClassifierConfig(data.Channels, data.Height, classes));
         try
         {
-            using var optimizer = optim.Adam(model.parameters(), 1e-3);
+            using var optimizer = new Training.Optimizers.Adam(model.parameters(), 1e-3);
             using var order = new torch.Generator((ulong)seed);
             for (var epoch = 1; epoch <= epochs; epoch++)
             {

@@ -387,8 +387,11 @@ public sealed class GanTrainer
     internal static void UpdateEma(Generator ema, Generator g, double decay)
     {
         using var _ = no_grad();
+        using var scalars = new Optimizers.HeldScalars();
+        var keep = scalars.Of(decay);
+        var take = scalars.Of(1 - decay);
         foreach (var (pe, pg) in ema.parameters().Zip(g.parameters()))
-            pe.mul_(decay).add_(pg, alpha: 1 - decay);
+            pe.mul_(keep).add_(pg, alpha: take);
     }
 
 }

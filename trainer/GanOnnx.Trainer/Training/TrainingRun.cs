@@ -169,8 +169,8 @@ internal sealed class TrainingRun : IDisposable
     private OptimizerHelper CreateOptimizer(IEnumerable<Parameter> parameters, double lr) => _options.Optimizer switch
     {
         // Keras RMSprop: rho 0.9, epsilon 1e-7.
-        OptimizerKind.RmsProp => optim.RMSProp(parameters, lr, alpha: 0.9, eps: 1e-7),
-        _ => optim.Adam(parameters, lr, beta1: _options.Beta1, beta2: _options.Beta2),
+        OptimizerKind.RmsProp => new Optimizers.RMSProp(parameters, lr, alpha: 0.9, eps: 1e-7),
+        _ => new Optimizers.Adam(parameters, lr, beta1: _options.Beta1, beta2: _options.Beta2),
     };
 
     private static void LoadOptimizer(OptimizerHelper optimizer, Checkpoint checkpoint, string section, string path)

@@ -1,0 +1,44 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using TorchSharpAdam = TorchSharp.Modules.Adam;
+
+namespace GanOnnx.Trainer.Training.Optimizers;
+
+/// <summary>
+/// TorchSharp's Adam with the same arithmetic in the same order (bit-identical updates, the same saved state), but with
+/// every Scalar held for the length of the native call that reads it (<see cref="HeldScalars"/>). TorchSharp 0.107's own
+/// step passes implicit Scalars (1 − β₂, −step size …) whose native values a collection on another thread can free mid-call
+/// (TorchSharp pull requests 1434 and 1496). The class is named Adam because a saved state names its optimizer by the type's
+/// short name: checkpoints written with TorchSharp's Adam load into this one, and the other way.
+/// </summary>
+internal sealed class Adam(IEnumerable<Parameter> parameters, double lr, double beta1 = 0.9, double beta2 = 0.999)
+    : TorchSharpAdam(parameters, lr, beta1, beta2)
+{
+    public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup>(group =>
+    {
+        var options = (Options)group.Options;
+        var beta1 = options.beta1!.Value;
+        var beta2 = options.beta2!.Value;
+        var weightDecay = options.weight_decay!.Value;
+        var maximize = options.maximize!.Value;
+        var eps = options.eps!.Value;
+        var lr = options.LearningRate!.Value;
+        if (options.amsgrad == true) throw new NotSupportedException("AMSGrad is not implemented here.");
+        using var scalars = new HeldScalars();
+        foreach (var param in group.Parameters)
+        {
+            var grad = param.grad;
+            if (grad is null) continue;
+            var state = (State)_state[param.Handle];
+            if (maximize) grad = -grad;
+            state.step += 1;
+            var biasCorrection1 = 1 - Math.Pow(beta1, state.step);
+            var biasCorrection2 = 1 - Math.Pow(beta2, state.step);
+            if (weightDecay != 0) grad = grad.add(param, alpha: scalars.Of(weightDecay));
+            state.exp_avg.mul_(scalars.Of(beta1)).add_(grad, alpha: scalars.Of(1 - beta1));
+            state.exp_avg_sq.mul_(scalars.Of(beta2)).addcmul_(grad, grad.conj(), value: scalars.Of(1 - beta2));
+            var denom = (state.exp_avg_sq.sqrt() / scalars.Of(Math.Sqrt(biasCorrection2))).add_(scalars.Of(eps));
+            param.addcdiv_(state.exp_avg, denom, value: scalars.Of(-(lr / biasCorrection1)));
+        }
+    }, closure);
+}
