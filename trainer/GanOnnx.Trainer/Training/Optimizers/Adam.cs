@@ -27,17 +27,15 @@ internal sealed class Adam(IEnumerable<Parameter> parameters, double lr, double 
         using var scalars = new HeldScalars();
         foreach (var param in group.Parameters)
         {
-            var grad = param.grad;
+            var grad = scalars.Gradient(param, maximize, weightDecay);
             if (grad is null) continue;
             var state = (State)_state[param.Handle];
-            if (maximize) grad = -grad;
             state.step += 1;
             var biasCorrection1 = 1 - Math.Pow(beta1, state.step);
             var biasCorrection2 = 1 - Math.Pow(beta2, state.step);
-            if (weightDecay != 0) grad = grad.add(param, alpha: scalars.Of(weightDecay));
             state.exp_avg.mul_(scalars.Of(beta1)).add_(grad, alpha: scalars.Of(1 - beta1));
             state.exp_avg_sq.mul_(scalars.Of(beta2)).addcmul_(grad, grad.conj(), value: scalars.Of(1 - beta2));
-            var denom = (state.exp_avg_sq.sqrt() / scalars.Of(Math.Sqrt(biasCorrection2))).add_(scalars.Of(eps));
+            var denom = (state.exp_avg_sq.sqrt() / scalars.Of(Math.Sqrt(biasCorrection2))).add_(scalars.Of(eps), scalars.Of(1));
             param.addcdiv_(state.exp_avg, denom, value: scalars.Of(-(lr / biasCorrection1)));
         }
     }, closure);

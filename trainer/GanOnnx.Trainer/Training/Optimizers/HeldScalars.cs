@@ -1,4 +1,6 @@
 using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace GanOnnx.Trainer.Training.Optimizers;
 
@@ -8,6 +10,8 @@ namespace GanOnnx.Trainer.Training.Optimizers;
 /// garbage collection started by another thread can finalize it and free the native value while libtorch is reading it
 /// ("Expected false to be true … toFloat at Scalar.h", or silently a wrong number). Every Scalar from <see cref="Of"/> stays
 /// referenced by this list until <see cref="Dispose"/>, after the calls that use it. Owns native memory: dispose it.
+/// Overloads that fill in a Scalar themselves must be avoided too: <c>add_(Scalar)</c> passes a hidden alpha of 1, so
+/// call <c>add_(value, alpha)</c> with both held.
 /// </summary>
 internal sealed class HeldScalars : IDisposable
 {
@@ -19,6 +23,18 @@ internal sealed class HeldScalars : IDisposable
         var scalar = value.ToScalar();
         _held.Add(scalar);
         return scalar;
+    }
+
+    /// <summary>
+    /// <paramref name="param"/>'s gradient as TorchSharp's optimizers use it (negated to maximize, plus the L2 weight
+    /// decay), or null when it has none.
+    /// </summary>
+    public Tensor? Gradient(Parameter param, bool maximize, double weightDecay)
+    {
+        var grad = param.grad;
+        if (grad is null) return null;
+        if (maximize) grad = -grad;
+        return weightDecay != 0 ? grad.add(param, alpha: Of(weightDecay)) : grad;
     }
 
     public void Dispose()

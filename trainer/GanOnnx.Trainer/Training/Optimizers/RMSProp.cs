@@ -25,22 +25,20 @@ internal sealed class RMSProp(IEnumerable<Parameter> parameters, double lr, doub
         using var scalars = new HeldScalars();
         foreach (var param in group.Parameters)
         {
-            var grad = param.grad;
+            var grad = scalars.Gradient(param, maximize, weightDecay);
             if (grad is null) continue;
             var state = (State)_state[param.Handle];
-            if (maximize) grad = -grad;
             state.step += 1;
-            if (weightDecay != 0) grad = grad.add(param, alpha: scalars.Of(weightDecay));
             state.square_avg.mul_(scalars.Of(alpha)).addcmul_(grad, grad, value: scalars.Of(1 - alpha));
             Tensor avg;
             if (centered)
             {
                 state.grad_avg.mul_(scalars.Of(alpha)).add_(grad, alpha: scalars.Of(1 - alpha));
-                avg = state.square_avg.addcmul(state.grad_avg, state.grad_avg, value: scalars.Of(-1)).sqrt_().add_(scalars.Of(eps));
+                avg = state.square_avg.addcmul(state.grad_avg, state.grad_avg, value: scalars.Of(-1)).sqrt_().add_(scalars.Of(eps), scalars.Of(1));
             }
             else
             {
-                avg = state.square_avg.sqrt().add_(scalars.Of(eps));
+                avg = state.square_avg.sqrt().add_(scalars.Of(eps), scalars.Of(1));
             }
             if (momentum > 0)
             {
