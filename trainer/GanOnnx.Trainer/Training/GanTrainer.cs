@@ -16,6 +16,12 @@ namespace GanOnnx.Trainer.Training;
 /// then one generator update. Writes log lines, a JSON-lines metrics file, sample grids and checkpoints into
 /// <see cref="OutputFolder"/>. Every step runs inside a dispose scope, so memory stays flat over long runs.
 /// </summary>
+/// <remarks>
+/// TorchSharp 0.107 can fail a native call ("Expected false to be true … Scalar.h") when a garbage collection started by
+/// another thread finalizes a Scalar the call is reading. The optimizers and the EMA update hold theirs; elsewhere in
+/// TorchSharp the window stays open, so a host that trains next to threads allocating heavily is more exposed than the
+/// <c>ganonnx-train</c> process (docs/training.md, "TorchSharp's implicit Scalars and the garbage collector").
+/// </remarks>
 public sealed class GanTrainer
 {
     /// <summary>Creates a trainer; nothing runs until <see cref="Train"/>.</summary>
