@@ -54,4 +54,30 @@ public class BatchNormCalibrationTests
         foreach (var (x, y) in a.buffers().Zip(b.buffers(), (p, q) => (p, q)))
             Assert.That(x.to_type(ScalarType.Float64).data<double>().ToArray(), Is.EqualTo(y.to_type(ScalarType.Float64).data<double>().ToArray()));
     }
+
+    [Test]
+    public void GivenTheTrainingLabelsAConditionalGeneratorIsCalibratedOnTheirClassMix()
+    {
+        manual_seed(5);
+        var config = Dcgan with { NumClasses = 4 };
+        using var pooled = new Generator(config);
+        using var uniform = new Generator(config);
+        uniform.load_state_dict(pooled.state_dict());
+        using var onlyClass2 = full([300], 2L, dtype: ScalarType.Int64);
+
+        BatchNormCalibration.Recalibrate(pooled, seed: 3, classPool: onlyClass2);
+        BatchNormCalibration.Recalibrate(uniform, seed: 3);
+
+        // The first layer sees [z; e(label)] with z ~ N(0, I) and no bias: for class 2 alone its outputs' mean is
+        // W_e · e(2), their standard deviation ‖W_z row‖.
+        using var scope = NewDisposeScope();
+        var fc = pooled.modules().OfType<Linear>().First();
+        var embedding = pooled.LabelEmbedding!.weight!.detach()[2];
+        var w = fc.weight!.detach();
+        var expectedMean = w.narrow(1, config.LatentDim, 4).matmul(embedding);
+        var sd = w.narrow(1, 0, config.LatentDim).square().sum(1).sqrt();
+        float Error(Generator g) => ((g.modules().OfType<BatchNorm1d>().First().running_mean! - expectedMean).abs() / sd).max().item<float>();
+        Assert.That(Error(pooled), Is.LessThan(0.15), "the mean of class 2's activations (in standard deviations)");
+        Assert.That(Error(uniform), Is.GreaterThan(0.3), "uniformly drawn labels give the mean over the four classes");
+    }
 }

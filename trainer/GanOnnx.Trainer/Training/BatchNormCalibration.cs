@@ -18,12 +18,15 @@ public static class BatchNormCalibration
     public const int DefaultBatchSize = 256;
 
     /// <summary>
-    /// Runs <paramref name="batches"/> batches of fresh latents (and uniformly drawn labels) through
-    /// <paramref name="generator"/> in training mode, without gradients, and sets every BatchNorm layer's running mean
-    /// and variance to the average over those batches. The latents come from a private generator seeded with
-    /// <paramref name="seed"/>: the global random state is left alone, so an exact resume stays exact.
+    /// Runs <paramref name="batches"/> batches of fresh latents (and labels) through <paramref name="generator"/> in
+    /// training mode, without gradients, and sets every BatchNorm layer's running mean and variance to the average over
+    /// those batches. A conditional generator gets uniformly drawn labels, or, given <paramref name="classPool"/> (the
+    /// training labels), labels drawn from it: the class mix its training steps asked for with
+    /// <see cref="TrainingOptions.GeneratorClassesFromData"/>, which its statistics must describe. The latents and draws
+    /// come from a private generator seeded with <paramref name="seed"/>: the global random state is left alone, so an
+    /// exact resume stays exact.
     /// </summary>
-    public static void Recalibrate(Generator generator, long seed, int batches = DefaultBatches, int batchSize = DefaultBatchSize)
+    public static void Recalibrate(Generator generator, long seed, Tensor? classPool = null, int batches = DefaultBatches, int batchSize = DefaultBatchSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batches, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 2);
@@ -49,9 +52,9 @@ public static class BatchNormCalibration
                 // momentum 1/i makes the running values the plain average of the i batches seen so far.
                 foreach (var n in norms) n.momentum = 1.0 / i;
                 var z = Generator.SampleLatents(config, batchSize, device, random);
-                var labels = config.NumClasses > 0
-                    ? randint(0, config.NumClasses, [batchSize], dtype: ScalarType.Int64, generator: random).to(device)
-                    : null;
+                var labels = config.NumClasses == 0 ? null
+                    : classPool is null ? randint(0, config.NumClasses, [batchSize], dtype: ScalarType.Int64, generator: random).to(device)
+                    : classPool.index_select(0, randint(0, classPool.shape[0], [batchSize], dtype: ScalarType.Int64, generator: random).to(classPool.device)).to(device);
                 generator.forward(z, labels);
             }
         }

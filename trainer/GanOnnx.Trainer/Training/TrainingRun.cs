@@ -125,11 +125,14 @@ internal sealed class TrainingRun : IDisposable
         _emaCalibratedAt = -1;
     }
 
-    /// <summary>Gives the EMA BatchNorm statistics of its own, once per step however many uses it has then.</summary>
+    /// <summary>
+    /// Gives the EMA BatchNorm statistics of its own, once per step however many uses it has then, from the class mix the
+    /// generator's steps ask for (uniform, or the data's with <see cref="TrainingOptions.GeneratorClassesFromData"/>).
+    /// </summary>
     public void CalibrateEma(long step)
     {
         if (_emaCalibratedAt == step) return;
-        BatchNormCalibration.Recalibrate(Ema, _options.Seed);
+        BatchNormCalibration.Recalibrate(Ema, _options.Seed, _options.GeneratorClassesFromData ? Labels : null);
         _emaCalibratedAt = step;
     }
 
