@@ -80,4 +80,28 @@ public class BatchNormCalibrationTests
         Assert.That(Error(pooled), Is.LessThan(0.15), "the mean of class 2's activations (in standard deviations)");
         Assert.That(Error(uniform), Is.GreaterThan(0.3), "uniformly drawn labels give the mean over the four classes");
     }
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void TheSavedEmaIsCalibratedOnTheClassMixTheGeneratorsStepsAskFor(bool fromData)
+    {
+        var model = Dcgan with { NumClasses = 10 };
+        using var data = TestData.Dataset(40, 28, 1, model.ValueRange, classes: 3);   // classes 0–2 only, of 10
+        var options = new TrainingOptions { Convolutions = ConvolutionKernels.Exact, Steps = 2, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0, GeneratorClassesFromData = fromData };
+        var path = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data);
+
+        var checkpoint = Checkpoint.Load(path);
+        using var saved = new Generator(model);
+        checkpoint.LoadInto(saved, "generator_ema", path);
+        using var pooled = new Generator(model);
+        using var uniform = new Generator(model);
+        pooled.load_state_dict(saved.state_dict());
+        uniform.load_state_dict(saved.state_dict());
+        BatchNormCalibration.Recalibrate(pooled, options.Seed, data.Labels);
+        BatchNormCalibration.Recalibrate(uniform, options.Seed);
+
+        static double[] Statistics(Generator g) => [.. g.modules().OfType<NormBase>().SelectMany(n => n.running_mean!.data<float>().ToArray().Select(v => (double)v))];
+        Assert.That(Statistics(saved), Is.EqualTo(Statistics(fromData ? pooled : uniform)));
+        Assert.That(Statistics(saved), Is.Not.EqualTo(Statistics(fromData ? uniform : pooled)));
+    }
 }
