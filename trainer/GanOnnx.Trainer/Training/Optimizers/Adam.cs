@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using TorchSharpAdam = TorchSharp.Modules.Adam;
@@ -25,6 +26,8 @@ internal sealed class Adam(IEnumerable<Parameter> parameters, double lr, double 
         var lr = options.LearningRate!.Value;
         if (options.amsgrad == true) throw new NotSupportedException("AMSGrad is not implemented here.");
         using var scalars = new HeldScalars();
+        Scalar keep1 = scalars.Of(beta1), take1 = scalars.Of(1 - beta1), keep2 = scalars.Of(beta2), take2 = scalars.Of(1 - beta2);
+        Scalar epsilon = scalars.Of(eps), one = scalars.Of(1);
         foreach (var param in group.Parameters)
         {
             var grad = scalars.Gradient(param, maximize, weightDecay);
@@ -33,9 +36,9 @@ internal sealed class Adam(IEnumerable<Parameter> parameters, double lr, double 
             state.step += 1;
             var biasCorrection1 = 1 - Math.Pow(beta1, state.step);
             var biasCorrection2 = 1 - Math.Pow(beta2, state.step);
-            state.exp_avg.mul_(scalars.Of(beta1)).add_(grad, alpha: scalars.Of(1 - beta1));
-            state.exp_avg_sq.mul_(scalars.Of(beta2)).addcmul_(grad, grad.conj(), value: scalars.Of(1 - beta2));
-            var denom = (state.exp_avg_sq.sqrt() / scalars.Of(Math.Sqrt(biasCorrection2))).add_(scalars.Of(eps), scalars.Of(1));
+            state.exp_avg.mul_(keep1).add_(grad, alpha: take1);
+            state.exp_avg_sq.mul_(keep2).addcmul_(grad, grad.conj(), value: take2);
+            var denom = (state.exp_avg_sq.sqrt() / scalars.Of(Math.Sqrt(biasCorrection2))).add_(epsilon, one);
             param.addcdiv_(state.exp_avg, denom, value: scalars.Of(-(lr / biasCorrection1)));
         }
     }, closure);

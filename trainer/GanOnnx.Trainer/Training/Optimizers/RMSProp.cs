@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using TorchSharpRMSProp = TorchSharp.Modules.RMSProp;
@@ -23,31 +24,32 @@ internal sealed class RMSProp(IEnumerable<Parameter> parameters, double lr, doub
         var eps = options.eps!.Value;
         var lr = options.LearningRate!.Value;
         using var scalars = new HeldScalars();
+        Scalar keep = scalars.Of(alpha), take = scalars.Of(1 - alpha), epsilon = scalars.Of(eps), one = scalars.Of(1), step = scalars.Of(-lr);
         foreach (var param in group.Parameters)
         {
             var grad = scalars.Gradient(param, maximize, weightDecay);
             if (grad is null) continue;
             var state = (State)_state[param.Handle];
             state.step += 1;
-            state.square_avg.mul_(scalars.Of(alpha)).addcmul_(grad, grad, value: scalars.Of(1 - alpha));
+            state.square_avg.mul_(keep).addcmul_(grad, grad, value: take);
             Tensor avg;
             if (centered)
             {
-                state.grad_avg.mul_(scalars.Of(alpha)).add_(grad, alpha: scalars.Of(1 - alpha));
-                avg = state.square_avg.addcmul(state.grad_avg, state.grad_avg, value: scalars.Of(-1)).sqrt_().add_(scalars.Of(eps), scalars.Of(1));
+                state.grad_avg.mul_(keep).add_(grad, alpha: take);
+                avg = state.square_avg.addcmul(state.grad_avg, state.grad_avg, value: scalars.Of(-1)).sqrt_().add_(epsilon, one);
             }
             else
             {
-                avg = state.square_avg.sqrt().add_(scalars.Of(eps), scalars.Of(1));
+                avg = state.square_avg.sqrt().add_(epsilon, one);
             }
             if (momentum > 0)
             {
-                state.momentum_buffer.mul_(scalars.Of(momentum)).addcdiv_(grad, avg, scalars.Of(1));
-                param.add_(state.momentum_buffer, alpha: scalars.Of(-lr));
+                state.momentum_buffer.mul_(scalars.Of(momentum)).addcdiv_(grad, avg, one);
+                param.add_(state.momentum_buffer, alpha: step);
             }
             else
             {
-                param.addcdiv_(grad, avg, scalars.Of(-lr));
+                param.addcdiv_(grad, avg, step);
             }
         }
     }, closure);
