@@ -237,8 +237,8 @@ public static class GanOnnxCli
             output.WriteLine($"latent:       {c.LatentDim} × {ModelMetadataKeys.Format(c.LatentDistribution)}");
             output.WriteLine($"value range:  [{c.ValueRange.Min}, {c.ValueRange.Max}]");
             output.WriteLine($"classes:      {(c.IsConditional ? $"{c.NumClasses} ({string.Join(", ", c.ClassNames)}){(c.UntruncatedLatents > 0 ? "; the latent's first value picks a cluster within the class" : "")}" : c.LatentClasses > 0 ? $"none (unconditional; the latent's first value picks one of {c.LatentClasses} latent classes)" : "none (unconditional)")}");
-            output.WriteLine($"architecture: {c.Architecture ?? "(unknown)"}, loss {c.Loss ?? "(unknown)"}, dataset {c.Dataset ?? "(unknown)"}, steps {c.TrainingSteps?.ToString(CultureInfo.InvariantCulture) ?? "(unknown)"}, ema {c.IsEma}");
-            output.WriteLine($"quality:      {(c.Quality.Count == 0 ? "(not measured)" : string.Join(", ", c.Quality.Select(kv => $"{kv.Key} {kv.Value.ToString("G4", CultureInfo.InvariantCulture)}")))}");
+            output.WriteLine($"architecture: {c.Architecture ?? "(unknown)"}, loss {c.Loss ?? "(unknown)"}, dataset {c.Dataset ?? "(unknown)"}, steps {c.TrainingSteps?.ToString(CultureInfo.InvariantCulture) ?? "(unknown)"}, ema {(c.IsEma ? "yes" : "no")}");
+            output.WriteLine($"quality:      {(c.Quality.Count == 0 ? "(not measured)" : string.Join(", ", c.Quality.Select(kv => $"{kv.Key} {FormatScore(kv.Value)}")))}");
             output.WriteLine($"contract:     {(c.InferredFromShapes ? "inferred from shapes (no GanOnnx metadata)" : "from metadata")}");
             output.WriteLine($"provider:     {session.ProviderReport}");
             output.WriteLine($"available:    {string.Join(", ", GeneratorSession.AvailableProviders())}");
@@ -246,4 +246,10 @@ public static class GanOnnxCli
         }));
         return command;
     }
+
+    /// <summary>A recorded score as people read it: counts whole (10000, not 1E+04), the rest to four significant digits.</summary>
+    internal static string FormatScore(double value) =>
+        double.IsFinite(value) && value == Math.Floor(value) && Math.Abs(value) < 1e15
+            ? value.ToString("F0", CultureInfo.InvariantCulture)
+            : value.ToString("G4", CultureInfo.InvariantCulture);
 }

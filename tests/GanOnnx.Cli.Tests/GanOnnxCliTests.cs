@@ -74,4 +74,14 @@ public class GanOnnxCliTests
         Assert.That(code, Is.EqualTo(0), error);
         Assert.That(output, Does.Contain("float32[batch, 1, 28, 28]").And.Contain("CPUExecutionProvider").And.Contain("from metadata"));
     }
+
+    [Test]
+    public void InfoPrintsCountsWholeAndScoresToFourDigits()
+    {
+        var (code, output, error) = Run("info", "--model", Path.Combine(TestPaths.RepositoryRoot, "models", "fashion-cdcgan", "model.onnx"));
+        Assert.That(code, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain("held_out_count 10000").And.Contain("eval_count 5000").And.Contain("ema yes"));
+        Assert.That(output, Does.Not.Contain("E+"));
+        Assert.That(output, Does.Match(@"frechet_distance \d\.\d{3}[,\s]"));
+    }
 }
