@@ -19,6 +19,7 @@ internal static class TrainCommand
         var conditional = new Option<bool>("--conditional") { Description = "Train a class-conditional GAN on the dataset's labels." };
         var latentClasses = new Option<int>("--latent-classes") { Description = "Unconditional models: categories of an InfoGAN code read from the latent (0 = none; 10 suits MNIST).", DefaultValueFactory = _ => 0 };
         var clusters = new Option<int>("--clusters") { Description = "Self-conditioning on K k-means clusters of the training images (0 = none; 50 suits MNIST); with --conditional, K clusters within each class.", DefaultValueFactory = _ => 0 };
+        var clusterFeatures = new Option<string?>("--cluster-features") { Description = "With --clusters: cluster on the features of the discriminator in this checkpoint of an earlier run, instead of on pixels (its clusters follow the data's classes more closely)." };
         var codeWeight = new Option<double>("--code-weight") { Description = "Weight of the InfoGAN code's loss, or of the auxiliary classifier's (--aux-classifier).", DefaultValueFactory = _ => 1 };
         var augment = new Option<string>("--augment") { Description = "Differentiable augmentation of what the discriminator sees: color, translation, cutout (comma-separated) or none.", DefaultValueFactory = _ => "none" };
         var spectralNorm = new Option<bool>("--spectral-norm") { Description = "Spectrally normalize the discriminator's weights (Miyato et al. 2018)." };
@@ -59,7 +60,7 @@ internal static class TrainCommand
         var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a build with -p:TorchBackend=Cuda).", DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
-            data, outOption, recipeOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, codeWeight, spectralNorm, dWidth, dropout, projection, auxClassifier, augment, loss, criticSteps, gpWeight, r1, r1Every, generatorClasses, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
+            data, outOption, recipeOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, clusterFeatures, codeWeight, spectralNorm, dWidth, dropout, projection, auxClassifier, augment, loss, criticSteps, gpWeight, r1, r1Every, generatorClasses, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
             clip, smoothing, emaDecay, emaRampup, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
             imageSize, channelsOption, onBadImage, convolutions,
         };
@@ -122,7 +123,7 @@ internal static class TrainCommand
                 LearningRateDecayAt = parse.GetValue(lrDecayAt), LearningRateDecay = parse.GetValue(lrDecay),
                 Beta1 = parse.GetValue(beta1) ?? recipe.Beta1, Beta2 = parse.GetValue(beta2) ?? recipe.Beta2,
                 ClipValue = parse.GetValue(clip) ?? recipe.ClipValue, EmaDecay = parse.GetValue(emaDecay), EmaRampup = parse.GetValue(emaRampup), CodeWeight = parse.GetValue(codeWeight),
-                Augment = DiffAugment.Parse(parse.GetValue(augment)!),
+                Augment = DiffAugment.Parse(parse.GetValue(augment)!), ClusterFeatures = parse.GetValue(clusterFeatures),
                 GeneratorClassesFromData = parse.GetValue(generatorClasses)!.ToLowerInvariant() switch
                 {
                     "uniform" => false,

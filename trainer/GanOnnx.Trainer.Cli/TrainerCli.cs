@@ -65,6 +65,7 @@ public static class TrainerCli
         ["TrainingOptions.R1Every"] = "--r1-every",
         ["TrainingOptions.EmaDecay"] = "--ema-decay",
         ["TrainingOptions.EmaRampup"] = "--ema-rampup",
+        ["TrainingOptions.ClusterFeatures"] = "--cluster-features",
         ["TrainingOptions.LogEvery"] = "--log-every",
         ["TrainingOptions.SampleEvery"] = "--sample-every",
         ["TrainingOptions.CheckpointEvery"] = "--checkpoint-every",

@@ -49,6 +49,112 @@ public class SelfConditioningTests
     }
 
     [Test]
+    public void KMeansClustersFeatureVectorsToo()
+    {
+        // Three tight groups of 4-d vectors around far-apart centres, 10 each, interleaved.
+        var centres = new float[][] { [5, 0, 0, 0], [0, 5, 0, 0], [0, 0, 0, 5] };
+        var random = new Random(7);
+        var rows = Enumerable.Range(0, 30).SelectMany(i => centres[i % 3].Select(v => v + (float)(random.NextDouble() - 0.5) * 0.2f)).ToArray();
+        using var points = tensor(rows).reshape(30, 4);
+        var (assignments, shares) = ImageClusters.Assign(points, 3, seed: 2);
+        using var _ = assignments;
+        var clusters = assignments.data<long>().ToArray();
+        Assert.That(Enumerable.Range(0, 30).Select(i => (clusters[i], i % 3)).Distinct().Count(), Is.EqualTo(3), string.Join(" ", clusters));
+        Assert.That(shares, Is.EqualTo(new[] { 1 / 3.0, 1 / 3.0, 1 / 3.0 }).Within(1e-12));
+    }
+
+    [Test]
+    public void PurityIsTheShareOfItemsInAClusterWhoseMostCommonClassIsTheirs()
+    {
+        using var assignments = tensor(new long[] { 0, 0, 0, 1, 1, 2 });
+        using var labels = tensor(new long[] { 5, 5, 6, 6, 6, 7 });
+        Assert.That(ImageClusters.Purity(assignments, labels), Is.EqualTo(5 / 6.0).Within(1e-12));
+        using var perfect = tensor(new long[] { 2, 2, 0, 0, 1, 1 });
+        using var classes = tensor(new long[] { 9, 9, 3, 3, 4, 4 });
+        Assert.That(ImageClusters.Purity(perfect, classes), Is.EqualTo(1));
+        using var short_ = tensor(new long[] { 1 });
+        Assert.That(() => ImageClusters.Purity(short_, classes), Throws.ArgumentException);
+    }
+
+    [Test]
+    public void TheDiscriminatorsFeaturesAreWhatItsLastLayerReads()
+    {
+        manual_seed(1);
+        var config = new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 8, DiscriminatorDropout = 0.3 };
+        using var d = new Discriminator(config);
+        using var images = rand(3, 1, 28, 28);
+        using var features = d.Features(images);
+        using var again = d.Features(images);
+        Assert.That(features.shape, Is.EqualTo(new long[] { 3, 16 * 7 * 7 }));
+        Assert.That(features.requires_grad, Is.False);
+        Assert.That(again.data<float>().ToArray(), Is.EqualTo(features.data<float>().ToArray()), "dropout is off for the pass");
+        Assert.That(d.training, Is.True, "the discriminator's mode is left as it was");
+
+        var planeConfig = config with { LatentClasses = 3, Clustered = true };
+        using var plane = new Discriminator(planeConfig);
+        Assert.That(() => plane.Features(images), Throws.TypeOf<TrainerException>().With.Message.Contains("labels are required"));
+        using var labelled = plane.Features(images, tensor(new long[] { 0, 1, 2 }));
+        Assert.That(labelled.shape, Is.EqualTo(new long[] { 3, 16 * 7 * 7 }));
+    }
+
+    [Test]
+    public void TheCliClustersOnAnEarlierRunsDiscriminatorAndResumesWithoutIt()
+    {
+        var data = TestData.IdxFolder(count: 64);
+        var folder = TestData.NewTempFolder();
+        string[] common = ["train", "--data", data, "--arch", "mlp", "--batch-size", "16", "--latent", "16"];
+        var (code, _, error) = TestData.RunCli([.. common, "--out", Path.Combine(folder, "first"), "--steps", "2"]);
+        Assert.That(code, Is.EqualTo(0), error);
+        var source = Path.Combine(folder, "source.gockpt");
+        File.Move(Path.Combine(folder, "first", "checkpoint.gockpt"), source);
+
+        var run = Path.Combine(folder, "run");
+        string output;
+        (code, output, error) = TestData.RunCli([.. common, "--out", run, "--steps", "2", "--clusters", "4", "--cluster-features", source, "--checkpoint-every", "1"]);
+        Assert.That(code, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain($"Clustered 64 images into 4 groups").And.Contain($"k-means on the features of the discriminator in '{source}'").And.Contain("purity against the data's 10 classes"));
+        var checkpoint = Checkpoint.Load(Path.Combine(run, "checkpoint.gockpt"));
+        Assert.That(checkpoint.Info.Training.ClusterFeatures, Is.EqualTo(source), "the checkpoint records where its clusters came from");
+
+        // A discriminator that reads clusters as an input plane is given the clusters saved with it.
+        var second = Path.Combine(folder, "second");
+        (code, output, error) = TestData.RunCli([.. common, "--out", second, "--steps", "1", "--clusters", "3", "--cluster-features", Path.Combine(run, "checkpoint.gockpt")]);
+        Assert.That(code, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain("Clustered 64 images into 3 groups"));
+
+        // Resuming reads the clusters back from the run's own checkpoint: the source is no longer needed.
+        File.Delete(source);
+        var resumed = Path.Combine(folder, "resumed");
+        (code, output, error) = TestData.RunCli([.. common, "--out", resumed, "--steps", "3", "--clusters", "4", "--cluster-features", source, "--resume", Path.Combine(run, "checkpoint.gockpt")]);
+        Assert.That(code, Is.EqualTo(0), error);
+        Assert.That(output, Does.Not.Contain("Clustered"));
+        Assert.That(Checkpoint.Load(Path.Combine(resumed, "checkpoint.gockpt")).Info.Model.LatentClassPrior, Is.EqualTo(checkpoint.Info.Model.LatentClassPrior));
+    }
+
+    [Test]
+    public void ADiscriminatorOfOtherImagesOrOtherDataIsRefused()
+    {
+        var folder = TestData.NewTempFolder();
+        var mlp = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 16, LatentDim = 8, LatentClasses = 2, Clustered = true };
+        var options = new TrainingOptions { Steps = 1, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0, SampleCount = 4 };
+        using var gray = TestData.Dataset(16, 28, 1, mlp.ValueRange, classes: 2);
+        var source = new GanTrainer(mlp, options, Path.Combine(folder, "source"), TextWriter.Null).Train(gray);
+
+        using var rgb = TestData.Dataset(16, 28, 3, mlp.ValueRange, classes: 2);
+        var target = Path.Combine(folder, "rgb");
+        Assert.That(() => new GanTrainer(mlp with { Channels = 3 }, options with { ClusterFeatures = source }, target, TextWriter.Null).Train(rgb),
+            Throws.TypeOf<TrainerException>().With.Message.Contains("discriminator of 1×28×28 images").And.Message.Contains("3×28×28"));
+        Assert.That(Directory.Exists(target), Is.False, "nothing is written");
+
+        // The source reads clusters as a plane, and has none for a set of another size.
+        using var other = TestData.Dataset(24, 28, 1, mlp.ValueRange, classes: 2);
+        Assert.That(() => new GanTrainer(mlp, options with { ClusterFeatures = source }, target, TextWriter.Null).Train(other),
+            Throws.TypeOf<TrainerException>().With.Message.Contains("not the clusters of the 24 images"));
+        Assert.That(() => new GanTrainer(mlp with { Clustered = false, LatentClasses = 0 }, options with { ClusterFeatures = source }, target, TextWriter.Null),
+            Throws.TypeOf<TrainerException>().With.Message.Contains("not self-conditioned"));
+    }
+
+    [Test]
     public void TheGeneratorLearnsToDrawTheClusterItsLatentAsksFor()
     {
         var clustered = new ModelConfig { Architecture = GanArchitecture.Mlp, Width = 32, LatentDim = 16, LatentClasses = 4, Clustered = true };
@@ -174,6 +280,8 @@ public class SelfConditioningTests
     [TestCase("--latent 16 --clusters 1", "--clusters is 1; it needs at least 2")]
     [TestCase("--latent 16 --clusters 17", "--clusters is 17 but the latent has only 16 values")]
     [TestCase("--latent 64 --clusters 12", "only 8 images")]
+    [TestCase("--latent 16 --cluster-features run.gockpt", "--cluster-features chooses what a self-conditioned model's clusters are computed on")]
+    [TestCase("--latent 16 --clusters 2 --cluster-features missing.gockpt", "Checkpoint 'missing.gockpt' does not exist")]
     public void BadClusterOptionsAreRefusedBeforeAnythingIsWritten(string options, string message) =>
         Assert.That(TestData.RefusedTraining(options, count: 8), Does.Contain(message));
 

@@ -86,6 +86,33 @@ public sealed class Discriminator : Module<Tensor, Tensor>
     }
 
     /// <summary>
+    /// The features the last layer reads, [B, F], with no gradient: what a trained discriminator has learned to tell
+    /// apart, used to cluster images (<see cref="Training.TrainingOptions.ClusterFeatures"/>). A discriminator that takes
+    /// its classes (or clusters) as an input plane needs <paramref name="labels"/>; a projection one does not, its
+    /// features come before the class term. Dropout, if any, is off for the pass.
+    /// </summary>
+    public Tensor Features(Tensor images, Tensor? labels = null)
+    {
+        if (label_plane is not null && labels is null)
+            throw new TrainerException("This discriminator reads its classes (or clusters) as an input plane: labels are required for its features.");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var training = this.training;
+        eval();
+        try
+        {
+            var x = label_plane is null ? images : cat([images, label_plane.forward(labels!).view(-1, 1, size, size)], 1);
+            var layers = body.children().Cast<Module<Tensor, Tensor>>().ToList();
+            foreach (var layer in layers.Take(layers.Count - 1)) x = layer.forward(x);
+            return x.flatten(1).MoveToOuterDisposeScope();
+        }
+        finally
+        {
+            train(training);
+        }
+    }
+
+    /// <summary>
     /// Forward pass of a model with an auxiliary classifier: the logits [B] (with the projection's class term when it has
     /// one, for <paramref name="labels"/>) and the class head's logits [B, classes], both from one pass.
     /// </summary>

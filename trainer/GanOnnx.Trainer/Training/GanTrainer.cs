@@ -31,6 +31,8 @@ public sealed class GanTrainer
         options.Validate();
         if (options.GeneratorClassesFromData && model.NumClasses == 0)
             throw new TrainerException("TrainingOptions.GeneratorClassesFromData is for conditional models (ModelConfig.NumClasses); this one has no classes to draw.");
+        if (options.ClusterFeatures is not null && !model.Clustered)
+            throw new TrainerException("TrainingOptions.ClusterFeatures chooses what a self-conditioned model's clusters are computed on; this model is not self-conditioned (ModelConfig.Clustered).");
         Model = model;
         Options = options;
         OutputFolder = outputFolder;
@@ -257,26 +259,78 @@ public sealed class GanTrainer
             return tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(bytes).ToArray());
         }
         var watch = Stopwatch.StartNew();
+        using var features = Options.ClusterFeatures is { } source ? DiscriminatorFeatures(data, source) : null;
+        var points = features ?? data.Images;
+        var on = features is null ? "pixels" : $"the features of the discriminator in '{Options.ClusterFeatures}'";
         if (Model.ClassClusters)
         {
-            var (pairs, within) = ClusterWithinClasses(data);
+            var (pairs, within) = ClusterWithinClasses(data, points);
             Model = Model with { LatentClassPrior = within };
             Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Clustered the images of each of {Model.NumClasses} classes into {Model.LatentClasses} groups in {watch.Elapsed.TotalSeconds:F1} s (k-means; shares within a class {within.Min():P1} to {within.Max():P1})."));
+                $"Clustered the images of each of {Model.NumClasses} classes into {Model.LatentClasses} groups in {watch.Elapsed.TotalSeconds:F1} s (k-means on {on}; shares within a class {within.Min():P1} to {within.Max():P1})."));
             return pairs;
         }
-        var (assignments, shares) = ImageClusters.Assign(data.Images, Model.LatentClasses, Options.Seed);
+        var (assignments, shares) = ImageClusters.Assign(points, Model.LatentClasses, Options.Seed);
         Model = Model with { LatentClassPrior = shares };
+        // Labelled data (which the run itself never reads) tells how closely the clusters follow the classes.
+        var purity = data.ClassNames.Count >= 2
+            ? string.Create(CultureInfo.InvariantCulture, $"; purity against the data's {data.ClassNames.Count} classes {ImageClusters.Purity(assignments, data.Labels):P1}")
+            : "";
         Log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Clustered {data.Count} images into {shares.Length} groups in {watch.Elapsed.TotalSeconds:F1} s (k-means; shares {shares.Min():P1} to {shares.Max():P1})."));
+            $"Clustered {data.Count} images into {shares.Length} groups in {watch.Elapsed.TotalSeconds:F1} s (k-means on {on}; shares {shares.Min():P1} to {shares.Max():P1}{purity})."));
         return assignments;
     }
 
+    /// <summary>Images scored at a time by <see cref="DiscriminatorFeatures"/>.</summary>
+    private const int FeatureBatch = 256;
+
     /// <summary>
-    /// k-means of each class's images on its own (<see cref="ModelConfig.ClassClusters"/>): every image's (class, cluster)
-    /// pair as class·K + cluster, int64 [N], and the clusters' shares within each class, class by class.
+    /// The features of every training image, [N, F], each scaled to unit length (so k-means compares directions, as
+    /// cosine similarity does), from the discriminator saved in checkpoint <paramref name="path"/>
+    /// (<see cref="TrainingOptions.ClusterFeatures"/>). A discriminator that reads its classes or clusters as an input
+    /// plane is given the images' labels or the clusters saved with it.
     /// </summary>
-    private (Tensor Pairs, double[] Shares) ClusterWithinClasses(ImageDataset data)
+    private static Tensor DiscriminatorFeatures(ImageDataset data, string path)
+    {
+        var source = Checkpoint.Load(path);
+        var model = source.Info.Model;
+        if (model.Channels != data.Channels || model.ImageSize != data.Height || model.ImageSize != data.Width)
+            throw new TrainerException($"Checkpoint '{path}' (TrainingOptions.ClusterFeatures) holds a discriminator of {model.Channels}×{model.ImageSize}×{model.ImageSize} images, but '{data.Name}' has {data.Channels}×{data.Height}×{data.Width}.");
+        using var discriminator = new Discriminator(model);
+        source.LoadInto(discriminator, "discriminator", path);
+        using var scope = NewDisposeScope();
+        Tensor? conditions = null;
+        if (model.DiscriminatorClasses > 0 && !model.Projection && !model.AuxiliaryClassifier)
+        {
+            if (model.Clustered)
+            {
+                if (!source.Sections.TryGetValue("clusters", out var bytes) || bytes.Length != data.Count * sizeof(long))
+                    throw new TrainerException($"Checkpoint '{path}' (TrainingOptions.ClusterFeatures) holds a discriminator that reads clusters, but not the clusters of the {data.Count} images of '{data.Name}': it was trained on other data ('{source.Info.Dataset}').");
+                conditions = tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(bytes).ToArray());
+            }
+            else
+            {
+                if (data.ClassNames.Count == 0 || data.ClassNames.Count > model.NumClasses)
+                    throw new TrainerException($"Checkpoint '{path}' (TrainingOptions.ClusterFeatures) holds a conditional discriminator of {model.NumClasses} classes; '{data.Name}' has {(data.ClassNames.Count == 0 ? "no labels" : $"{data.ClassNames.Count} classes")} to give it.");
+                conditions = data.Labels;
+            }
+        }
+        var parts = new List<Tensor>();
+        for (long start = 0; start < data.Count; start += FeatureBatch)
+        {
+            var length = Math.Min(FeatureBatch, data.Count - start);
+            parts.Add(discriminator.Features(data.Images.narrow(0, start, length), conditions?.narrow(0, start, length)));
+        }
+        var features = cat(parts, 0);
+        return F.normalize(features, dim: 1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// k-means of each class's images on its own (<see cref="ModelConfig.ClassClusters"/>), on <paramref name="points"/>
+    /// (the images, or their features, row for row): every image's (class, cluster) pair as class·K + cluster, int64 [N],
+    /// and the clusters' shares within each class, class by class.
+    /// </summary>
+    private (Tensor Pairs, double[] Shares) ClusterWithinClasses(ImageDataset data, Tensor points)
     {
         var k = Model.LatentClasses;
         var pairs = new long[data.Count];
@@ -289,8 +343,8 @@ public sealed class GanTrainer
             if (members.Length < k)
                 throw new TrainerException($"Class {name} of '{data.Name}' has {members.Length} images, fewer than the {k} clusters asked for in each class (--clusters); use at most {members.Length}, or drop the class from the data.");
             using var scope = NewDisposeScope();
-            using var images = data.Images.index_select(0, tensor(members));
-            var (assignments, within) = ImageClusters.Assign(images, k, Options.Seed + c);
+            using var subset = points.index_select(0, tensor(members));
+            var (assignments, within) = ImageClusters.Assign(subset, k, Options.Seed + c);
             var local = assignments.data<long>().ToArray();
             for (var i = 0; i < members.Length; i++) pairs[members[i]] = c * k + local[i];
             within.CopyTo(shares, c * k);

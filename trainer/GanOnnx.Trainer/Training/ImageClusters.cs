@@ -6,15 +6,17 @@ namespace GanOnnx.Trainer.Training;
 /// <summary>
 /// k-means clusters of a set of images, the pseudo-labels of a self-conditioned GAN
 /// (<see cref="Models.ModelConfig.Clustered"/>): k-means++ seeding, then Lloyd iterations until no image changes cluster.
-/// Images larger than 32 pixels are averaged down to 16×16 first; the clusters only need the coarse shape. Deterministic
-/// for a given seed on the CPU.
+/// Images larger than 32 pixels are averaged down to 16×16 first; the clusters only need the coarse shape. Feature
+/// vectors [N, D] (a trained discriminator's, <see cref="TrainingOptions.ClusterFeatures"/>) are clustered as they are.
+/// Deterministic for a given seed on the CPU.
 /// </summary>
 public static class ImageClusters
 {
     /// <summary>Images scored against the centres at a time, which bounds the memory of the distance matrix.</summary>
     private const int Chunk = 8192;
 
-    /// <summary>The cluster of every image of <paramref name="images"/> [N, C, H, W], int64 [N], and each cluster's share.</summary>
+    /// <summary>The cluster of every image of <paramref name="images"/> [N, C, H, W] (or feature vector, [N, D]), int64 [N],
+    /// and each cluster's share.</summary>
     public static (Tensor Assignments, double[] Shares) Assign(Tensor images, int clusters, long seed, int maxIterations = 50)
     {
         var count = images.shape[0];
@@ -23,7 +25,7 @@ public static class ImageClusters
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var x = images.to(CPU).to_type(ScalarType.Float32);
-        if (x.shape[2] > 32 || x.shape[3] > 32) x = F.adaptive_avg_pool2d(x, [16, 16]);
+        if (x.dim() == 4 && (x.shape[2] > 32 || x.shape[3] > 32)) x = F.adaptive_avg_pool2d(x, [16, 16]);
         x = x.flatten(1).contiguous();
         var norms = x.square().sum(1);
         using var random = new Generator(unchecked((ulong)seed) ^ 0x9E3779B97F4A7C15UL);
@@ -73,6 +75,23 @@ public static class ImageClusters
         var total = shares.Sum();
         for (var k = 0; k < shares.Length; k++) shares[k] /= total;
         return (assignments.MoveToOuterDisposeScope(), shares);
+    }
+
+    /// <summary>
+    /// How well clusters follow known classes: the share of items whose cluster's most common class is their own
+    /// (purity; 1 when every cluster holds one class). <paramref name="assignments"/> and <paramref name="labels"/> are
+    /// int64 [N]. A diagnostic only: a self-conditioned run never reads the labels.
+    /// </summary>
+    public static double Purity(Tensor assignments, Tensor labels)
+    {
+        var clusters = assignments.data<long>().ToArray();
+        var classes = labels.data<long>().ToArray();
+        if (clusters.Length != classes.Length)
+            throw new ArgumentException($"{clusters.Length} assignments but {classes.Length} labels.");
+        if (clusters.Length == 0) return 0;
+        var agreeing = clusters.Zip(classes).GroupBy(p => p.First)
+            .Sum(cluster => cluster.GroupBy(p => p.Second).Max(c => c.Count()));
+        return (double)agreeing / clusters.Length;
     }
 
     /// <summary>‖x − c‖² for every row of x [N, D] and centre c [K, D]: [N, K].</summary>

@@ -87,6 +87,14 @@ public sealed record TrainingOptions
     /// <summary>Differentiable augmentation of every image the discriminator sees (<see cref="DiffAugment"/>). Default none.</summary>
     [JsonConverter(typeof(JsonStringEnumConverter<Augmentations>))]
     public Augmentations Augment { get; init; }
+    /// <summary>
+    /// For a self-conditioned model (<see cref="Models.ModelConfig.Clustered"/>): the checkpoint of an earlier run whose
+    /// discriminator's features the training images are clustered on, instead of their pixels. A trained discriminator
+    /// separates what looks alike in pixels but differs in kind (a shirt from a pullover), so its clusters follow the
+    /// data's classes more closely (Liu et al. 2020, "Diverse Image Generation via Self-Conditioned GANs"). Clustered
+    /// once, at the start; a resumed run reads its clusters back from its own checkpoint. Default null: pixels.
+    /// </summary>
+    public string? ClusterFeatures { get; init; }
     /// <summary>Log a line every this many steps. Default 50.</summary>
     public int LogEvery { get; init; } = 50;
     /// <summary>Write a sample grid every this many steps (and at the end); 0 = only at the end. Default 500.</summary>
@@ -142,6 +150,8 @@ public sealed record TrainingOptions
         if (CheckpointEvery < 0) throw new TrainerException($"TrainingOptions.CheckpointEvery is {CheckpointEvery}; it must be 0 (end only) or more.");
         if (EvalEvery < 0) throw new TrainerException($"TrainingOptions.EvalEvery is {EvalEvery}; it must be 0 (never) or more.");
         if (EvalCount is < 2 or > 1_000_000) throw new TrainerException($"TrainingOptions.EvalCount is {EvalCount}; it must be between 2 and 1000000.");
+        if (ClusterFeatures is { } features && string.IsNullOrWhiteSpace(features))
+            throw new TrainerException("TrainingOptions.ClusterFeatures is empty; give the path of a checkpoint, or null to cluster on pixels.");
         if (SampleCount is < 1 or > 1024) throw new TrainerException($"TrainingOptions.SampleCount is {SampleCount}; it must be between 1 and 1024.");
     }
 }
