@@ -19,7 +19,7 @@ internal static class TrainCommand
         var conditional = new Option<bool>("--conditional") { Description = "Train a class-conditional GAN on the dataset's labels." };
         var latentClasses = new Option<int>("--latent-classes") { Description = "Unconditional models: categories of an InfoGAN code read from the latent (0 = none; 10 suits MNIST).", DefaultValueFactory = _ => 0 };
         var clusters = new Option<int>("--clusters") { Description = "Self-conditioning on K k-means clusters of the training images (0 = none; 50 suits MNIST); with --conditional, K clusters within each class.", DefaultValueFactory = _ => 0 };
-        var clusterFeatures = new Option<string?>("--cluster-features") { Description = "With --clusters: cluster on the features of the discriminator in this checkpoint of an earlier run, instead of on pixels (its clusters follow the data's classes more closely)." };
+        var clusterFeatures = new Option<string?>("--cluster-features") { Description = "With --clusters: cluster on the features of the discriminator in this checkpoint of an earlier run, instead of on pixels (take an unconditional run's)." };
         var codeWeight = new Option<double>("--code-weight") { Description = "Weight of the InfoGAN code's loss, or of the auxiliary classifier's (--aux-classifier).", DefaultValueFactory = _ => 1 };
         var augment = new Option<string>("--augment") { Description = "Differentiable augmentation of what the discriminator sees: color, translation, cutout (comma-separated) or none.", DefaultValueFactory = _ => "none" };
         var spectralNorm = new Option<bool>("--spectral-norm") { Description = "Spectrally normalize the discriminator's weights (Miyato et al. 2018)." };

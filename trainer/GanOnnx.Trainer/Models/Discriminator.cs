@@ -76,13 +76,20 @@ public sealed class Discriminator : Module<Tensor, Tensor>
         {
             return LogitsAndFeatures(images, labels).Logits.MoveToOuterDisposeScope();
         }
-        var input = images;
-        if (label_plane is not null)
-        {
-            var plane = label_plane.forward(labels!).view(-1, 1, size, size);
-            input = cat([images, plane], 1);
-        }
-        return body.forward(input).view(-1).MoveToOuterDisposeScope();
+        return body.forward(WithLabelPlane(images, labels)).view(-1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The images, with the labels' learned planes as an extra channel when this discriminator has them.</summary>
+    private Tensor WithLabelPlane(Tensor images, Tensor? labels) =>
+        label_plane is null ? images : cat([images, label_plane.forward(labels!).view(-1, 1, size, size)], 1);
+
+    /// <summary>Runs <paramref name="input"/> through every layer but the last: that layer and what it reads.</summary>
+    private (Module<Tensor, Tensor> Last, Tensor Features) BeforeLastLayer(Tensor input)
+    {
+        var layers = body.children().Cast<Module<Tensor, Tensor>>().ToList();
+        var x = input;
+        foreach (var layer in layers.Take(layers.Count - 1)) x = layer.forward(x);
+        return (layers[^1], x);
     }
 
     /// <summary>
@@ -101,10 +108,7 @@ public sealed class Discriminator : Module<Tensor, Tensor>
         eval();
         try
         {
-            var x = label_plane is null ? images : cat([images, label_plane.forward(labels!).view(-1, 1, size, size)], 1);
-            var layers = body.children().Cast<Module<Tensor, Tensor>>().ToList();
-            foreach (var layer in layers.Take(layers.Count - 1)) x = layer.forward(x);
-            return x.flatten(1).MoveToOuterDisposeScope();
+            return BeforeLastLayer(WithLabelPlane(images, labels)).Features.flatten(1).MoveToOuterDisposeScope();
         }
         finally
         {
@@ -130,10 +134,8 @@ public sealed class Discriminator : Module<Tensor, Tensor>
     /// </summary>
     private (Tensor Logits, Tensor Features) LogitsAndFeatures(Tensor images, Tensor? labels = null)
     {
-        var layers = body.children().Cast<Module<Tensor, Tensor>>().ToList();
-        var x = images;
-        foreach (var layer in layers.Take(layers.Count - 1)) x = layer.forward(x);
-        var logits = layers[^1].forward(x).view(-1);
+        var (last, x) = BeforeLastLayer(images);
+        var logits = last.forward(x).view(-1);
         if (projection is not null) logits = logits.add(projection.forward(labels!).mul(x).sum(1));
         return (logits, x);
     }

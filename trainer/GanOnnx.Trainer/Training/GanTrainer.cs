@@ -253,10 +253,10 @@ public sealed class GanTrainer
     {
         if (resume is not null)
         {
-            if (!resume.Sections.TryGetValue("clusters", out var bytes) || bytes.Length != data.Count * sizeof(long))
-                throw new TrainerException($"Checkpoint '{resumeFrom}' has no clusters for the {data.Count} images of '{data.Name}', so the self-conditioned run cannot be resumed.");
+            var saved = SavedClusters(resume, data.Count)
+                ?? throw new TrainerException($"Checkpoint '{resumeFrom}' has no clusters for the {data.Count} images of '{data.Name}', so the self-conditioned run cannot be resumed.");
             Model = Model with { LatentClassPrior = resume.Info.Model.LatentClassPrior };
-            return tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(bytes).ToArray());
+            return saved;
         }
         var watch = Stopwatch.StartNew();
         using var features = Options.ClusterFeatures is { } source ? DiscriminatorFeatures(data, source) : null;
@@ -281,6 +281,13 @@ public sealed class GanTrainer
         return assignments;
     }
 
+    /// <summary>The clusters saved in <paramref name="checkpoint"/>, int64 [<paramref name="count"/>], or null when it has
+    /// none for that many images.</summary>
+    private static Tensor? SavedClusters(Checkpoint checkpoint, long count) =>
+        checkpoint.Sections.TryGetValue("clusters", out var bytes) && bytes.Length == count * sizeof(long)
+            ? tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(bytes).ToArray())
+            : null;
+
     /// <summary>Images scored at a time by <see cref="DiscriminatorFeatures"/>.</summary>
     private const int FeatureBatch = 256;
 
@@ -304,9 +311,8 @@ public sealed class GanTrainer
         {
             if (model.Clustered)
             {
-                if (!source.Sections.TryGetValue("clusters", out var bytes) || bytes.Length != data.Count * sizeof(long))
-                    throw new TrainerException($"Checkpoint '{path}' (TrainingOptions.ClusterFeatures) holds a discriminator that reads clusters, but not the clusters of the {data.Count} images of '{data.Name}': it was trained on other data ('{source.Info.Dataset}').");
-                conditions = tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(bytes).ToArray());
+                conditions = SavedClusters(source, data.Count)
+                    ?? throw new TrainerException($"Checkpoint '{path}' (TrainingOptions.ClusterFeatures) holds a discriminator that reads clusters, but not the clusters of the {data.Count} images of '{data.Name}': it was trained on other data ('{source.Info.Dataset}').");
             }
             else
             {

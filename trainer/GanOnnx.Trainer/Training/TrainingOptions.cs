@@ -89,10 +89,11 @@ public sealed record TrainingOptions
     public Augmentations Augment { get; init; }
     /// <summary>
     /// For a self-conditioned model (<see cref="Models.ModelConfig.Clustered"/>): the checkpoint of an earlier run whose
-    /// discriminator's features the training images are clustered on, instead of their pixels. A trained discriminator
-    /// separates what looks alike in pixels but differs in kind (a shirt from a pullover), so its clusters follow the
-    /// data's classes more closely (Liu et al. 2020, "Diverse Image Generation via Self-Conditioned GANs"). Clustered
-    /// once, at the start; a resumed run reads its clusters back from its own checkpoint. Default null: pixels.
+    /// discriminator's features the training images are clustered on, instead of their pixels, as the self-conditioned
+    /// GAN's authors cluster (Liu et al. 2020, "Diverse Image Generation via Self-Conditioned GANs"). Take an
+    /// unconditional run's: a discriminator told its clusters through an input plane mostly gives them back (on
+    /// Fashion-MNIST an unconditional one's features raised the clusters' purity from 65.7 % to 67.9 %, docs/training.md).
+    /// Clustered once, at the start; a resumed run reads its clusters back from its own checkpoint. Default null: pixels.
     /// </summary>
     public string? ClusterFeatures { get; init; }
     /// <summary>Log a line every this many steps. Default 50.</summary>
