@@ -62,6 +62,10 @@ public sealed class Discriminator : Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>Whether this discriminator reads its classes (or clusters) as a learned input plane, so that every pass,
+    /// <see cref="Features"/> included, needs the labels.</summary>
+    public bool ReadsLabelPlane => label_plane is not null;
+
     /// <summary>Unconditional forward pass: logits [B].</summary>
     public override Tensor forward(Tensor images) => forward(images, null);
 

@@ -307,7 +307,7 @@ public sealed class GanTrainer
         source.LoadInto(discriminator, "discriminator", path);
         using var scope = NewDisposeScope();
         Tensor? conditions = null;
-        if (model.DiscriminatorClasses > 0 && !model.Projection && !model.AuxiliaryClassifier)
+        if (discriminator.ReadsLabelPlane)
         {
             if (model.Clustered)
             {
