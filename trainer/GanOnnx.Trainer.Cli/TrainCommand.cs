@@ -151,7 +151,7 @@ internal static class TrainCommand
     }
 
     /// <summary>An IDX folder as it is, or a folder of images resized and cropped; reports how fast images loaded.</summary>
-    private static ImageDataset LoadTrainingData(string folder, ValueRange range, int size, int channels, BadImagePolicy policy, TextWriter output)
+    internal static ImageDataset LoadTrainingData(string folder, ValueRange range, int size, int channels, BadImagePolicy policy, TextWriter output)
     {
         if (!Directory.Exists(folder))
             throw new TrainerException($"Dataset folder '{folder}' does not exist. Run 'ganonnx-train data' to prepare MNIST and Fashion-MNIST, or point --data at a folder of IDX files or images.");

@@ -14,6 +14,7 @@ public static class TrainerCli
             DataCommand.Create(output, error),
             TrainCommand.Create(output, error),
             ExportCommand.Create(output, error),
+            AverageCommand.Create(output, error),
             BenchCommand.Create(output, error),
             ClassifierCommand.Create(output, error),
             EvalCommand.Create(output, error),

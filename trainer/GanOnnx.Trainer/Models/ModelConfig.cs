@@ -171,14 +171,15 @@ public sealed record ModelConfig
     /// <summary>
     /// How <paramref name="other"/> differs from this configuration, one phrase per difference ("width 8 in the checkpoint,
     /// width 16 here"), in terms of what it builds (the effective width, not an unset one). Empty when they build the same model.
+    /// <paramref name="mine"/> and <paramref name="theirs"/> say where each configuration comes from.
     /// </summary>
-    public List<string> DifferencesFrom(ModelConfig other)
+    public List<string> DifferencesFrom(ModelConfig other, string mine = "here", string theirs = "in the checkpoint")
     {
         var differences = new List<string>();
-        void Compare<T>(string what, T mine, T theirs)
+        void Compare<T>(string what, T myValue, T theirValue)
         {
-            if (!EqualityComparer<T>.Default.Equals(mine, theirs))
-                differences.Add(string.Create(CultureInfo.InvariantCulture, $"{what} {theirs} in the checkpoint, {what} {mine} here"));
+            if (!EqualityComparer<T>.Default.Equals(myValue, theirValue))
+                differences.Add(string.Create(CultureInfo.InvariantCulture, $"{what} {theirValue} {theirs}, {what} {myValue} {mine}"));
         }
         Compare("architecture", ArchitectureName, other.ArchitectureName);
         Compare("latent", LatentDim, other.LatentDim);

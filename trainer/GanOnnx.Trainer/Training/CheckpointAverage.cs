@@ -1,0 +1,101 @@
+using System.Globalization;
+using static TorchSharp.torch;
+using Generator = GanOnnx.Trainer.Models.Generator;
+
+namespace GanOnnx.Trainer.Training;
+
+/// <summary>
+/// The uniform average of a generator's weights over several checkpoints of one run: a longer weight average, chosen
+/// after training (Yazıcı et al. 2019, "The unusual effectiveness of averaging in GAN training"). Averaging the EMA
+/// section of the checkpoints of steps a…b gives roughly what a longer EMA would have given, without training again.
+/// </summary>
+/// <remarks>
+/// Only the parameters are averaged; the BatchNorm running statistics are recomputed from the averaged generator's own
+/// activations (<see cref="BatchNormCalibration"/>), as the trainer does for its EMA. The result is a checkpoint that
+/// holds only the averaged section (and the clusters of a self-conditioned run): <c>eval</c> and <c>export</c> read it,
+/// a resume refuses it by name. Its header is the latest input's, with <c>averaged_from</c> and <c>averaged_section</c>
+/// in <see cref="Checkpoint.Header.Extra"/>.
+/// </remarks>
+public static class CheckpointAverage
+{
+    /// <summary>The sections that hold a generator.</summary>
+    public static readonly string[] GeneratorSections = ["generator", "generator_ema"];
+
+    /// <summary>
+    /// Averages section <paramref name="section"/> ("generator" or "generator_ema") of <paramref name="paths"/> (at least
+    /// two checkpoints of one run: the same model, dataset and seed, at different steps). A run trained with
+    /// <see cref="TrainingOptions.GeneratorClassesFromData"/> needs its training labels as <paramref name="classPool"/>, so
+    /// that the average's BatchNorm statistics describe the class mix its steps asked for.
+    /// </summary>
+    public static Checkpoint Average(IReadOnlyList<string> paths, string section, Tensor? classPool = null)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        if (!GeneratorSections.Contains(section))
+            throw new TrainerException($"Section '{section}' is not a generator; average one of {string.Join(", ", GeneratorSections)}.");
+        if (paths.Count < 2) throw new TrainerException($"Averaging needs at least two checkpoints; {paths.Count} given.");
+        var twice = paths.GroupBy(Path.GetFullPath).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null) throw new TrainerException($"Checkpoint '{twice.First()}' is given more than once.");
+
+        var checkpoints = paths.Select(p => (Path: p, File: Checkpoint.Load(p))).OrderBy(c => c.File.Info.Step).ToList();
+        var latest = checkpoints[^1];
+        foreach (var (path, file) in checkpoints) CheckSameRun(latest, (path, file));
+        var sameStep = checkpoints.Zip(checkpoints.Skip(1)).FirstOrDefault(pair => pair.First.File.Info.Step == pair.Second.File.Info.Step);
+        if (sameStep.First.Path is not null)
+            throw new TrainerException($"Checkpoints '{sameStep.First.Path}' and '{sameStep.Second.Path}' are both at step {sameStep.First.File.Info.Step}; give each step once.");
+        var training = latest.File.Info.Training;
+        if (training.GeneratorClassesFromData && classPool is null)
+            throw new TrainerException($"The run of '{latest.Path}' drew its generator's classes from the data (TrainingOptions.GeneratorClassesFromData): give its training data so that the average's BatchNorm statistics come from the same class mix.");
+
+        var averaged = latest.File.LoadGenerator(latest.Path, section);
+        try
+        {
+            using (no_grad())
+            {
+                var parameters = averaged.parameters().ToList();
+                var sums = parameters.Select(p => p.detach().to(ScalarType.Float64)).ToList();
+                foreach (var (path, file) in checkpoints.SkipLast(1))
+                {
+                    using var other = file.LoadGenerator(path, section);
+                    foreach (var (sum, value) in sums.Zip(other.parameters())) sum.add_(value.detach().to(ScalarType.Float64));
+                }
+                foreach (var (parameter, sum) in parameters.Zip(sums))
+                {
+                    parameter.copy_(sum.div_(checkpoints.Count).to(parameter.dtype));
+                    sum.Dispose();
+                }
+            }
+            BatchNormCalibration.Recalibrate(averaged, training.Seed, training.GeneratorClassesFromData ? classPool : null);
+            averaged.eval();
+
+            var steps = string.Join(", ", checkpoints.Select(c => c.File.Info.Step.ToString(CultureInfo.InvariantCulture)));
+            var extra = new Dictionary<string, string>(latest.File.Info.Extra)
+            {
+                ["averaged_from"] = $"steps {steps} ({checkpoints.Count} checkpoints)",
+                ["averaged_section"] = section,
+            };
+            var sections = new Dictionary<string, byte[]> { [section] = Checkpoint.StateOf(averaged) };
+            if (latest.File.Sections.TryGetValue("clusters", out var clusters)) sections["clusters"] = clusters;
+            return new Checkpoint { Info = latest.File.Info with { Extra = extra }, Sections = sections };
+        }
+        finally
+        {
+            averaged.Dispose();
+        }
+    }
+
+    /// <summary>Refuses a checkpoint of another model, dataset or run than <paramref name="reference"/>'s, naming what differs.</summary>
+    private static void CheckSameRun((string Path, Checkpoint File) reference, (string Path, Checkpoint File) other)
+    {
+        var (a, b) = (reference.File.Info, other.File.Info);
+        var differences = a.Model.DifferencesFrom(b.Model, mine: $"in '{reference.Path}'", theirs: $"in '{other.Path}'");
+        if (a.Model.ForComparison() != b.Model.ForComparison() || !SamePrior(a.Model.LatentClassPrior, b.Model.LatentClassPrior))
+            throw new TrainerException($"Checkpoints '{other.Path}' and '{reference.Path}' hold different models" +
+                $"{(differences.Count == 0 ? " (their latent class shares differ)" : ": " + string.Join("; ", differences))}; average checkpoints of one run.");
+        if (a.Dataset != b.Dataset)
+            throw new TrainerException($"Checkpoint '{other.Path}' was trained on '{b.Dataset}', '{reference.Path}' on '{a.Dataset}'; average checkpoints of one run.");
+        if (a.Training.Seed != b.Training.Seed)
+            throw new TrainerException($"Checkpoint '{other.Path}' was trained with seed {b.Training.Seed}, '{reference.Path}' with seed {a.Training.Seed}: weights of different runs do not average into a generator; average checkpoints of one run.");
+    }
+
+    private static bool SamePrior(double[]? a, double[]? b) => (a ?? []).SequenceEqual(b ?? []);
+}
