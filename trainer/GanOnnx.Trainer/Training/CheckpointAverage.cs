@@ -36,57 +36,70 @@ public static class CheckpointAverage
         var twice = paths.GroupBy(Path.GetFullPath).FirstOrDefault(g => g.Count() > 1);
         if (twice is not null) throw new TrainerException($"Checkpoint '{twice.First()}' is given more than once.");
 
-        var checkpoints = paths.Select(p => (Path: p, File: Checkpoint.Load(p))).OrderBy(c => c.File.Info.Step).ToList();
-        var latest = checkpoints[^1];
-        foreach (var (path, file) in checkpoints) CheckSameRun(latest, (path, file));
-        var sameStep = checkpoints.Zip(checkpoints.Skip(1)).FirstOrDefault(pair => pair.First.File.Info.Step == pair.Second.File.Info.Step);
-        if (sameStep.First.Path is not null)
-            throw new TrainerException($"Checkpoints '{sameStep.First.Path}' and '{sameStep.Second.Path}' are both at step {sameStep.First.File.Info.Step}; give each step once.");
-        var training = latest.File.Info.Training;
-        if (training.GeneratorClassesFromData && classPool is null)
-            throw new TrainerException($"The run of '{latest.Path}' drew its generator's classes from the data (TrainingOptions.GeneratorClassesFromData): give its training data so that the average's BatchNorm statistics come from the same class mix.");
-
-        var averaged = latest.File.LoadGenerator(latest.Path, section);
+        // One checkpoint in memory at a time: a run's checkpoints carry its discriminator and optimizer states too.
+        (string Path, Checkpoint.Header Info)? first = null, latest = null;
+        byte[]? latestClusters = null;
+        var steps = new SortedDictionary<long, string>();
+        List<Tensor>? sums = null;
         try
         {
-            using (no_grad())
+            foreach (var path in paths)
             {
-                var parameters = averaged.parameters().ToList();
-                var sums = parameters.Select(p => p.detach().to(ScalarType.Float64)).ToList();
-                foreach (var (path, file) in checkpoints.SkipLast(1))
+                var file = Checkpoint.Load(path);
+                if (first is null)
                 {
-                    using var other = file.LoadGenerator(path, section);
-                    foreach (var (sum, value) in sums.Zip(other.parameters())) sum.add_(value.detach().to(ScalarType.Float64));
+                    first = (path, file.Info);
+                    if (file.Info.Training.GeneratorClassesFromData && classPool is null)
+                        throw new TrainerException($"The run of '{path}' drew its generator's classes from the data (TrainingOptions.GeneratorClassesFromData): give its training data so that the average's BatchNorm statistics come from the same class mix.");
                 }
-                foreach (var (parameter, sum) in parameters.Zip(sums))
+                else CheckSameRun(first.Value, (path, file.Info));
+                if (!steps.TryAdd(file.Info.Step, path))
+                    throw new TrainerException($"Checkpoints '{steps[file.Info.Step]}' and '{path}' are both at step {file.Info.Step}; give each step once.");
+                if (latest is null || file.Info.Step > latest.Value.Info.Step)
                 {
-                    parameter.copy_(sum.div_(checkpoints.Count).to(parameter.dtype));
-                    sum.Dispose();
+                    latest = (path, file.Info);
+                    latestClusters = file.Sections.GetValueOrDefault("clusters");
                 }
+                using var scope = NewDisposeScope();
+                using var generator = file.LoadGenerator(path, section);
+                using var _ = no_grad();
+                sums ??= generator.parameters().Select(p => zeros_like(p, ScalarType.Float64).MoveToOuterDisposeScope()).ToList();
+                foreach (var (sum, value) in sums.Zip(generator.parameters())) sum.add_(value.to(ScalarType.Float64));
             }
-            BatchNormCalibration.Recalibrate(averaged, training.Seed, training.GeneratorClassesFromData ? classPool : null);
-            averaged.eval();
 
-            var steps = string.Join(", ", checkpoints.Select(c => c.File.Info.Step.ToString(CultureInfo.InvariantCulture)));
-            var extra = new Dictionary<string, string>(latest.File.Info.Extra)
+            var header = latest!.Value.Info;
+            var averaged = new Generator(header.Model);
+            try
             {
-                ["averaged_from"] = $"steps {steps} ({checkpoints.Count} checkpoints)",
-                ["averaged_section"] = section,
-            };
-            var sections = new Dictionary<string, byte[]> { [section] = Checkpoint.StateOf(averaged) };
-            if (latest.File.Sections.TryGetValue("clusters", out var clusters)) sections["clusters"] = clusters;
-            return new Checkpoint { Info = latest.File.Info with { Extra = extra }, Sections = sections };
+                using (no_grad())
+                    foreach (var (parameter, sum) in averaged.parameters().Zip(sums!))
+                        parameter.copy_(sum.div_(steps.Count).to(parameter.dtype));
+                BatchNormCalibration.Recalibrate(averaged, header.Training.Seed, header.Training.GeneratorClassesFromData ? classPool : null);
+                averaged.eval();
+                var extra = new Dictionary<string, string>(header.Extra)
+                {
+                    ["averaged_from"] = $"steps {string.Join(", ", steps.Keys.Select(k => k.ToString(CultureInfo.InvariantCulture)))} ({steps.Count} checkpoints)",
+                    ["averaged_section"] = section,
+                };
+                var sections = new Dictionary<string, byte[]> { [section] = Checkpoint.StateOf(averaged) };
+                if (latestClusters is not null) sections["clusters"] = latestClusters;
+                return new Checkpoint { Info = header with { Extra = extra }, Sections = sections };
+            }
+            finally
+            {
+                averaged.Dispose();
+            }
         }
         finally
         {
-            averaged.Dispose();
+            foreach (var sum in sums ?? []) sum.Dispose();
         }
     }
 
     /// <summary>Refuses a checkpoint of another model, dataset or run than <paramref name="reference"/>'s, naming what differs.</summary>
-    private static void CheckSameRun((string Path, Checkpoint File) reference, (string Path, Checkpoint File) other)
+    private static void CheckSameRun((string Path, Checkpoint.Header Info) reference, (string Path, Checkpoint.Header Info) other)
     {
-        var (a, b) = (reference.File.Info, other.File.Info);
+        var (a, b) = (reference.Info, other.Info);
         var differences = a.Model.DifferencesFrom(b.Model, mine: $"in '{reference.Path}'", theirs: $"in '{other.Path}'");
         if (a.Model.ForComparison() != b.Model.ForComparison() || !SamePrior(a.Model.LatentClassPrior, b.Model.LatentClassPrior))
             throw new TrainerException($"Checkpoints '{other.Path}' and '{reference.Path}' hold different models" +
