@@ -21,9 +21,10 @@ internal static class AverageCommand
             var averaged = CheckpointAverage.Average(paths, section, dataset?.Labels);
             var outPath = parse.GetValue(outOption)!;
             averaged.Save(outPath);
-            output.WriteLine($"Wrote {outPath}: the '{section}' weights averaged over {averaged.Info.Extra["averaged_from"]}, BatchNorm statistics recomputed.");
-            output.WriteLine($"  score it:  ganonnx-train eval --checkpoint {outPath}{(section == "generator_ema" ? " --ema" : "")} --data …");
-            output.WriteLine($"  export it: ganonnx-train export --checkpoint {outPath}{(section == "generator_ema" ? " --ema" : "")} --out model.onnx");
+            output.WriteLine($"Wrote {outPath}: the '{section}' weights averaged over {averaged.Info.Extra[CheckpointAverage.AveragedFromKey]}, BatchNorm statistics recomputed.");
+            var emaFlag = parse.GetValue(ema) ? " --ema" : "";
+            output.WriteLine($"  score it:  ganonnx-train eval --checkpoint {outPath}{emaFlag} --data …");
+            output.WriteLine($"  export it: ganonnx-train export --checkpoint {outPath}{emaFlag} --out model.onnx");
             return 0;
         }));
         return command;

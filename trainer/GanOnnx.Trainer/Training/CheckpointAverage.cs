@@ -13,11 +13,14 @@ namespace GanOnnx.Trainer.Training;
 /// Only the parameters are averaged; the BatchNorm running statistics are recomputed from the averaged generator's own
 /// activations (<see cref="BatchNormCalibration"/>), as the trainer does for its EMA. The result is a checkpoint that
 /// holds only the averaged section (and the clusters of a self-conditioned run): <c>eval</c> and <c>export</c> read it,
-/// a resume refuses it by name. Its header is the latest input's, with <c>averaged_from</c> and <c>averaged_section</c>
+/// a resume refuses it by name. Its header is the latest input's, with <see cref="AveragedFromKey"/> and <c>averaged_section</c>
 /// in <see cref="Checkpoint.Header.Extra"/>.
 /// </remarks>
 public static class CheckpointAverage
 {
+    /// <summary>The header's <see cref="Checkpoint.Header.Extra"/> key that marks an average and says which steps it holds.</summary>
+    public const string AveragedFromKey = "averaged_from";
+
     /// <summary>The sections that hold a generator.</summary>
     public static readonly string[] GeneratorSections = ["generator", "generator_ema"];
 
@@ -37,7 +40,8 @@ public static class CheckpointAverage
         if (twice is not null) throw new TrainerException($"Checkpoint '{twice.First()}' is given more than once.");
 
         // One checkpoint in memory at a time: a run's checkpoints carry its discriminator and optimizer states too.
-        (string Path, Checkpoint.Header Info)? first = null, latest = null;
+        (string Path, Checkpoint.Header Info)? first = null;
+        Checkpoint.Header? latest = null;
         byte[]? latestClusters = null;
         var steps = new SortedDictionary<long, string>();
         List<Tensor>? sums = null;
@@ -55,9 +59,9 @@ public static class CheckpointAverage
                 else CheckSameRun(first.Value, (path, file.Info));
                 if (!steps.TryAdd(file.Info.Step, path))
                     throw new TrainerException($"Checkpoints '{steps[file.Info.Step]}' and '{path}' are both at step {file.Info.Step}; give each step once.");
-                if (latest is null || file.Info.Step > latest.Value.Info.Step)
+                if (latest is null || file.Info.Step > latest.Step)
                 {
-                    latest = (path, file.Info);
+                    latest = file.Info;
                     latestClusters = file.Sections.GetValueOrDefault("clusters");
                 }
                 using var scope = NewDisposeScope();
@@ -67,7 +71,7 @@ public static class CheckpointAverage
                 foreach (var (sum, value) in sums.Zip(generator.parameters())) sum.add_(value.to(ScalarType.Float64));
             }
 
-            var header = latest!.Value.Info;
+            var header = latest!;
             var averaged = new Generator(header.Model);
             try
             {
@@ -78,7 +82,7 @@ public static class CheckpointAverage
                 averaged.eval();
                 var extra = new Dictionary<string, string>(header.Extra)
                 {
-                    ["averaged_from"] = $"steps {string.Join(", ", steps.Keys.Select(k => k.ToString(CultureInfo.InvariantCulture)))} ({steps.Count} checkpoints)",
+                    [AveragedFromKey] = $"steps {string.Join(", ", steps.Keys.Select(k => k.ToString(CultureInfo.InvariantCulture)))} ({steps.Count} checkpoints)",
                     ["averaged_section"] = section,
                 };
                 var sections = new Dictionary<string, byte[]> { [section] = Checkpoint.StateOf(averaged) };

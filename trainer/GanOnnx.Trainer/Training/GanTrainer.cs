@@ -360,7 +360,7 @@ public sealed class GanTrainer
 
     private void CheckResumable(Checkpoint checkpoint, string path, ImageDataset data)
     {
-        if (checkpoint.Info.Extra.TryGetValue("averaged_from", out var averaged))
+        if (checkpoint.Info.Extra.TryGetValue(CheckpointAverage.AveragedFromKey, out var averaged))
             throw new TrainerException($"Checkpoint '{path}' is a generator averaged over {averaged} ('ganonnx-train average'): it has nothing to resume from; resume from one of the checkpoints it was made from.");
         if (checkpoint.Info.Model.ForComparison() != Model.ForComparison())
         {
