@@ -13,10 +13,10 @@ public class TrainerCliTests
         var data = TestData.IdxFolder(count: 32);
         var run = TestData.NewTempFolder();
         var (code, _, error) = Run("train", "--data", data, "--out", run, "--steps", "2", "--batch-size", "16", "--width", "8", "--latent", "16",
-            "--spectral-norm", "--latent-classes", "4", "--loss", "hinge");
+            "--spectral-norm", "--latent-classes", "4", "--loss", "hinge", "--minibatch-std", "4");
         Assert.That(code, Is.EqualTo(0), error);
         var model = Training.Checkpoint.Load(Path.Combine(run, "checkpoint.gockpt")).Info.Model;
-        Assert.That((model.SpectralNorm, model.LatentClasses), Is.EqualTo((true, 4)));
+        Assert.That((model.SpectralNorm, model.LatentClasses, model.MinibatchStdGroup), Is.EqualTo((true, 4, 4)));
     }
 
     [Test]

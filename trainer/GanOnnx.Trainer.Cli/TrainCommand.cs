@@ -25,6 +25,7 @@ internal static class TrainCommand
         var spectralNorm = new Option<bool>("--spectral-norm") { Description = "Spectrally normalize the discriminator's weights (Miyato et al. 2018)." };
         var dWidth = new Option<int>("--d-width") { Description = "Base width of the discriminator alone (0 = the same as --width).", DefaultValueFactory = _ => 0 };
         var dropout = new Option<double?>("--d-dropout") { Description = "Dropout after each hidden layer of the discriminator (default: the architecture's, 0.3 for dcgan, 0.4 for keras-dcgan, none for mlp; 0 = none)." };
+        var minibatchStd = new Option<int>("--minibatch-std") { Description = "Minibatch standard deviation in the discriminator (Karras et al. 2018): the spread of groups of this many images as one more feature before its last layer (0 = none; StyleGAN uses 4).", DefaultValueFactory = _ => 0 };
         var projection = new Option<bool>("--projection") { Description = "Conditional and self-conditioned models: a projection discriminator (Miyato & Koyama 2018) instead of the class plane." };
         var auxClassifier = new Option<bool>("--aux-classifier") { Description = "Conditional models: an auxiliary classifier head on the discriminator (AC-GAN, Odena et al. 2017) that learns the labels, and a generator loss for images it classifies as asked." };
         var generatorClasses = new Option<string>("--g-classes") { Description = "Conditional models: the classes the generator's step asks for: uniform (all equally often) or data (in the training data's proportions, as the discriminator sees them).", DefaultValueFactory = _ => "uniform" };
@@ -60,7 +61,7 @@ internal static class TrainCommand
         var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a build with -p:TorchBackend=Cuda).", DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
-            data, outOption, recipeOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, clusterFeatures, codeWeight, spectralNorm, dWidth, dropout, projection, auxClassifier, augment, loss, criticSteps, gpWeight, r1, r1Every, generatorClasses, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
+            data, outOption, recipeOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, clusterFeatures, codeWeight, spectralNorm, dWidth, dropout, minibatchStd, projection, auxClassifier, augment, loss, criticSteps, gpWeight, r1, r1Every, generatorClasses, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
             clip, smoothing, emaDecay, emaRampup, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
             imageSize, channelsOption, onBadImage, convolutions,
         };
@@ -108,6 +109,7 @@ internal static class TrainCommand
                 LatentClasses = clusterCount != 0 ? clusterCount : parse.GetValue(latentClasses), Clustered = clusterCount != 0,
                 SpectralNorm = parse.GetValue(spectralNorm),
                 DiscriminatorWidth = parse.GetValue(dWidth), DiscriminatorDropout = parse.GetValue(dropout),
+                MinibatchStdGroup = parse.GetValue(minibatchStd),
                 Projection = parse.GetValue(projection),
                 AuxiliaryClassifier = parse.GetValue(auxClassifier),
             };

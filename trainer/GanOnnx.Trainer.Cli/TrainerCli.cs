@@ -78,6 +78,7 @@ public static class TrainerCli
         ["ModelConfig.Projection"] = "--projection",
         ["ModelConfig.DiscriminatorDropout"] = "--d-dropout",
         ["ModelConfig.DiscriminatorWidth"] = "--d-width",
+        ["ModelConfig.MinibatchStdGroup"] = "--minibatch-std",
         ["ModelConfig.AuxiliaryClassifier"] = "--aux-classifier",
         ["ModelConfig.NumClasses"] = "--conditional",
         ["ModelConfig.LatentClasses"] = "--latent-classes",

@@ -13,7 +13,9 @@ namespace GanOnnx.Trainer.Models;
 /// images' clusters. For a model with an InfoGAN code
 /// (<see cref="ModelConfig.LatentClasses"/> without clusters), a linear head on the features before the last layer
 /// predicts the code's category (<see cref="ForwardWithCode"/>). With <see cref="ModelConfig.AuxiliaryClassifier"/> such a
-/// head predicts the class (<see cref="ForwardWithClasses"/>), and the layers before it see the image only.
+/// head predicts the class (<see cref="ForwardWithClasses"/>), and the layers before it see the image only. With
+/// <see cref="ModelConfig.MinibatchStdGroup"/> a <see cref="MinibatchStd"/> layer before the last layer appends how much
+/// the images of a group differ, so an image's logit also depends on the others in its group.
 /// </summary>
 public sealed class Discriminator : Module<Tensor, Tensor>
 {
@@ -166,6 +168,15 @@ public sealed class Discriminator : Module<Tensor, Tensor>
         if (c.EffectiveDiscriminatorDropout > 0) layers.Add(($"drop{layer}", Dropout(c.EffectiveDiscriminatorDropout)));
     }
 
+    /// <summary>Adds the minibatch standard deviation layer when the model asks for it; returns the channels (or features)
+    /// after it: <paramref name="channels"/>, plus one with the layer.</summary>
+    private static int AddMinibatchStd(List<(string, Module<Tensor, Tensor>)> layers, ModelConfig c, int channels)
+    {
+        if (c.MinibatchStdGroup == 0) return channels;
+        layers.Add(("mbstd", new MinibatchStd(c.MinibatchStdGroup)));
+        return channels + 1;
+    }
+
     private static (string, Module<Tensor, Tensor>)[] MlpLayers(ModelConfig c, int channels)
     {
         var layers = new List<(string, Module<Tensor, Tensor>)>
@@ -175,7 +186,8 @@ public sealed class Discriminator : Module<Tensor, Tensor>
             ("act1", LeakyReLU(0.2)),
         };
         AddDropout(layers, c, 1);
-        layers.Add(("fc2", Dense(c, c.EffectiveDiscriminatorWidth, 1)));
+        var features = AddMinibatchStd(layers, c, c.EffectiveDiscriminatorWidth);
+        layers.Add(("fc2", Dense(c, features, 1)));
         return layers.ToArray();
     }
 
@@ -196,6 +208,7 @@ public sealed class Discriminator : Module<Tensor, Tensor>
             inCh = widths[i];
             if (stride == 2) s = (s - 1) / 2 + 1;
         }
+        inCh = AddMinibatchStd(layers, c, inCh);
         layers.Add(("flatten", Flatten()));
         layers.Add(("fc", Dense(c, inCh * s * s, 1)));
         return layers.ToArray();
@@ -215,6 +228,7 @@ public sealed class Discriminator : Module<Tensor, Tensor>
             inCh = outCh;
             outCh *= 2;
         }
+        inCh = AddMinibatchStd(layers, c, inCh);
         layers.Add(("flatten", Flatten()));
         layers.Add(("fc", Dense(c, inCh * start * start, 1)));
         return layers.ToArray();

@@ -114,6 +114,14 @@ public sealed record ModelConfig
     /// </summary>
     public double? DiscriminatorDropout { get; init; }
 
+    /// <summary>
+    /// Minibatch standard deviation in the discriminator (<see cref="MinibatchStd"/>; Karras et al. 2018): the size of the
+    /// groups of images whose spread is appended as one more feature before the last layer; 0 = none (the default), else
+    /// at least 2 (StyleGAN uses 4). It lets the discriminator see a generator that makes too little variety. The
+    /// generator, and so the exported model, is unchanged.
+    /// </summary>
+    public int MinibatchStdGroup { get; init; }
+
     /// <summary>The discriminator's dropout actually used (<see cref="DiscriminatorDropout"/>, or the architecture's).</summary>
     [JsonIgnore]
     public double EffectiveDiscriminatorDropout => DiscriminatorDropout ?? DefaultDropout(Architecture);
@@ -126,12 +134,14 @@ public sealed record ModelConfig
         _ => 0.3,
     };
 
-    /// <summary>", projection discriminator, auxiliary classifier, spectral norm, discriminator width w, discriminator dropout p"
+    /// <summary>", projection discriminator, auxiliary classifier, spectral norm, discriminator width w, discriminator dropout p,
+    /// minibatch std over groups of g"
     /// as they apply (empty for none; the width and dropout only when they are not the defaults), for the training log.</summary>
     [JsonIgnore]
     public string DiscriminatorNotes => (Projection ? ", projection discriminator" : "") + (AuxiliaryClassifier ? ", auxiliary classifier" : "") + (SpectralNorm ? ", spectral norm" : "")
         + (EffectiveDiscriminatorWidth != EffectiveWidth ? $", discriminator width {EffectiveDiscriminatorWidth}" : "")
-        + (EffectiveDiscriminatorDropout != DefaultDropout(Architecture) ? string.Create(CultureInfo.InvariantCulture, $", discriminator dropout {EffectiveDiscriminatorDropout:G4}") : "");
+        + (EffectiveDiscriminatorDropout != DefaultDropout(Architecture) ? string.Create(CultureInfo.InvariantCulture, $", discriminator dropout {EffectiveDiscriminatorDropout:G4}") : "")
+        + (MinibatchStdGroup > 0 ? $", minibatch std over groups of {MinibatchStdGroup}" : "");
 
     /// <summary>Rows of the generator's embedding table: the label classes, or the (class, cluster) pairs of
     /// <see cref="ClassClusters"/>, or the InfoGAN code's categories or clusters, or 0.</summary>
@@ -193,6 +203,7 @@ public sealed record ModelConfig
         Compare("projection discriminator", Projection ? "on" : "off", other.Projection ? "on" : "off");
         Compare("auxiliary classifier", AuxiliaryClassifier ? "on" : "off", other.AuxiliaryClassifier ? "on" : "off");
         Compare("discriminator width", EffectiveDiscriminatorWidth, other.EffectiveDiscriminatorWidth);
+        Compare("minibatch std group", MinibatchStdGroup, other.MinibatchStdGroup);
         return differences;
     }
 
@@ -284,6 +295,8 @@ public sealed record ModelConfig
             throw new TrainerException($"ModelConfig.DiscriminatorWidth is {DiscriminatorWidth}; it must be between 1 and 4096, or 0 for the generator's width.");
         if (DiscriminatorDropout is { } dropout && !(dropout >= 0 && dropout < 1))
             throw new TrainerException(string.Create(CultureInfo.InvariantCulture, $"ModelConfig.DiscriminatorDropout is {dropout}; it must be at least 0 (no dropout) and below 1."));
+        if (MinibatchStdGroup is < 0 or 1 or > 256)
+            throw new TrainerException($"ModelConfig.MinibatchStdGroup is {MinibatchStdGroup}; it must be 0 (none) or a group of 2 to 256 images.");
         if (Projection && DiscriminatorClasses == 0)
             throw new TrainerException("ModelConfig.Projection is for conditional (ModelConfig.NumClasses) or self-conditioned (ModelConfig.LatentClasses (clustered)) models; this one has no classes for the discriminator.");
         if (AuxiliaryClassifier && NumClasses == 0)
