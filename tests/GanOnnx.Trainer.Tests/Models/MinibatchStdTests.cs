@@ -95,7 +95,7 @@ public class MinibatchStdTests
     }
 
     [Test]
-    public void ARunWithItResumesExactlyAndAResumeMustKeepIt()
+    public void ARunWithItResumesExactlyAndAResumeMayChangeTheGroupButNotTakeItOut()
     {
         var model = new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 8, DiscriminatorDropout = 0, MinibatchStdGroup = 4 };
         using var data = TestData.Dataset(40, 28, 1, model.ValueRange);
@@ -103,9 +103,53 @@ public class MinibatchStdTests
         var (straight, _) = TestData.AssertResumeIsExact(model, data, options);
         Assert.That(Checkpoint.Load(straight).Info.Model.MinibatchStdGroup, Is.EqualTo(4));
 
-        var resumed = new GanTrainer(model with { MinibatchStdGroup = 0 }, options with { Steps = 5 }, TestData.NewTempFolder(), TextWriter.Null);
-        Assert.That(() => resumed.Train(data, straight), Throws.TypeOf<TrainerException>()
-            .With.Message.Contains("minibatch std group 4 in the checkpoint, minibatch std group 0 here"));
+        var log = new StringWriter();
+        var regrouped = new GanTrainer(model with { MinibatchStdGroup = 2 }, options with { Steps = 5 }, TestData.NewTempFolder(), log).Train(data, straight);
+        Assert.That(log.ToString(), Does.Contain("changed training settings: ModelConfig.MinibatchStdGroup 4 → 2"));
+        Assert.That(Checkpoint.Load(regrouped).Info.Model.MinibatchStdGroup, Is.EqualTo(2));
+
+        var without = new GanTrainer(model with { MinibatchStdGroup = 0 }, options with { Steps = 5 }, TestData.NewTempFolder(), TextWriter.Null);
+        Assert.That(() => without.Train(data, straight), Throws.TypeOf<TrainerException>()
+            .With.Message.Contains("has minibatch standard deviation (groups of 4) in its discriminator; a resume can keep it or change the group size (--minibatch-std), not take it out"));
+    }
+
+    [TestCase(GanArchitecture.Dcgan)]
+    [TestCase(GanArchitecture.Mlp)]
+    public void AResumeMayAddItTheSavedDiscriminatorScoringAsBefore(GanArchitecture architecture)
+    {
+        var model = new ModelConfig { Architecture = architecture, Width = 8, LatentDim = 8, DiscriminatorDropout = 0 };
+        using var data = TestData.Dataset(40, 28, 1, model.ValueRange);
+        var options = new TrainingOptions { Convolutions = ConvolutionKernels.Exact, Steps = 3, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0 };
+        var saved = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data);
+        var log = new StringWriter();
+        var grown = new GanTrainer(model with { MinibatchStdGroup = 4 }, options with { Steps = 4 }, TestData.NewTempFolder(), log).Train(data, saved);
+        Assert.That(log.ToString(), Does.Contain("Adding minibatch standard deviation (groups of 4) to the saved discriminator")
+            .And.Contain("ModelConfig.MinibatchStdGroup 0 → 4"));
+        Assert.That(Checkpoint.Load(grown).Info.Model.MinibatchStdGroup, Is.EqualTo(4));
+
+        // What the grown discriminator starts from: the saved weights, zeros for the new input, the same scores.
+        var before = Checkpoint.Load(saved);
+        using var old = new Discriminator(model);
+        before.LoadInto(old, "discriminator", saved);
+        var grownModel = model with { MinibatchStdGroup = 4 };
+        using var start = new Discriminator(grownModel);
+        using (var trainingRun = new TrainingRun(grownModel, options with { Steps = 4 }, CPU, data, null))
+        {
+            trainingRun.Restore(before, saved, grownModel);
+            start.load_state_dict(trainingRun.Discriminator.state_dict());
+        }
+        old.eval();
+        start.eval();
+        manual_seed(9);
+        using var images = rand(8, 1, 28, 28);
+        using var a = old.forward(images);
+        using var b = start.forward(images);
+        Assert.That(b.data<float>().ToArray(), Is.EqualTo(a.data<float>().ToArray()).Within(1e-5));
+        var last = start.state_dict().Where(kv => kv.Value.dim() == 2).Last().Value;
+        var savedColumns = old.state_dict().Where(kv => kv.Value.dim() == 2).Last().Value.shape[1];
+        Assert.That(last.shape[1] - savedColumns, Is.EqualTo(architecture == GanArchitecture.Mlp ? 1 : 49), "one more input channel");
+        Assert.That(last.narrow(1, savedColumns, last.shape[1] - savedColumns).abs().max().item<float>(), Is.EqualTo(0f), "the new input's weights start at zero");
+        Assert.That(TestData.DiscriminatorWeights(grown).All(float.IsFinite), Is.True);
     }
 
     [TestCase("--minibatch-std 1", "--minibatch-std is 1")]

@@ -171,11 +171,12 @@ public sealed record ModelConfig
     /// <summary>This configuration as a resume compares it with its checkpoint's: without <see cref="LatentClassPrior"/>,
     /// which a resumed run takes from its checkpoint (records compare arrays by reference, so two equal priors would
     /// otherwise differ), without <see cref="DiscriminatorDropout"/>, which has no weights and may change at a resume
-    /// (the run says so), and with the discriminator's width spelt out (unset means the generator's width, as in
+    /// (the run says so), without <see cref="MinibatchStdGroup"/>, which a resume may change or add (not remove: the
+    /// trainer checks that), and with the discriminator's width spelt out (unset means the generator's width, as in
     /// checkpoints written before the setting existed).</summary>
     public ModelConfig ForComparison() => this with
     {
-        LatentClassPrior = null, DiscriminatorDropout = null, DiscriminatorWidth = EffectiveDiscriminatorWidth,
+        LatentClassPrior = null, DiscriminatorDropout = null, DiscriminatorWidth = EffectiveDiscriminatorWidth, MinibatchStdGroup = 0,
     };
 
     /// <summary>
@@ -203,7 +204,6 @@ public sealed record ModelConfig
         Compare("projection discriminator", Projection ? "on" : "off", other.Projection ? "on" : "off");
         Compare("auxiliary classifier", AuxiliaryClassifier ? "on" : "off", other.AuxiliaryClassifier ? "on" : "off");
         Compare("discriminator width", EffectiveDiscriminatorWidth, other.EffectiveDiscriminatorWidth);
-        Compare("minibatch std group", MinibatchStdGroup, other.MinibatchStdGroup);
         return differences;
     }
 

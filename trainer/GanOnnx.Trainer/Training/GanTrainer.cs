@@ -88,7 +88,8 @@ public sealed class GanTrainer
             using var run = new TrainingRun(Model, Options, Device, data, clusters);
             if (resume is not null)
             {
-                run.Restore(resume, resumeFrom!);
+                if (run.Restore(resume, resumeFrom!, Model))
+                    Log.WriteLine($"Adding minibatch standard deviation (groups of {Model.MinibatchStdGroup}) to the saved discriminator: its last layer's weights for the new input start at zero, and its optimizer starts afresh.");
                 ReportChangedSettings(resume.Info.Training, resume.Info.Model);
             }
             return Loop(run, data, resume, resumeFrom, cancellationToken);
@@ -362,6 +363,8 @@ public sealed class GanTrainer
     {
         if (checkpoint.Info.Extra.TryGetValue(CheckpointAverage.AveragedFromKey, out var averaged))
             throw new TrainerException($"Checkpoint '{path}' is a generator averaged over {averaged} ('ganonnx-train average'): it has nothing to resume from; resume from one of the checkpoints it was made from.");
+        if (checkpoint.Info.Model.MinibatchStdGroup > 0 && Model.MinibatchStdGroup == 0)
+            throw new TrainerException($"Checkpoint '{path}' has minibatch standard deviation (groups of {checkpoint.Info.Model.MinibatchStdGroup}) in its discriminator; a resume can keep it or change the group size (--minibatch-std), not take it out.");
         if (checkpoint.Info.Model.ForComparison() != Model.ForComparison())
         {
             var differences = Model.DifferencesFrom(checkpoint.Info.Model);
@@ -421,6 +424,7 @@ public sealed class GanTrainer
         Compare("TrainingOptions.R1Weight", saved.R1Weight, Options.R1Weight);
         if (Options.R1Weight > 0 && saved.R1Weight > 0) Compare("TrainingOptions.R1Every", saved.R1Every, Options.R1Every);
         Compare("ModelConfig.DiscriminatorDropout", savedModel.EffectiveDiscriminatorDropout, Model.EffectiveDiscriminatorDropout);
+        Compare("ModelConfig.MinibatchStdGroup", savedModel.MinibatchStdGroup, Model.MinibatchStdGroup);
         Compare("TrainingOptions.BatchSize", saved.BatchSize, Options.BatchSize);
         Compare("TrainingOptions.CriticSteps", saved.CriticSteps, Options.CriticSteps);
         if (Options.Loss == LossKind.WganGp) Compare("TrainingOptions.GradientPenaltyWeight", saved.GradientPenaltyWeight, Options.GradientPenaltyWeight);

@@ -82,18 +82,48 @@ internal sealed class TrainingRun : IDisposable
     /// <summary>
     /// Loads the weights, optimizer states, data order and torch's random state of <paramref name="checkpoint"/> (saved by
     /// <see cref="Save"/>; checked by the caller). This run's optimizer settings win over the saved ones.
+    /// <para>A run that adds minibatch standard deviation (<see cref="ModelConfig.MinibatchStdGroup"/>) to a checkpoint
+    /// without it gets the saved discriminator with zero weights for the new input of its last layer, so it scores as
+    /// before, and a fresh optimizer for it (the saved one's moments do not fit the grown layer); returns true then.</para>
     /// </summary>
-    public void Restore(Checkpoint checkpoint, string path)
+    public bool Restore(Checkpoint checkpoint, string path, ModelConfig model)
     {
         checkpoint.LoadInto(Generator, "generator", path);
         checkpoint.LoadInto(Ema, "generator_ema", path);
-        checkpoint.LoadInto(Discriminator, "discriminator", path);
+        var addsMinibatchStd = checkpoint.Info.Model.MinibatchStdGroup == 0 && model.MinibatchStdGroup > 0;
+        if (addsMinibatchStd) LoadGrownDiscriminator(checkpoint, path);
+        else checkpoint.LoadInto(Discriminator, "discriminator", path);
         LoadOptimizer(OptimizerG, checkpoint, "optimizer_g", path);
-        LoadOptimizer(OptimizerD, checkpoint, "optimizer_d", path);
+        if (!addsMinibatchStd) LoadOptimizer(OptimizerD, checkpoint, "optimizer_d", path);
         ApplyOptimizerSettings(OptimizerG, _options.LearningRateG);
         ApplyOptimizerSettings(OptimizerD, _options.LearningRateD);
         Batches.LoadState(checkpoint.Sections["data_order"]);
         TorchRandomState.Restore(checkpoint.Sections["rng_torch"]);
+        return addsMinibatchStd;
+    }
+
+    /// <summary>Loads the checkpoint's discriminator, which has no minibatch standard deviation, into this run's, which
+    /// has: every weight as saved, the last layer's with zeros for the extra input (the last channel, so the last
+    /// columns of its flattened input).</summary>
+    private void LoadGrownDiscriminator(Checkpoint checkpoint, string path)
+    {
+        using var saved = new Discriminator(checkpoint.Info.Model);
+        checkpoint.LoadInto(saved, "discriminator", path);
+        var from = saved.state_dict();
+        using var _ = no_grad();
+        foreach (var (name, target) in Discriminator.state_dict())
+        {
+            var source = from[name];
+            if (source.shape.SequenceEqual(target.shape))
+            {
+                target.copy_(source);
+                continue;
+            }
+            if (source.dim() != 2 || target.dim() != 2 || source.shape[0] != target.shape[0] || source.shape[1] > target.shape[1])
+                throw new TrainerException($"Checkpoint '{path}': the discriminator's '{name}' is {string.Join("×", source.shape)}, which does not grow into this run's {string.Join("×", target.shape)}.");
+            target.zero_();
+            target.narrow(1, 0, source.shape[1]).copy_(source);
+        }
     }
 
     /// <summary>
