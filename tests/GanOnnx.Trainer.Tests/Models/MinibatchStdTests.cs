@@ -121,8 +121,9 @@ public class MinibatchStdTests
         using var data = TestData.Dataset(40, 28, 1, model.ValueRange);
         var options = new TrainingOptions { Convolutions = ConvolutionKernels.Exact, Steps = 3, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0 };
         var saved = new GanTrainer(model, options, TestData.NewTempFolder(), TextWriter.Null).Train(data);
+        var grownModel = model with { MinibatchStdGroup = 4 };
         var log = new StringWriter();
-        var grown = new GanTrainer(model with { MinibatchStdGroup = 4 }, options with { Steps = 4 }, TestData.NewTempFolder(), log).Train(data, saved);
+        var grown = new GanTrainer(grownModel, options with { Steps = 4 }, TestData.NewTempFolder(), log).Train(data, saved);
         Assert.That(log.ToString(), Does.Contain("Adding minibatch standard deviation (groups of 4) to the saved discriminator")
             .And.Contain("ModelConfig.MinibatchStdGroup 0 → 4"));
         Assert.That(Checkpoint.Load(grown).Info.Model.MinibatchStdGroup, Is.EqualTo(4));
@@ -131,13 +132,9 @@ public class MinibatchStdTests
         var before = Checkpoint.Load(saved);
         using var old = new Discriminator(model);
         before.LoadInto(old, "discriminator", saved);
-        var grownModel = model with { MinibatchStdGroup = 4 };
-        using var start = new Discriminator(grownModel);
-        using (var trainingRun = new TrainingRun(grownModel, options with { Steps = 4 }, CPU, data, null))
-        {
-            trainingRun.Restore(before, saved, grownModel);
-            start.load_state_dict(trainingRun.Discriminator.state_dict());
-        }
+        using var trainingRun = new TrainingRun(grownModel, options with { Steps = 4 }, CPU, data, null);
+        Assert.That(trainingRun.Restore(before, saved, grownModel), Is.True, "the restore says it grew the discriminator");
+        var start = trainingRun.Discriminator;
         old.eval();
         start.eval();
         manual_seed(9);
