@@ -156,6 +156,34 @@ public class TrainingTests
     }
 
     [Test]
+    public void TheHeaderAloneIsReadWithoutTheSectionsAndCheckedAsFully()
+    {
+        var folder = TestData.TrainTinyMlp(2);
+        var path = Path.Combine(folder, "checkpoint.gockpt");
+        var full = Checkpoint.Load(path).Info;
+        var header = Checkpoint.LoadHeader(path);
+        Assert.That(header.Step, Is.EqualTo(full.Step));
+        Assert.That(header.Model, Is.EqualTo(full.Model));
+        Assert.That(header.Sections.Keys, Is.EquivalentTo(full.Sections.Keys));
+
+        // Cut after the header's checksum: the sections are gone, so only a full load notices.
+        var bytes = File.ReadAllBytes(path);
+        var headerLength = BitConverter.ToInt32(bytes, 16);
+        var cut = Path.Combine(folder, "header-only.gockpt");
+        File.WriteAllBytes(cut, bytes.AsSpan(0, 20 + headerLength + 32).ToArray());
+        Assert.That(Checkpoint.LoadHeader(cut).Step, Is.EqualTo(full.Step));
+        Assert.That(() => Checkpoint.Load(cut), Throws.TypeOf<TrainerException>().With.Message.Contains("truncated"));
+
+        // A changed header byte and a file that is no checkpoint are refused as by a full load.
+        var damaged = (byte[])bytes.Clone();
+        damaged[20 + headerLength / 2] ^= 0x01;
+        File.WriteAllBytes(cut, damaged);
+        Assert.That(() => Checkpoint.LoadHeader(cut), Throws.TypeOf<TrainerException>().With.Message.Contains("header does not match its checksum"));
+        File.WriteAllText(cut, "hello");
+        Assert.That(() => Checkpoint.LoadHeader(cut), Throws.TypeOf<TrainerException>().With.Message.Contains("not a GanOnnx checkpoint"));
+    }
+
+    [Test]
     public void ASizeTheArchitectureCannotMakeIsRefusedListingSizesThatWork()
     {
         Assert.That(() => new ModelConfig { Architecture = GanArchitecture.Dcgan, ImageSize = 30 }.Validate(),

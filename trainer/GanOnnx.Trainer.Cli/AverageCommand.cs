@@ -33,7 +33,7 @@ internal static class AverageCommand
     /// <summary>The run's training data, loaded in the shape of the model of <paramref name="checkpoint"/>.</summary>
     private static ImageDataset LoadData(string folder, string checkpoint, TextWriter output)
     {
-        var model = Checkpoint.Load(checkpoint).Info.Model;
+        var model = Checkpoint.LoadHeader(checkpoint).Model;
         return TrainCommand.LoadTrainingData(folder, model.ValueRange, model.ImageSize, model.Channels, BadImagePolicy.Fail, output);
     }
 }

@@ -104,7 +104,15 @@ public sealed class Checkpoint
     }
 
     /// <summary>Reads a checkpoint, refusing a file that is missing, truncated or not a checkpoint.</summary>
-    public static Checkpoint Load(string path)
+    public static Checkpoint Load(string path) => Read(path, withSections: true);
+
+    /// <summary>
+    /// Reads only a checkpoint's header (its model, training options and step), checked as <see cref="Load"/> checks it,
+    /// without reading its sections: a run's checkpoint carries its discriminator and optimizer states too.
+    /// </summary>
+    public static Header LoadHeader(string path) => Read(path, withSections: false).Info;
+
+    private static Checkpoint Read(string path, bool withSections)
     {
         if (!File.Exists(path)) throw new TrainerException($"Checkpoint '{path}' does not exist.");
         try
@@ -134,6 +142,7 @@ public sealed class Checkpoint
                 throw new TrainerException($"Checkpoint '{path}' is corrupt: its header lacks the checksum of a section.");
             header.Model.Validate();
             var sections = new Dictionary<string, byte[]>();
+            if (!withSections) return new Checkpoint { Info = header, Sections = sections };
             foreach (var (name, length) in header.Sections)
             {
                 var actualName = reader.ReadString();
