@@ -174,4 +174,56 @@ public class ResumeAndLossTests
         // Every step, across a resume.
         TestData.AssertResumeIsExact(model, data, withR1 with { Steps = 4, R1Every = 1 });
     }
+
+    [Test]
+    public void TheConsistencyPenaltyIsTheMeanSquaredScoreDifferenceAndTrainsBothSides()
+    {
+        using var scope = NewDisposeScope();
+        var scores = tensor(new[] { 1f, 2f, -1f }).requires_grad_(true);
+        var shifted = tensor(new[] { 0f, 4f, -1f }).requires_grad_(true);
+        var penalty = GanLoss.Consistency(scores, shifted);
+        Assert.That(penalty.item<float>(), Is.EqualTo((1f + 4f + 0f) / 3).Within(1e-6));
+        penalty.backward();
+        // ∂/∂s = 2(s − t)/n and ∂/∂t = −2(s − t)/n: both passes of the discriminator learn from it.
+        Assert.That(scores.grad!.data<float>().ToArray(), Is.EqualTo(new[] { 2f / 3, -4f / 3, 0f }).Within(1e-6));
+        Assert.That(shifted.grad!.data<float>().ToArray(), Is.EqualTo(new[] { -2f / 3, 4f / 3, 0f }).Within(1e-6));
+    }
+
+    [Test]
+    public void ConsistencyTeachesTheDiscriminatorToScoreShiftedImagesAlikeAndResumesExactly()
+    {
+        var model = new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 8, LatentClasses = 4, Clustered = true, DiscriminatorDropout = 0 };
+        using var data = TestData.Dataset(64, 28, 1, model.ValueRange);
+        var plain = new TrainingOptions { Convolutions = ConvolutionKernels.Exact, Steps = 30, BatchSize = 16, SampleEvery = 0, CheckpointEvery = 0, LearningRateD = 1e-3 };
+        var log = new StringWriter();
+        var withCr = new GanTrainer(model, plain with { ConsistencyWeight = 100 }, TestData.NewTempFolder(), log).Train(data);
+        var without = new GanTrainer(model, plain, TestData.NewTempFolder(), TextWriter.Null).Train(data);
+        Assert.That(log.ToString(), Does.Contain("consistency λ 100"));
+
+        // How differently each discriminator scores the training images and the same images shifted (one shift draw for both).
+        double Gap(string checkpointPath)
+        {
+            var checkpoint = Checkpoint.Load(checkpointPath);
+            using var d = new Discriminator(checkpoint.Info.Model);
+            checkpoint.LoadInto(d, "discriminator", checkpointPath);
+            d.eval();
+            using var _ = no_grad();
+            using var scope = NewDisposeScope();
+            manual_seed(7);
+            var shifted = DiffAugment.Apply(data.Images, Augmentations.Translation);
+            var clusters = zeros(data.Count, dtype: ScalarType.Int64);
+            return (d.forward(data.Images, clusters) - d.forward(shifted, clusters)).abs().mean().item<float>();
+        }
+        var (gapWith, gapWithout) = (Gap(withCr), Gap(without));
+        Assert.That(gapWith, Is.LessThan(gapWithout / 2), $"score gap under a shift: {gapWith:G4} with consistency, {gapWithout:G4} without");
+
+        TestData.AssertResumeIsExact(model, data, plain with { Steps = 4, ConsistencyWeight = 10, Augment = Augmentations.Cutout });
+    }
+
+    [Test]
+    public void AConsistencyWeightOutOfRangeIsRefused()
+    {
+        Assert.That(() => new TrainingOptions { ConsistencyWeight = -1 }.Validate(), Throws.TypeOf<TrainerException>().With.Message.Contains("TrainingOptions.ConsistencyWeight"));
+        Assert.That(() => new TrainingOptions { ConsistencyWeight = double.NaN }.Validate(), Throws.TypeOf<TrainerException>().With.Message.Contains("TrainingOptions.ConsistencyWeight"));
+    }
 }

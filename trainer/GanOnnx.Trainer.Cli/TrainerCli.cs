@@ -64,6 +64,7 @@ public static class TrainerCli
         ["TrainingOptions.CodeWeight"] = "--code-weight",
         ["TrainingOptions.R1Weight"] = "--r1",
         ["TrainingOptions.R1Every"] = "--r1-every",
+        ["TrainingOptions.ConsistencyWeight"] = "--consistency",
         ["TrainingOptions.EmaDecay"] = "--ema-decay",
         ["TrainingOptions.EmaRampup"] = "--ema-rampup",
         ["TrainingOptions.ClusterFeatures"] = "--cluster-features",

@@ -69,6 +69,14 @@ public static class GanLoss
     }
 
     /// <summary>
+    /// The consistency penalty of bCR (Zhao et al. 2021, "Improved Consistency Regularization for GANs"): the mean squared
+    /// difference between the discriminator's <paramref name="scores"/> of a batch and its <paramref name="transformedScores"/>
+    /// of the same images transformed, which teaches it to give an image and its shifted copy the same score. Both
+    /// sides keep their graphs, so the penalty trains the discriminator through each; the caller weighs it (λ).
+    /// </summary>
+    public static Tensor Consistency(Tensor scores, Tensor transformedScores) => (scores - transformedScores).square().mean();
+
+    /// <summary>
     /// The R1 penalty (Mescheder et al. 2018) E[‖∇ₓ D(x)‖²] of the <paramref name="scores"/> a discriminator gave the real
     /// images <paramref name="input"/>, which must have been made to require gradients before they were scored. The graph
     /// is kept so that the penalty trains the discriminator; the caller weighs it (γ/2 in the paper).

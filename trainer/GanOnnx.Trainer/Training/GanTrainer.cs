@@ -108,7 +108,7 @@ public sealed class GanTrainer
         var stopwatch = Stopwatch.StartNew();
         using var log = new RunLog(OutputFolder, Options, Log, firstStep, resume?.Info.Step, Model.AuxiliaryClassifier ? "class" : "code", DivergenceHint);
         Log.WriteLine($"Training {Model.ArchitectureName} on {data.Name} ({data.Count} images {data.Channels}×{data.Height}×{data.Width}), " +
-            $"{GanLoss.NameOf(Options.Loss)} loss{Model.DiscriminatorNotes}, {Options.Optimizer}, batch {run.BatchSize}{(Options.Augment == Augmentations.None ? "" : $", augment {DiffAugment.NameOf(Options.Augment)}")}{(Options.GeneratorClassesFromData ? ", generator classes in the data's proportions" : "")}{(Options.R1Weight > 0 ? string.Create(CultureInfo.InvariantCulture, $", R1 γ {Options.R1Weight:G6} every {Options.R1Every} step(s)") : "")}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
+            $"{GanLoss.NameOf(Options.Loss)} loss{Model.DiscriminatorNotes}, {Options.Optimizer}, batch {run.BatchSize}{(Options.Augment == Augmentations.None ? "" : $", augment {DiffAugment.NameOf(Options.Augment)}")}{(Options.GeneratorClassesFromData ? ", generator classes in the data's proportions" : "")}{(Options.R1Weight > 0 ? string.Create(CultureInfo.InvariantCulture, $", R1 γ {Options.R1Weight:G6} every {Options.R1Every} step(s)") : "")}{(Options.ConsistencyWeight > 0 ? string.Create(CultureInfo.InvariantCulture, $", consistency λ {Options.ConsistencyWeight:G6}") : "")}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
 
         for (var step = firstStep; step <= Options.Steps; step++)
         {
@@ -169,15 +169,12 @@ public sealed class GanTrainer
         var z = Generator.SampleLatents(Model, run.BatchSize, run.Device);
         Tensor fake;
         using (no_grad()) fake = run.Generator.forward(z, labels);
-        Tensor dReal;
-        Tensor? classLoss = null;
-        if (Model.AuxiliaryClassifier)
-        {
-            var (scores, classLogits) = run.Discriminator.ForwardWithClasses(DiffAugment.Apply(real, Options.Augment), labels!);
-            (dReal, classLoss) = (scores, F.cross_entropy(classLogits, labels!));
-        }
-        else dReal = run.Discriminator.forward(DiffAugment.Apply(real, Options.Augment), conditions);
-        var (dFake, codeLoss, _) = ScoreFakes(run.Discriminator, fake, z, labels);
+        // Augmented and scored in this order (real, then fake), which fixes the random draws of a seed.
+        var realSeen = DiffAugment.Apply(real, Options.Augment);
+        var (dReal, classLogits) = ScoreReals(run.Discriminator, realSeen, labels, conditions);
+        var classLoss = classLogits is null ? null : F.cross_entropy(classLogits, labels!);
+        var fakeSeen = DiffAugment.Apply(fake, Options.Augment);
+        var (dFake, codeLoss, _) = ScoreFakes(run.Discriminator, fakeSeen, z, labels, augment: false);
         var loss = GanLoss.Discriminator(Options.Loss, dReal, dFake, 1.0 - Options.LabelSmoothing);
         // An InfoGAN code head learns from the fakes, whose category is known. An auxiliary classifier learns from the real
         // images' labels only, so that it stays a classifier of real data: trained on fakes as well (AC-GAN's original
@@ -186,6 +183,13 @@ public sealed class GanTrainer
         else if (codeLoss is not null) loss = loss + Options.CodeWeight * codeLoss;
         if (Options.Loss == LossKind.WganGp && Options.GradientPenaltyWeight > 0)
             loss = loss + Options.GradientPenaltyWeight * GanLoss.GradientPenalty(run.Discriminator, real.detach(), fake, conditions);
+        if (Options.ConsistencyWeight > 0)
+        {
+            // bCR: the scores of every image as the discriminator saw it and of the same image shifted once more.
+            var realShifted = ScoreReals(run.Discriminator, DiffAugment.Apply(realSeen, Augmentations.Translation), labels, conditions).Scores;
+            var fakeShifted = ScoreFakes(run.Discriminator, DiffAugment.Apply(fakeSeen, Augmentations.Translation), z, labels, augment: false).Scores;
+            loss = loss + Options.ConsistencyWeight * (GanLoss.Consistency(dReal, realShifted) + GanLoss.Consistency(dFake, fakeShifted));
+        }
         var logged = loss;
         if (r1) loss = loss + Options.R1Weight / 2 * Options.R1Every * GanLoss.R1Penalty(dReal, real);
         run.Step(run.OptimizerD, run.Discriminator, loss);
@@ -226,14 +230,26 @@ public sealed class GanTrainer
     }
 
     /// <summary>
+    /// The discriminator's scores of real <paramref name="images"/> (as it sees them, augmented) told their
+    /// <paramref name="conditions"/>, and for a model with an auxiliary classifier its class logits (null otherwise).
+    /// </summary>
+    private (Tensor Scores, Tensor? ClassLogits) ScoreReals(Discriminator discriminator, Tensor images, Tensor? labels, Tensor? conditions)
+    {
+        if (!Model.AuxiliaryClassifier) return (discriminator.forward(images, conditions), null);
+        var (scores, classLogits) = discriminator.ForwardWithClasses(images, labels!);
+        return (scores, classLogits);
+    }
+
+    /// <summary>
     /// The discriminator's scores of generated <paramref name="images"/> (made from latents <paramref name="z"/> and
     /// <paramref name="labels"/>); a self-conditioned discriminator is told the cluster each latent drew. For a model with
     /// an InfoGAN code also the cross-entropy of its code head against the categories the latents selected, and which it
     /// got right; for one with an auxiliary classifier the same of its class head against the asked classes; null otherwise.
+    /// The images are augmented first (<see cref="TrainingOptions.Augment"/>) unless <paramref name="augment"/> is false.
     /// </summary>
-    private (Tensor Scores, Tensor? CodeLoss, Tensor? Hits) ScoreFakes(Discriminator discriminator, Tensor images, Tensor z, Tensor? labels)
+    private (Tensor Scores, Tensor? CodeLoss, Tensor? Hits) ScoreFakes(Discriminator discriminator, Tensor images, Tensor z, Tensor? labels, bool augment = true)
     {
-        images = DiffAugment.Apply(images, Options.Augment);
+        if (augment) images = DiffAugment.Apply(images, Options.Augment);
         if (Model.AuxiliaryClassifier)
         {
             var (logits, classLogits) = discriminator.ForwardWithClasses(images, labels!);
@@ -423,6 +439,7 @@ public sealed class GanTrainer
         }
         Compare("TrainingOptions.R1Weight", saved.R1Weight, Options.R1Weight);
         if (Options.R1Weight > 0 && saved.R1Weight > 0) Compare("TrainingOptions.R1Every", saved.R1Every, Options.R1Every);
+        Compare("TrainingOptions.ConsistencyWeight", saved.ConsistencyWeight, Options.ConsistencyWeight);
         Compare("ModelConfig.DiscriminatorDropout", savedModel.EffectiveDiscriminatorDropout, Model.EffectiveDiscriminatorDropout);
         Compare("ModelConfig.MinibatchStdGroup", savedModel.MinibatchStdGroup, Model.MinibatchStdGroup);
         Compare("TrainingOptions.BatchSize", saved.BatchSize, Options.BatchSize);

@@ -42,6 +42,13 @@ public sealed record TrainingOptions
     /// steps only, weighted by this many times γ so that its average stays the same. 1 = every step. Default 16.
     /// </summary>
     public int R1Every { get; init; } = 16;
+    /// <summary>
+    /// Weight λ of balanced consistency regularization (bCR, Zhao et al. 2021): in each discriminator update,
+    /// λ·E[(D(x) − D(T(x)))²] over the real images and again over the generated ones, where x is an image as the
+    /// discriminator sees it (after <see cref="Augment"/>) and T shifts it by up to 1/8 of its size (DiffAugment's
+    /// translation). Each costs a second pass of the discriminator over its batch. 0 = off (the paper uses 10). Default 0.
+    /// </summary>
+    public double ConsistencyWeight { get; init; }
     /// <summary>Optimizer. Default Adam.</summary>
     [JsonConverter(typeof(JsonStringEnumConverter<OptimizerKind>))]
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
@@ -142,6 +149,7 @@ public sealed record TrainingOptions
         if (CriticSteps is < 1 or > 100) throw new TrainerException($"TrainingOptions.CriticSteps is {CriticSteps}; it must be between 1 and 100.");
         if (!(GradientPenaltyWeight >= 0)) throw new TrainerException($"TrainingOptions.GradientPenaltyWeight is {GradientPenaltyWeight}; it must be 0 or more.");
         if (!(R1Weight >= 0 && R1Weight <= 1e6)) throw new TrainerException($"TrainingOptions.R1Weight is {R1Weight}; it must be between 0 (off) and 1000000.");
+        if (!(ConsistencyWeight >= 0 && ConsistencyWeight <= 1e6)) throw new TrainerException($"TrainingOptions.ConsistencyWeight is {ConsistencyWeight}; it must be between 0 (off) and 1000000.");
         if (R1Every is < 1 or > 1_000_000) throw new TrainerException($"TrainingOptions.R1Every is {R1Every}; it must be between 1 (every step) and 1000000.");
         if (!(CodeWeight >= 0 && CodeWeight <= 100)) throw new TrainerException($"TrainingOptions.CodeWeight is {CodeWeight}; it must be between 0 and 100.");
         if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new TrainerException($"TrainingOptions.EmaDecay is {EmaDecay}; it must be in [0, 1).");
