@@ -14,9 +14,10 @@ internal static class EvalCommand
         var classifierOption = new Option<string?>("--classifier") { Description = "Classifier file (default: the data folder's classifier.gockpt, trained if missing)." };
         var count = new Option<int>("--count") { Description = "Images to generate and score.", DefaultValueFactory = _ => 5000 };
         var json = new Option<string?>("--json") { Description = "Write the scores as JSON (for 'export --quality')." };
+        var perClass = new Option<bool>("--per-class") { Description = "Also score each class: the Fréchet distance of its images to its held-out images, against the floor of as many training images (by the class asked for, or for an unconditional model by the classifier's prediction)." };
         var command = new Command("eval", "Score a generator: Fréchet distance of classifier features (with the real-data floor), class entropy, confidence, class accuracy.")
         {
-            data, model, checkpoint, ema, classifierOption, count, json,
+            data, model, checkpoint, ema, classifierOption, count, json, perClass,
         };
         command.SetAction(parse => TrainerCli.Guarded(error, () =>
         {
@@ -26,16 +27,20 @@ internal static class EvalCommand
             using var evaluator = Evaluator.Open(parse.GetValue(data)!, parse.GetValue(classifierOption), log: output);
             var started = DateTime.UtcNow;
             QualityScores scores;
+            var images = parse.GetValue(count);
+            var byClass = parse.GetValue(perClass);
             if (modelPath is not null)
             {
                 using var session = GeneratorSession.Load(modelPath);
-                scores = evaluator.Score(session, parse.GetValue(count));
+                scores = evaluator.Score(session, images);
+                if (byClass) scores = scores with { PerClass = evaluator.PerClass(session, images) };
             }
             else
             {
                 var ckpt = Checkpoint.Load(checkpointPath!);
                 using var generator = ckpt.LoadGenerator(checkpointPath!, parse.GetValue(ema) ? "generator_ema" : "generator");
-                scores = evaluator.Score(generator, parse.GetValue(count));
+                scores = evaluator.Score(generator, images);
+                if (byClass) scores = scores with { PerClass = evaluator.PerClass(generator, images) };
             }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"images scored:        {scores.Count} against {scores.HeldOutCount} held-out real images ({(DateTime.UtcNow - started).TotalSeconds:F1} s)"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Fréchet distance:     {scores.FrechetDistance:F3}  (real-against-real floor {scores.FrechetFloor:F3}{FloorSpread(scores)}, ratio {scores.FrechetRatio:F2}×)"));
@@ -45,11 +50,26 @@ internal static class EvalCommand
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"class accuracy:       {a:P2}  (images classified as the class asked for, the mean over classes asked in the training set's shares; held-out real images {scores.RealClassAccuracy:P2}, the same mean)"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"classifier accuracy:  {scores.ClassifierAccuracy:P2} on held-out real images"));
             output.WriteLine($"class histogram:      {string.Join(" ", scores.ClassHistogram)}");
+            if (scores.PerClass is { } rows) WritePerClass(output, rows, conditional: scores.ClassAccuracy is not null);
             if (parse.GetValue(json) is { } jsonPath)
                 AtomicFile.Write(jsonPath, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(scores, TrainerCli.IndentedJson));
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The per-class table: one row per class, "—" where a class has too few images for a distance.</summary>
+    private static void WritePerClass(TextWriter output, IReadOnlyList<ClassScore> rows, bool conditional)
+    {
+        output.WriteLine(conditional
+            ? "per class (generated images by the class asked for, real ones by label; floor: as many training images of the class):"
+            : "per class (generated and real images by the classifier's prediction; floor: as many training images of the class):");
+        var width = Math.Max(5, rows.Max(r => r.Name.Length) + 4);
+        output.WriteLine($"  {"class".PadRight(width)} generated  held-out   Fréchet     floor     ratio");
+        static string Number(double? value, string format) => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "—";
+        foreach (var r in rows)
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {$"{r.Class} {r.Name}".PadRight(width)} {r.Generated,9} {r.HeldOut,9} {Number(r.FrechetDistance, "F3"),9} {Number(r.FrechetFloor, "F3"),9} {(r.FrechetRatio is { } q ? $"{q:F2}×" : "—"),9}"));
     }
 
     private static string FloorSpread(QualityScores scores) => scores.FrechetFloorSd > 0

@@ -405,4 +405,67 @@ public class EvaluationTests
         Assert.That(Cli.TrainerCli.Run(["eval", "--data", _folder], output, error), Is.Not.EqualTo(0));
         Assert.That(error.ToString(), Does.Contain("exactly one of --model"));
     }
+
+    [Test]
+    public void PerClassScoresFindTheOneClassAGeneratorGetsWrong()
+    {
+        // A "generator" of training bars of the class asked for (k mod 10), except that its bars of class 3 are noisy.
+        var train = _evaluator.Train;
+        var labels = train.Labels.data<long>().ToArray();
+        var byClass = Enumerable.Range(0, 10).Select(c => Enumerable.Range(0, labels.Length).Where(i => labels[i] == c).ToArray()).ToArray();
+        var pixelsPerImage = (int)(train.Images.numel() / train.Count);
+        var pixels = train.Images.contiguous().data<float>().ToArray();
+        (float[], long[]?) Make(int count, long start, bool conditional)
+        {
+            var result = new float[count * pixelsPerImage];
+            var asked = new long[count];
+            for (var i = 0; i < count; i++)
+            {
+                var k = start + i;
+                var c = (int)(k % 10);
+                var image = byClass[c][(int)(k / 10) % byClass[c].Length];
+                Array.Copy(pixels, image * pixelsPerImage, result, i * pixelsPerImage, pixelsPerImage);
+                asked[i] = c;
+                if (c != 3) continue;
+                var noise = new Random((int)k);
+                for (var p = i * pixelsPerImage; p < (i + 1) * pixelsPerImage; p++) result[p] = Math.Clamp(result[p] + 0.4f * (noise.NextSingle() - 0.5f), 0f, 1f);
+            }
+            return (result, conditional ? asked : null);
+        }
+
+        foreach (var conditional in new[] { true, false })
+        {
+            var rows = PerClassScores.Score(_evaluator.Classifier, (count, start) => Make(count, start, conditional), 200, train, _evaluator.Test);
+            TestContext.Out.WriteLine($"{(conditional ? "by class asked" : "by prediction")}: " + string.Join("; ", rows.Select(r => $"{r.Class}: {r.Generated}/{r.HeldOut} {r.FrechetDistance:G3}/{r.FrechetFloor:G3}")));
+            Assert.That(rows.Select(r => r.Class), Is.EqualTo(Enumerable.Range(0, 10)));
+            Assert.That(rows.Sum(r => r.Generated), Is.EqualTo(200));
+            Assert.That(rows.All(r => r.FrechetRatio is not null), Is.True);
+            var others = rows.Where(r => r.Class != 3).ToArray();
+            Assert.That(rows[3].FrechetRatio, Is.GreaterThan(10 * others.Max(r => r.FrechetRatio!.Value)), "the noisy class stands out");
+            Assert.That(others.Max(r => r.FrechetRatio!.Value), Is.LessThan(2.5), "real bars of the right class score near their floor");
+            if (conditional)
+            {
+                Assert.That(rows.Select(r => r.Generated), Is.All.EqualTo(20), "grouped by the class asked for");
+                Assert.That(rows.Select(r => r.HeldOut), Is.All.EqualTo(20), "the held-out bars by their labels (200, every class alike)");
+            }
+        }
+    }
+
+    [Test]
+    public void EvalPerClassPrintsAndRecordsARowPerClass()
+    {
+        var run = TestData.NewTempFolder();
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var json = Path.Combine(run, "eval.json");
+        Assert.That(Cli.TrainerCli.Run(["eval", "--data", _folder, "--checkpoint", TinyConditionalCheckpoint(), "--count", "100", "--per-class", "--json", json], output, error), Is.EqualTo(0), error.ToString());
+        Assert.That(output.ToString(), Does.Contain("per class (generated images by the class asked for"));
+        var scores = System.Text.Json.JsonSerializer.Deserialize<QualityScores>(File.ReadAllText(json))!;
+        Assert.That(scores.PerClass, Has.Count.EqualTo(10));
+        Assert.That(scores.PerClass!.Sum(r => r.Generated), Is.EqualTo(100));
+        Assert.That(scores.PerClass!.All(r => r.FrechetDistance > 0), Is.True);
+        // Without the option the record has no per-class part.
+        Assert.That(Cli.TrainerCli.Run(["eval", "--data", _folder, "--checkpoint", TinyConditionalCheckpoint(), "--count", "100", "--json", json], output, error), Is.EqualTo(0), error.ToString());
+        Assert.That(File.ReadAllText(json), Does.Not.Contain("per_class"));
+    }
 }

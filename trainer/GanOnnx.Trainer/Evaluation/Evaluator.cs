@@ -115,7 +115,20 @@ public sealed class Evaluator : IDisposable
     public const double InstallTolerance = 0.001;
 
     /// <summary>Scores <paramref name="count"/> images of an ONNX generator (as the runtime makes them).</summary>
-    public QualityScores Score(GeneratorSession session, int count)
+    public QualityScores Score(GeneratorSession session, int count) =>
+        GeneratorScorer.Score(Classifier, Source(session, count), Reference(count), ClassifierAccuracy);
+
+    /// <summary>
+    /// Scores <paramref name="count"/> images of an ONNX generator class by class (<see cref="PerClassScores"/>): for a
+    /// conditional model by the class asked for (in the training set's shares, as <see cref="Score(GeneratorSession, int)"/>
+    /// asks), for an unconditional one by the class the classifier sees.
+    /// </summary>
+    public IReadOnlyList<ClassScore> PerClass(GeneratorSession session, int count) =>
+        PerClassScores.Score(Classifier, Source(session, count), count, Train, Test);
+
+    /// <summary>The images a scoring of <paramref name="count"/> images takes from <paramref name="session"/>, after checking
+    /// that the generator makes this data's images and classes.</summary>
+    private GeneratorScorer.ImageSource Source(GeneratorSession session, int count)
     {
         var c = session.Contract;
         if (c.Channels != Train.Channels || c.Height != Train.Height || c.Width != Train.Width)
@@ -123,7 +136,7 @@ public sealed class Evaluator : IDisposable
         if (c.IsConditional && c.NumClasses != Classifier.Config.NumClasses)
             throw new TrainerException($"The generator has {c.NumClasses} classes but the classifier of '{Train.Name}' has {Classifier.Config.NumClasses}.");
         var asked = c.IsConditional ? AskedClasses(c.NumClasses, count) : null;
-        return GeneratorScorer.Score(Classifier, GeneratorScorer.FromSession(session, askedClasses: asked), Reference(count), ClassifierAccuracy);
+        return GeneratorScorer.FromSession(session, askedClasses: asked);
     }
 
     /// <summary>The classes a conditional generator of <paramref name="classes"/> classes is asked for when scored with <paramref name="count"/> images: the training set's shares (<see cref="GeneratorScorer.AskedClasses"/>).</summary>
@@ -213,10 +226,19 @@ public sealed class Evaluator : IDisposable
     /// <summary>Scores a generator module by exporting it in memory and running it with ONNX Runtime.</summary>
     public QualityScores Score(Models.Generator generator, int count)
     {
-        var bytes = OnnxExporter.Build(generator, new ExportOptions()).ToByteArray();
-        using var session = GeneratorSession.Load(bytes, name: "generator under training");
+        using var session = InMemory(generator);
         return Score(session, count);
     }
+
+    /// <summary><see cref="PerClass(GeneratorSession, int)"/> of a generator module, exported in memory.</summary>
+    public IReadOnlyList<ClassScore> PerClass(Models.Generator generator, int count)
+    {
+        using var session = InMemory(generator);
+        return PerClass(session, count);
+    }
+
+    private static GeneratorSession InMemory(Models.Generator generator) =>
+        GeneratorSession.Load(OnnxExporter.Build(generator, new ExportOptions()).ToByteArray(), name: "generator under training");
 
     /// <inheritdoc />
     public void Dispose()

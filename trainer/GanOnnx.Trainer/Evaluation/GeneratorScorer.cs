@@ -81,59 +81,75 @@ public static class GeneratorScorer
     /// <summary>Scores <see cref="RealReference.Count"/> images from <paramref name="source"/> against <paramref name="reference"/>.</summary>
     public static QualityScores Score(Classifier classifier, ImageSource source, RealReference reference, double classifierAccuracy)
     {
+        var classes = classifier.Config.NumClasses;
+        var count = reference.Count;
+        var generated = Generate(classifier, source, count);
+        using var features = generated.Features;
+        var histogram = new int[classes];
+        var asked = new long[classes];
+        var hits = new long[classes];
+        for (var i = 0; i < count; i++)
+        {
+            histogram[generated.Predicted[i]]++;
+            if (generated.Asked is { } labels)
+            {
+                asked[labels[i]]++;
+                if (generated.Predicted[i] == labels[i]) hits[labels[i]]++;
+            }
+        }
+        return new QualityScores
+        {
+            Count = count,
+            FrechetDistance = FrechetDistance(features, reference.Mean, reference.Covariance),
+            FrechetFloor = reference.Floor,
+            FrechetFloorSd = reference.FloorSd,
+            HeldOutCount = reference.HeldOutCount,
+            ClassEntropy = NormalizedEntropy(histogram),
+            RealClassEntropy = NormalizedEntropy(reference.Histogram),
+            MeanConfidence = generated.ConfidenceSum / count,
+            ClassAccuracy = Classifier.MeanRecall(hits, asked),
+            RealClassAccuracy = asked.Sum() > 0 ? reference.ClassAccuracy : null,
+            ClassifierAccuracy = classifierAccuracy,
+            ClassHistogram = histogram,
+        };
+    }
+
+    /// <summary><paramref name="count"/> images from <paramref name="source"/> through the classifier: their features
+    /// (float64 [count, d]; the caller disposes them), predicted classes, the classes they were asked for (or null), and
+    /// the sum of the classifier's top probability.</summary>
+    internal static (Tensor Features, long[] Predicted, long[]? Asked, double ConfidenceSum) Generate(Classifier classifier, ImageSource source, int count)
+    {
         classifier.eval();
         using var _ = no_grad();
         var config = classifier.Config;
-        var count = reference.Count;
-        var generatedFeatures = new List<Tensor>();
-        var histogram = new int[config.NumClasses];
+        var parts = new List<Tensor>();
+        var predicted = new long[count];
+        long[]? asked = null;
         double confidence = 0;
-        var asked = new long[config.NumClasses];
-        var hits = new long[config.NumClasses];
         try
         {
             for (var start = 0; start < count; start += 256)
             {
                 var n = Math.Min(256, count - start);
                 var (pixels, labels) = source(n, start);
+                if (labels is not null)
+                {
+                    asked ??= new long[count];
+                    labels.AsSpan(0, n).CopyTo(asked.AsSpan(start));
+                }
                 using var scope = NewDisposeScope();
                 var images = tensor(pixels, [n, config.Channels, config.ImageSize, config.ImageSize]);
                 var (features, logits) = classifier.Both(images);
-                generatedFeatures.Add(features.to_type(ScalarType.Float64).DetachFromDisposeScope());
-                var probabilities = nn.functional.softmax(logits, 1);
-                var (top, predicted) = probabilities.max(1);
+                parts.Add(features.to_type(ScalarType.Float64).DetachFromDisposeScope());
+                var (top, classes) = nn.functional.softmax(logits, 1).max(1);
                 confidence += top.sum().item<float>();
-                var predictedArray = predicted.data<long>().ToArray();
-                for (var i = 0; i < n; i++)
-                {
-                    histogram[predictedArray[i]]++;
-                    if (labels is not null)
-                    {
-                        asked[labels[i]]++;
-                        if (predictedArray[i] == labels[i]) hits[labels[i]]++;
-                    }
-                }
+                classes.data<long>().ToArray().CopyTo(predicted, start);
             }
-            using var generated = cat(generatedFeatures, 0);
-            return new QualityScores
-            {
-                Count = count,
-                FrechetDistance = FrechetDistance(generated, reference.Mean, reference.Covariance),
-                FrechetFloor = reference.Floor,
-                FrechetFloorSd = reference.FloorSd,
-                HeldOutCount = reference.HeldOutCount,
-                ClassEntropy = NormalizedEntropy(histogram),
-                RealClassEntropy = NormalizedEntropy(reference.Histogram),
-                MeanConfidence = confidence / count,
-                ClassAccuracy = Classifier.MeanRecall(hits, asked),
-                RealClassAccuracy = asked.Sum() > 0 ? reference.ClassAccuracy : null,
-                ClassifierAccuracy = classifierAccuracy,
-                ClassHistogram = histogram,
-            };
+            return (cat(parts, 0), predicted, asked, confidence);
         }
         finally
         {
-            foreach (var t in generatedFeatures) t.Dispose();
+            foreach (var t in parts) t.Dispose();
         }
     }
 
@@ -283,7 +299,9 @@ public static class GeneratorScorer
     /// <summary>The seed of <see cref="Sample"/>.</summary>
     public const int SampleSeed = 20261202;
 
-    private static Tensor Features(Classifier classifier, Tensor images, int[]? histogram = null)
+    /// <summary>Classifier features (float64 [N, d]) of <paramref name="images"/>, 512 at a time; each image's predicted
+    /// class is counted into <paramref name="histogram"/> and written to <paramref name="predicted"/> when given.</summary>
+    internal static Tensor Features(Classifier classifier, Tensor images, int[]? histogram = null, long[]? predicted = null)
     {
         var n = (int)images.shape[0];
         var parts = new List<Tensor>();
@@ -295,8 +313,10 @@ public static class GeneratorScorer
                 var m = Math.Min(512, n - start);
                 var (features, logits) = classifier.Both(images.narrow(0, start, m));
                 parts.Add(features.to_type(ScalarType.Float64).DetachFromDisposeScope());
-                if (histogram is not null)
-                    foreach (var c in logits.argmax(1).data<long>().ToArray()) histogram[c]++;
+                if (histogram is null && predicted is null) continue;
+                var classes = logits.argmax(1).data<long>().ToArray();
+                if (histogram is not null) foreach (var c in classes) histogram[c]++;
+                if (predicted is not null) classes.CopyTo(predicted, start);
             }
             return cat(parts, 0);
         }

@@ -54,6 +54,8 @@ public sealed record QualityScores
     [JsonPropertyName("classifier_accuracy")] public double ClassifierAccuracy { get; init; }
     /// <summary>How many generated images fell in each class.</summary>
     [JsonPropertyName("class_histogram")] public IReadOnlyList<int> ClassHistogram { get; init; } = [];
+    /// <summary>The scores class by class (<c>eval --per-class</c>, <see cref="PerClassScores"/>); null when not measured.</summary>
+    [JsonPropertyName("per_class"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<ClassScore>? PerClass { get; init; }
 
     /// <summary>The scores as the flat name → number map written into an exported model's metadata.</summary>
     public Dictionary<string, double> ToMetadata()
