@@ -50,7 +50,7 @@ internal static class EvalCommand
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"class accuracy:       {a:P2}  (images classified as the class asked for, the mean over classes asked in the training set's shares; held-out real images {scores.RealClassAccuracy:P2}, the same mean)"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"classifier accuracy:  {scores.ClassifierAccuracy:P2} on held-out real images"));
             output.WriteLine($"class histogram:      {string.Join(" ", scores.ClassHistogram)}");
-            if (scores.PerClass is { } rows) WritePerClass(output, rows, conditional: scores.ClassAccuracy is not null);
+            if (scores.PerClass is { } rows) WritePerClass(output, rows, conditional: scores.ClassAccuracy is not null, evaluator.Classifier.Config.FeatureDim);
             if (parse.GetValue(json) is { } jsonPath)
                 AtomicFile.Write(jsonPath, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(scores, TrainerCli.IndentedJson));
             return 0;
@@ -58,8 +58,9 @@ internal static class EvalCommand
         return command;
     }
 
-    /// <summary>The per-class table: one row per class, "—" where a class has too few images for a distance.</summary>
-    private static void WritePerClass(TextWriter output, IReadOnlyList<ClassScore> rows, bool conditional)
+    /// <summary>The per-class table: one row per class, "—" where a class has too few images for a distance, and a mark
+    /// where it has no more images than the classifier has features (<paramref name="featureDim"/>).</summary>
+    private static void WritePerClass(TextWriter output, IReadOnlyList<ClassScore> rows, bool conditional, int featureDim)
     {
         output.WriteLine(conditional
             ? "per class (generated images by the class asked for, real ones by label; floor: as many training images of the class):"
@@ -67,9 +68,16 @@ internal static class EvalCommand
         var width = Math.Max(5, rows.Max(r => r.Name.Length) + 4);
         output.WriteLine($"  {"class".PadRight(width)} generated  held-out   Fréchet     floor     ratio");
         static string Number(double? value, string format) => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "—";
+        var few = false;
         foreach (var r in rows)
+        {
+            var mark = r.FrechetDistance is not null && Math.Min(r.Generated, r.HeldOut) <= featureDim ? " *" : "";
+            few |= mark.Length > 0;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {$"{r.Class} {r.Name}".PadRight(width)} {r.Generated,9} {r.HeldOut,9} {Number(r.FrechetDistance, "F3"),9} {Number(r.FrechetFloor, "F3"),9} {(r.FrechetRatio is { } q ? $"{q:F2}×" : "—"),9}"));
+                $"  {$"{r.Class} {r.Name}".PadRight(width)} {r.Generated,9} {r.HeldOut,9} {Number(r.FrechetDistance, "F3"),9} {Number(r.FrechetFloor, "F3"),9} {(r.FrechetRatio is { } q ? $"{q:F2}×" : "—"),9}{mark}"));
+        }
+        if (few)
+            output.WriteLine($"  * no more images than the classifier's {featureDim} features on one side: the distance and its floor are mostly sampling bias, and their ratio says little.");
     }
 
     private static string FloorSpread(QualityScores scores) => scores.FrechetFloorSd > 0

@@ -460,6 +460,7 @@ public class EvaluationTests
         var json = Path.Combine(run, "eval.json");
         Assert.That(Cli.TrainerCli.Run(["eval", "--data", _folder, "--checkpoint", TinyConditionalCheckpoint(), "--count", "100", "--per-class", "--json", json], output, error), Is.EqualTo(0), error.ToString());
         Assert.That(output.ToString(), Does.Contain("per class (generated images by the class asked for"));
+        Assert.That(output.ToString(), Does.Contain("mostly sampling bias"), "10 images a class, fewer than the classifier's 128 features");
         var scores = System.Text.Json.JsonSerializer.Deserialize<QualityScores>(File.ReadAllText(json))!;
         Assert.That(scores.PerClass, Has.Count.EqualTo(10));
         Assert.That(scores.PerClass!.Sum(r => r.Generated), Is.EqualTo(100));
