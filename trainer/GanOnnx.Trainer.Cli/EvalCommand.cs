@@ -32,15 +32,13 @@ internal static class EvalCommand
             if (modelPath is not null)
             {
                 using var session = GeneratorSession.Load(modelPath);
-                scores = evaluator.Score(session, images);
-                if (byClass) scores = scores with { PerClass = evaluator.PerClass(session, images) };
+                scores = evaluator.Score(session, images, byClass);
             }
             else
             {
                 var ckpt = Checkpoint.Load(checkpointPath!);
                 using var generator = ckpt.LoadGenerator(checkpointPath!, parse.GetValue(ema) ? "generator_ema" : "generator");
-                scores = evaluator.Score(generator, images);
-                if (byClass) scores = scores with { PerClass = evaluator.PerClass(generator, images) };
+                scores = evaluator.Score(generator, images, byClass);
             }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"images scored:        {scores.Count} against {scores.HeldOutCount} held-out real images ({(DateTime.UtcNow - started).TotalSeconds:F1} s)"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Fréchet distance:     {scores.FrechetDistance:F3}  (real-against-real floor {scores.FrechetFloor:F3}{FloorSpread(scores)}, ratio {scores.FrechetRatio:F2}×)"));

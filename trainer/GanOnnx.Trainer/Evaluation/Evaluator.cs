@@ -114,17 +114,18 @@ public sealed class Evaluator : IDisposable
     /// prediction another processor or thread count tips the other way.</summary>
     public const double InstallTolerance = 0.001;
 
-    /// <summary>Scores <paramref name="count"/> images of an ONNX generator (as the runtime makes them).</summary>
-    public QualityScores Score(GeneratorSession session, int count) =>
-        GeneratorScorer.Score(Classifier, Source(session, count), Reference(count), ClassifierAccuracy);
-
     /// <summary>
-    /// Scores <paramref name="count"/> images of an ONNX generator class by class (<see cref="PerClassScores"/>): for a
-    /// conditional model by the class asked for (in the training set's shares, as <see cref="Score(GeneratorSession, int)"/>
-    /// asks), for an unconditional one by the class the classifier sees.
+    /// Scores <paramref name="count"/> images of an ONNX generator (as the runtime makes them); with
+    /// <paramref name="perClass"/> the same images are also scored class by class (<see cref="QualityScores.PerClass"/>,
+    /// <see cref="PerClassScores"/>): a conditional model's by the class asked for, an unconditional one's by the class
+    /// the classifier sees.
     /// </summary>
-    public IReadOnlyList<ClassScore> PerClass(GeneratorSession session, int count) =>
-        PerClassScores.Score(Classifier, Source(session, count), count, Train, Test);
+    public QualityScores Score(GeneratorSession session, int count, bool perClass = false)
+    {
+        using var generated = GeneratorScorer.Generate(Classifier, Source(session, count), count);
+        var scores = GeneratorScorer.Score(generated, Classifier.Config.NumClasses, Reference(count), ClassifierAccuracy);
+        return perClass ? scores with { PerClass = PerClassScores.Score(Classifier, generated, Train, Test) } : scores;
+    }
 
     /// <summary>The images a scoring of <paramref name="count"/> images takes from <paramref name="session"/>, after checking
     /// that the generator makes this data's images and classes.</summary>
@@ -224,21 +225,12 @@ public sealed class Evaluator : IDisposable
     private string? _key;
 
     /// <summary>Scores a generator module by exporting it in memory and running it with ONNX Runtime.</summary>
-    public QualityScores Score(Models.Generator generator, int count)
+    public QualityScores Score(Models.Generator generator, int count, bool perClass = false)
     {
-        using var session = InMemory(generator);
-        return Score(session, count);
+        var bytes = OnnxExporter.Build(generator, new ExportOptions()).ToByteArray();
+        using var session = GeneratorSession.Load(bytes, name: "generator under training");
+        return Score(session, count, perClass);
     }
-
-    /// <summary><see cref="PerClass(GeneratorSession, int)"/> of a generator module, exported in memory.</summary>
-    public IReadOnlyList<ClassScore> PerClass(Models.Generator generator, int count)
-    {
-        using var session = InMemory(generator);
-        return PerClass(session, count);
-    }
-
-    private static GeneratorSession InMemory(Models.Generator generator) =>
-        GeneratorSession.Load(OnnxExporter.Build(generator, new ExportOptions()).ToByteArray(), name: "generator under training");
 
     /// <inheritdoc />
     public void Dispose()

@@ -81,10 +81,16 @@ public static class GeneratorScorer
     /// <summary>Scores <see cref="RealReference.Count"/> images from <paramref name="source"/> against <paramref name="reference"/>.</summary>
     public static QualityScores Score(Classifier classifier, ImageSource source, RealReference reference, double classifierAccuracy)
     {
-        var classes = classifier.Config.NumClasses;
-        var count = reference.Count;
-        var generated = Generate(classifier, source, count);
-        using var features = generated.Features;
+        using var generated = Generate(classifier, source, reference.Count);
+        return Score(generated, classifier.Config.NumClasses, reference, classifierAccuracy);
+    }
+
+    /// <summary>Scores <paramref name="generated"/> images (as many as <paramref name="reference"/> counts) of a classifier
+    /// of <paramref name="classes"/> classes against <paramref name="reference"/>.</summary>
+    internal static QualityScores Score(GeneratedImages generated, int classes, RealReference reference, double classifierAccuracy)
+    {
+        var count = generated.Predicted.Length;
+        if (count != reference.Count) throw new ArgumentException($"{count} generated images, but the reference is for {reference.Count}.", nameof(generated));
         var histogram = new int[classes];
         var asked = new long[classes];
         var hits = new long[classes];
@@ -100,7 +106,7 @@ public static class GeneratorScorer
         return new QualityScores
         {
             Count = count,
-            FrechetDistance = FrechetDistance(features, reference.Mean, reference.Covariance),
+            FrechetDistance = FrechetDistance(generated.Features, reference.Mean, reference.Covariance),
             FrechetFloor = reference.Floor,
             FrechetFloorSd = reference.FloorSd,
             HeldOutCount = reference.HeldOutCount,
@@ -114,10 +120,9 @@ public static class GeneratorScorer
         };
     }
 
-    /// <summary><paramref name="count"/> images from <paramref name="source"/> through the classifier: their features
-    /// (float64 [count, d]; the caller disposes them), predicted classes, the classes they were asked for (or null), and
-    /// the sum of the classifier's top probability.</summary>
-    internal static (Tensor Features, long[] Predicted, long[]? Asked, double ConfidenceSum) Generate(Classifier classifier, ImageSource source, int count)
+    /// <summary><paramref name="count"/> images from <paramref name="source"/> through the classifier (see
+    /// <see cref="GeneratedImages"/>), so that the overall and the per-class scores can share them.</summary>
+    internal static GeneratedImages Generate(Classifier classifier, ImageSource source, int count)
     {
         classifier.eval();
         using var _ = no_grad();
@@ -145,7 +150,7 @@ public static class GeneratorScorer
                 confidence += top.sum().item<float>();
                 classes.data<long>().ToArray().CopyTo(predicted, start);
             }
-            return (cat(parts, 0), predicted, asked, confidence);
+            return new GeneratedImages(cat(parts, 0), predicted, asked, confidence);
         }
         finally
         {
@@ -325,6 +330,16 @@ public static class GeneratorScorer
             foreach (var t in parts) t.Dispose();
         }
     }
+}
+
+/// <summary>
+/// Generated images as a scoring sees them: their classifier features (float64 [N, d], owned: dispose), the classes the
+/// classifier predicts, the classes they were asked for (null for an unconditional model), and the sum of the
+/// classifier's top probability.
+/// </summary>
+internal sealed record GeneratedImages(Tensor Features, long[] Predicted, long[]? Asked, double ConfidenceSum) : IDisposable
+{
+    public void Dispose() => Features.Dispose();
 }
 
 /// <summary>

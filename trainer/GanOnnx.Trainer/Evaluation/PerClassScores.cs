@@ -44,11 +44,17 @@ public static class PerClassScores
     public static IReadOnlyList<ClassScore> Score(Classifier classifier, GeneratorScorer.ImageSource source, int count, ImageDataset train, ImageDataset test)
     {
         if (count < 2) throw new TrainerException($"The per-class scores need at least 2 images; {count} were asked for.");
+        using var generated = GeneratorScorer.Generate(classifier, source, count);
+        return Score(classifier, generated, train, test);
+    }
+
+    /// <summary>The per-class scores of images already through the classifier (the ones the overall scores were made of).</summary>
+    internal static IReadOnlyList<ClassScore> Score(Classifier classifier, GeneratedImages generated, ImageDataset train, ImageDataset test)
+    {
         classifier.eval();
         using var _ = no_grad();
         var classes = classifier.Config.NumClasses;
-        var generated = GeneratorScorer.Generate(classifier, source, count);
-        using var generatedFeatures = generated.Features;
+        var generatedFeatures = generated.Features;
         var conditional = generated.Asked is not null;
         var generatedClasses = generated.Asked ?? generated.Predicted;
         var (heldOutFeatures, heldOutClasses) = RealFeatures(classifier, test, byLabel: conditional);
