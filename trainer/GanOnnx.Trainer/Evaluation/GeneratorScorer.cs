@@ -269,7 +269,7 @@ public static class GeneratorScorer
     }
 
     /// <summary>Mean [d] and sample covariance [d, d] of features [N, d], in float64.</summary>
-    private static (Tensor Mean, Tensor Covariance) Moments(Tensor features)
+    internal static (Tensor Mean, Tensor Covariance) Moments(Tensor features)
     {
         var x = features.to_type(ScalarType.Float64);
         var mean = x.mean([0]);

@@ -73,12 +73,14 @@ public static class PerClassScores
                 double? distance = null, floor = null;
                 if (g >= 2 && h >= 2)
                 {
-                    distance = GeneratorScorer.FrechetDistance(mine, heldOut);
+                    // The held-out side's moments once for the distance and every floor draw.
+                    var (mean, covariance) = GeneratorScorer.Moments(heldOut);
+                    distance = GeneratorScorer.FrechetDistance(mine, mean, covariance);
                     if (t >= 2)
                     {
                         var draws = g >= t ? 1 : GeneratorScorer.FloorDraws;
                         floor = Enumerable.Range(0, draws)
-                            .Average(k => GeneratorScorer.FrechetDistance(GeneratorScorer.Sample(training, g, GeneratorScorer.SampleSeed + k), heldOut));
+                            .Average(k => GeneratorScorer.FrechetDistance(GeneratorScorer.Sample(training, g, GeneratorScorer.SampleSeed + k), mean, covariance));
                     }
                 }
                 var name = c < train.ClassNames.Count ? train.ClassNames[c] : c.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -91,9 +93,9 @@ public static class PerClassScores
     /// <summary>Features of every image of <paramref name="data"/> and its class: its label, or the classifier's prediction.</summary>
     private static (Tensor Features, long[] Classes) RealFeatures(Classifier classifier, ImageDataset data, bool byLabel)
     {
+        if (byLabel) return (GeneratorScorer.Features(classifier, data.Images), data.Labels.data<long>().ToArray());
         var predicted = new long[data.Count];
-        var features = GeneratorScorer.Features(classifier, data.Images, predicted: predicted);
-        return (features, byLabel ? data.Labels.data<long>().ToArray() : predicted);
+        return (GeneratorScorer.Features(classifier, data.Images, predicted: predicted), predicted);
     }
 
     private static Tensor Rows(Tensor features, long[] classes, int c)
