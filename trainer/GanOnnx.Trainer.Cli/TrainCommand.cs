@@ -44,6 +44,7 @@ internal static class TrainCommand
         var r1Every = new Option<int>("--r1-every") { Description = "Compute the R1 penalty every N steps only, weighted N× (lazy regularization, StyleGAN2).", DefaultValueFactory = _ => 16 };
         var emaDecay = new Option<double>("--ema-decay") { Description = "Decay of the generator's weight average.", DefaultValueFactory = _ => 0.999 };
         var emaRampup = new Option<double>("--ema-rampup") { Description = "The average's half-life is at most this fraction of the steps so far (StyleGAN2-ADA; 0 = off).", DefaultValueFactory = _ => 0.05 };
+        var initFrom = new Option<string?>("--init-from") { Description = "Start from the generator, average and discriminator in this checkpoint of another run (a warm start, with fresh optimizers; the models must have the same layers, their conditioning may differ: a conditional run can start from a --clusters run on the same data)." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved in this checkpoint (same data, seed and model)." };
         var evalEvery = new Option<int>("--eval-every") { Description = "Score the generator and its EMA every N steps (eval.jsonl; needs t10k files).", DefaultValueFactory = _ => 0 };
         var evalCount = new Option<int>("--eval-count") { Description = "Images per evaluation.", DefaultValueFactory = _ => 2000 };
@@ -63,7 +64,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
             data, outOption, recipeOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, clusterFeatures, codeWeight, spectralNorm, dWidth, dropout, minibatchStd, projection, auxClassifier, augment, loss, criticSteps, gpWeight, r1, r1Every, consistency, generatorClasses, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
-            clip, smoothing, emaDecay, emaRampup, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, threads, deviceOption, resume, evalEvery, evalCount, classifierOption,
+            clip, smoothing, emaDecay, emaRampup, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, threads, deviceOption, resume, initFrom, evalEvery, evalCount, classifierOption,
             imageSize, channelsOption, onBadImage, convolutions,
         };
         command.SetAction(parse => TrainerCli.Guarded(error, () =>
@@ -126,7 +127,7 @@ internal static class TrainCommand
                 LearningRateDecayAt = parse.GetValue(lrDecayAt), LearningRateDecay = parse.GetValue(lrDecay),
                 Beta1 = parse.GetValue(beta1) ?? recipe.Beta1, Beta2 = parse.GetValue(beta2) ?? recipe.Beta2,
                 ClipValue = parse.GetValue(clip) ?? recipe.ClipValue, EmaDecay = parse.GetValue(emaDecay), EmaRampup = parse.GetValue(emaRampup), CodeWeight = parse.GetValue(codeWeight),
-                Augment = DiffAugment.Parse(parse.GetValue(augment)!), ClusterFeatures = parse.GetValue(clusterFeatures),
+                Augment = DiffAugment.Parse(parse.GetValue(augment)!), ClusterFeatures = parse.GetValue(clusterFeatures), InitFrom = parse.GetValue(initFrom),
                 GeneratorClassesFromData = parse.GetValue(generatorClasses)!.ToLowerInvariant() switch
                 {
                     "uniform" => false,

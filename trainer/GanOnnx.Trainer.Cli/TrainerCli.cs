@@ -68,6 +68,7 @@ public static class TrainerCli
         ["TrainingOptions.EmaDecay"] = "--ema-decay",
         ["TrainingOptions.EmaRampup"] = "--ema-rampup",
         ["TrainingOptions.ClusterFeatures"] = "--cluster-features",
+        ["TrainingOptions.InitFrom"] = "--init-from",
         ["TrainingOptions.LogEvery"] = "--log-every",
         ["TrainingOptions.SampleEvery"] = "--sample-every",
         ["TrainingOptions.CheckpointEvery"] = "--checkpoint-every",

@@ -77,6 +77,11 @@ public sealed class GanTrainer
             throw new TrainerException($"The dataset '{data.Name}' has {data.ClassNames.Count} classes but the model is built for {Model.NumClasses}.");
         var resume = resumeFrom is null ? null : Checkpoint.Load(resumeFrom);
         if (resume is not null) CheckResumable(resume, resumeFrom!, data);
+        // A warm start (TrainingOptions.InitFrom) is read once, at the start; a resumed run has its weights already.
+        var initial = resume is null && Options.InitFrom is { } initFrom ? Checkpoint.Load(initFrom) : null;
+        if (initial is not null) WarmStart.Check(initial, Options.InitFrom!, Model);
+        else if (resume is not null && Options.InitFrom is not null)
+            Log.WriteLine("TrainingOptions.InitFrom is not read: a resumed run takes its weights from the checkpoint it resumes.");
         using var clusters = Model.Clustered ? Cluster(data, resume, resumeFrom) : null;
         Directory.CreateDirectory(OutputFolder);
         var nativeBefore = NativeConvolutions.Enabled;
@@ -91,6 +96,10 @@ public sealed class GanTrainer
                 if (run.Restore(resume, resumeFrom!, Model))
                     Log.WriteLine($"Adding minibatch standard deviation (groups of {Model.MinibatchStdGroup}) to the saved discriminator: its last layer's weights for the new input start at zero, and its optimizer starts afresh.");
                 ReportChangedSettings(resume.Info.Training, resume.Info.Model);
+            }
+            else if (initial is not null)
+            {
+                Log.WriteLine(WarmStart.Apply(run, initial, Options.InitFrom!, data, run.Clusters ?? (Model.NumClasses > 0 ? run.Labels : null)));
             }
             return Loop(run, data, resume, resumeFrom, cancellationToken);
         }

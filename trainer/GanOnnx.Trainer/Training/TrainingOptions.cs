@@ -103,6 +103,17 @@ public sealed record TrainingOptions
     /// Clustered once, at the start; a resumed run reads its clusters back from its own checkpoint. Default null: pixels.
     /// </summary>
     public string? ClusterFeatures { get; init; }
+    /// <summary>
+    /// The checkpoint of another run whose generator, generator average and discriminator this run starts from, instead of
+    /// fresh weights (a warm start: the optimizers, the step count and the learning-rate schedule start afresh). The models
+    /// must have the same layers; what conditions them may differ. A conditional run can start from an unconditional
+    /// self-conditioned one trained on the same data: each of its classes (or (class, cluster) pairs) then starts as the
+    /// source's cluster that most of its images were in, so the run begins where the source ended and learns the classes
+    /// from there, the cure Shahbazi et al. (2022, "Collapse by Conditioning") give for conditional GANs on little data.
+    /// Rows with nothing to start from (a source without conditioning, or trained on other data) start at zero: the
+    /// condition starts ignored. Read once, at the start; a resumed run does not need it. Default null: fresh weights.
+    /// </summary>
+    public string? InitFrom { get; init; }
     /// <summary>Log a line every this many steps. Default 50.</summary>
     public int LogEvery { get; init; } = 50;
     /// <summary>Write a sample grid every this many steps (and at the end); 0 = only at the end. Default 500.</summary>
@@ -161,6 +172,8 @@ public sealed record TrainingOptions
         if (EvalCount is < 2 or > 1_000_000) throw new TrainerException($"TrainingOptions.EvalCount is {EvalCount}; it must be between 2 and 1000000.");
         if (ClusterFeatures is { } features && string.IsNullOrWhiteSpace(features))
             throw new TrainerException("TrainingOptions.ClusterFeatures is empty; give the path of a checkpoint, or null to cluster on pixels.");
+        if (InitFrom is { } init && string.IsNullOrWhiteSpace(init))
+            throw new TrainerException("TrainingOptions.InitFrom is empty; give the path of a checkpoint, or null to start from fresh weights.");
         if (SampleCount is < 1 or > 1024) throw new TrainerException($"TrainingOptions.SampleCount is {SampleCount}; it must be between 1 and 1024.");
     }
 }

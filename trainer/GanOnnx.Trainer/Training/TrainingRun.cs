@@ -110,19 +110,10 @@ internal sealed class TrainingRun : IDisposable
         using var saved = new Discriminator(checkpoint.Info.Model);
         checkpoint.LoadInto(saved, "discriminator", path);
         var from = saved.state_dict();
-        using var _ = no_grad();
         foreach (var (name, target) in Discriminator.state_dict())
         {
             var source = from[name];
-            if (source.shape.SequenceEqual(target.shape))
-            {
-                target.copy_(source);
-                continue;
-            }
-            if (source.dim() != 2 || target.dim() != 2 || source.shape[0] != target.shape[0] || source.shape[1] > target.shape[1])
-                throw new TrainerException($"Checkpoint '{path}': the discriminator's '{name}' is {string.Join("×", source.shape)}, which does not grow into this run's {string.Join("×", target.shape)}.");
-            target.zero_();
-            target.narrow(1, 0, source.shape[1]).copy_(source);
+            WarmStart.CopyInputs(source, target, () => new TrainerException($"Checkpoint '{path}': the discriminator's '{name}' is {string.Join("×", source.shape)}, which does not grow into this run's {string.Join("×", target.shape)}."));
         }
     }
 
