@@ -17,6 +17,7 @@ public class ExportParityTests
         yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.KerasDcgan, LatentDim = 100, Width = 16 }).SetName("KerasDcgan28");
         yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 100, Width = 16 }).SetName("Dcgan28");
         yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 64, Width = 8, ImageSize = 64, Channels = 3 }).SetName("Dcgan64Rgb");
+        yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 32, Width = 8, GeneratorDepth = 2 }).SetName("DeeperDcgan28");
         yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 32, Width = 8, NumClasses = 10 }).SetName("ConditionalDcgan28");
         yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Mlp, LatentDim = 20, NumClasses = 4 }).SetName("ConditionalMlp28");
         yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 32, Width = 8, LatentClasses = 10 }).SetName("InfoGanDcgan28");

@@ -23,6 +23,7 @@ internal static class TrainCommand
         var codeWeight = new Option<double>("--code-weight") { Description = "Weight of the InfoGAN code's loss, or of the auxiliary classifier's (--aux-classifier).", DefaultValueFactory = _ => 1 };
         var augment = new Option<string>("--augment") { Description = "Differentiable augmentation of what the discriminator sees: color, translation, cutout (comma-separated) or none.", DefaultValueFactory = _ => "none" };
         var spectralNorm = new Option<bool>("--spectral-norm") { Description = "Spectrally normalize the discriminator's weights (Miyato et al. 2018)." };
+        var gDepth = new Option<int>("--g-depth") { Description = "dcgan: extra 3×3 layers (with BatchNorm and ReLU) at each of the generator's resolutions, 0–4 (0 = the write-up's generator).", DefaultValueFactory = _ => 0 };
         var dWidth = new Option<int>("--d-width") { Description = "Base width of the discriminator alone (0 = the same as --width).", DefaultValueFactory = _ => 0 };
         var dropout = new Option<double?>("--d-dropout") { Description = "Dropout after each hidden layer of the discriminator (default: the architecture's, 0.3 for dcgan, 0.4 for keras-dcgan, none for mlp; 0 = none)." };
         var minibatchStd = new Option<int>("--minibatch-std") { Description = "Minibatch standard deviation in the discriminator (Karras et al. 2018): the spread of groups of this many images as one more feature before its last layer (0 = none; StyleGAN uses 4).", DefaultValueFactory = _ => 0 };
@@ -63,7 +64,7 @@ internal static class TrainCommand
         var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a build with -p:TorchBackend=Cuda).", DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
-            data, outOption, recipeOption, arch, steps, batch, seed, latent, width, conditional, latentClasses, clusters, clusterFeatures, codeWeight, spectralNorm, dWidth, dropout, minibatchStd, projection, auxClassifier, augment, loss, criticSteps, gpWeight, r1, r1Every, consistency, generatorClasses, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
+            data, outOption, recipeOption, arch, steps, batch, seed, latent, width, gDepth, conditional, latentClasses, clusters, clusterFeatures, codeWeight, spectralNorm, dWidth, dropout, minibatchStd, projection, auxClassifier, augment, loss, criticSteps, gpWeight, r1, r1Every, consistency, generatorClasses, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
             clip, smoothing, emaDecay, emaRampup, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, threads, deviceOption, resume, initFrom, evalEvery, evalCount, classifierOption,
             imageSize, channelsOption, onBadImage, convolutions,
         };
@@ -107,7 +108,7 @@ internal static class TrainCommand
             var model = new ModelConfig
             {
                 Architecture = architecture, LatentDim = parse.GetValue(latent), Channels = dataset.Channels,
-                ImageSize = dataset.Height, Width = parse.GetValue(width), NumClasses = classes,
+                ImageSize = dataset.Height, Width = parse.GetValue(width), GeneratorDepth = parse.GetValue(gDepth), NumClasses = classes,
                 LatentClasses = clusterCount != 0 ? clusterCount : parse.GetValue(latentClasses), Clustered = clusterCount != 0,
                 SpectralNorm = parse.GetValue(spectralNorm),
                 DiscriminatorWidth = parse.GetValue(dWidth), DiscriminatorDropout = parse.GetValue(dropout),

@@ -80,6 +80,7 @@ public static class TrainerCli
         ["ModelConfig.Projection"] = "--projection",
         ["ModelConfig.DiscriminatorDropout"] = "--d-dropout",
         ["ModelConfig.DiscriminatorWidth"] = "--d-width",
+        ["ModelConfig.GeneratorDepth"] = "--g-depth",
         ["ModelConfig.MinibatchStdGroup"] = "--minibatch-std",
         ["ModelConfig.AuxiliaryClassifier"] = "--aux-classifier",
         ["ModelConfig.NumClasses"] = "--conditional",

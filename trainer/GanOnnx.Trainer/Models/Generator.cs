@@ -151,12 +151,24 @@ public sealed class Generator : Module<Tensor, Tensor>
             ("fc_relu", ReLU()),
             ("reshape", Unflatten(1, [features, start, start])),
         };
+        // ModelConfig.GeneratorDepth: 3×3 stride-1 layers at this resolution, named after the block they follow (extra0_1 after the reshape).
+        void AddExtra(int block)
+        {
+            for (var d = 1; d <= c.GeneratorDepth; d++)
+            {
+                layers.Add(($"extra{block}_{d}", new VerifiedConvTranspose2d(features, features, 3, stride: 1, padding: 1, hasBias: false)));
+                layers.Add(($"extra{block}_{d}_bn", BatchNorm2d(features)));
+                layers.Add(($"extra{block}_{d}_relu", ReLU()));
+            }
+        }
+        AddExtra(0);
         for (var b = 1; b < blocks; b++)
         {
             layers.Add(($"deconv{b}", new VerifiedConvTranspose2d(features, features / 2, 4, stride: 2, padding: 1, hasBias: false)));
             layers.Add(($"bn{b}", BatchNorm2d(features / 2)));
             layers.Add(($"relu{b}", ReLU()));
             features /= 2;
+            AddExtra(b);
         }
         layers.Add(($"deconv{blocks}", new VerifiedConvTranspose2d(features, c.Channels, 4, stride: 2, padding: 1, hasBias: false)));
         layers.Add(("out", Tanh()));

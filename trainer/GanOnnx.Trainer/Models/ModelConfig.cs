@@ -96,6 +96,15 @@ public sealed record ModelConfig
     public bool AuxiliaryClassifier { get; init; }
 
     /// <summary>
+    /// Extra layers in the DCGAN generator: this many 3×3 stride-1 convolutions (each with BatchNorm and ReLU, same
+    /// channels) at every resolution before the output layer (after the Dense layer's reshape and after each hidden 4×4
+    /// stride-2 block), so the generator is deeper at the same width. 0 = the write-up's generator (the default); at
+    /// most 4. They are ConvTranspose layers of kernel 3, stride 1 and padding 1 (the same map as a 3×3 convolution), so
+    /// the exported model uses only the operators every DCGAN export already has. DCGAN only.
+    /// </summary>
+    public int GeneratorDepth { get; init; }
+
+    /// <summary>
     /// Base width of the discriminator alone (hidden units of the MLP, feature maps of the first convolution of the
     /// DCGANs, doubled at each block); 0 = the same as <see cref="Width"/>. A wider discriminator is a stronger one. The
     /// generator, and so the exported model, is unchanged.
@@ -204,6 +213,7 @@ public sealed record ModelConfig
         Compare("projection discriminator", Projection ? "on" : "off", other.Projection ? "on" : "off");
         Compare("auxiliary classifier", AuxiliaryClassifier ? "on" : "off", other.AuxiliaryClassifier ? "on" : "off");
         Compare("discriminator width", EffectiveDiscriminatorWidth, other.EffectiveDiscriminatorWidth);
+        Compare("generator depth", GeneratorDepth, other.GeneratorDepth);
         return differences;
     }
 
@@ -291,6 +301,10 @@ public sealed record ModelConfig
             throw new TrainerException($"{LatentClassesOption} is {LatentClasses} clusters in each of {NumClasses} classes: {(long)NumClasses * LatentClasses} (class, cluster) pairs; at most 10000 are supported.");
         if (ClassClusters && AuxiliaryClassifier)
             throw new TrainerException("ModelConfig.AuxiliaryClassifier cannot be combined with clusters within classes (ModelConfig.LatentClasses (clustered) on a conditional model): choose one.");
+        if (GeneratorDepth is < 0 or > 4)
+            throw new TrainerException($"ModelConfig.GeneratorDepth is {GeneratorDepth}; it must be between 0 (the write-up's generator) and 4 extra layers per resolution.");
+        if (GeneratorDepth > 0 && Architecture != GanArchitecture.Dcgan)
+            throw new TrainerException($"ModelConfig.GeneratorDepth is for the dcgan architecture; {ArchitectureName} has its write-up's layers only.");
         if (DiscriminatorWidth < 0 || DiscriminatorWidth > 4096)
             throw new TrainerException($"ModelConfig.DiscriminatorWidth is {DiscriminatorWidth}; it must be between 1 and 4096, or 0 for the generator's width.");
         if (DiscriminatorDropout is { } dropout && !(dropout >= 0 && dropout < 1))

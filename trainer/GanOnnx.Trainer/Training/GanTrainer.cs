@@ -116,7 +116,7 @@ public sealed class GanTrainer
         var previousSeconds = resume?.Info.WallSeconds ?? 0.0;
         var stopwatch = Stopwatch.StartNew();
         using var log = new RunLog(OutputFolder, Options, Log, firstStep, resume?.Info.Step, Model.AuxiliaryClassifier ? "class" : "code", DivergenceHint);
-        Log.WriteLine($"Training {Model.ArchitectureName} on {data.Name} ({data.Count} images {data.Channels}×{data.Height}×{data.Width}), " +
+        Log.WriteLine($"Training {Model.ArchitectureName}{(Model.GeneratorDepth > 0 ? $" with {Model.GeneratorDepth} extra generator layer(s) per resolution" : "")} on {data.Name} ({data.Count} images {data.Channels}×{data.Height}×{data.Width}), " +
             $"{GanLoss.NameOf(Options.Loss)} loss{Model.DiscriminatorNotes}, {Options.Optimizer}, batch {run.BatchSize}{(Options.Augment == Augmentations.None ? "" : $", augment {DiffAugment.NameOf(Options.Augment)}")}{(Options.GeneratorClassesFromData ? ", generator classes in the data's proportions" : "")}{(Options.R1Weight > 0 ? string.Create(CultureInfo.InvariantCulture, $", R1 γ {Options.R1Weight:G6} every {Options.R1Every} step(s)") : "")}{(Options.ConsistencyWeight > 0 ? string.Create(CultureInfo.InvariantCulture, $", consistency λ {Options.ConsistencyWeight:G6}") : "")}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
 
         for (var step = firstStep; step <= Options.Steps; step++)

@@ -200,5 +200,5 @@ internal static class WarmStart
     }
 
     private static TrainerException Mismatch(string path, string model, string name, Tensor? saved, Tensor target) =>
-        new($"Checkpoint '{path}' (TrainingOptions.InitFrom): the {model}'s '{name}' is {(saved is null ? "missing" : string.Join("×", saved.shape))}, this run's is {string.Join("×", target.shape)}; start from a run with the same layers (--width, --d-width, --arch, --spectral-norm).");
+        new($"Checkpoint '{path}' (TrainingOptions.InitFrom): the {model}'s '{name}' is {(saved is null ? "missing" : string.Join("×", saved.shape))}, this run's is {string.Join("×", target.shape)}; start from a run with the same layers (--width, --g-depth, --d-width, --arch, --spectral-norm).");
 }
