@@ -84,6 +84,27 @@ public class GeneratorDepthTests
     }
 
     [Test]
+    public void AWarmStartNeedsTheSameDepthEitherWay()
+    {
+        using var data = TestData.Dataset(32, 28, 1, Plain.ValueRange);
+        var folder = TestData.NewTempFolder();
+        var options = new TrainingOptions { Steps = 1, BatchSize = 8, SampleEvery = 0, CheckpointEvery = 0 };
+        var shallow = new GanTrainer(Plain, options, Path.Combine(folder, "shallow"), TextWriter.Null).Train(data);
+        var deep = new GanTrainer(Plain with { GeneratorDepth = 1 }, options, Path.Combine(folder, "deep"), TextWriter.Null).Train(data);
+        foreach (var (model, source, message) in new (ModelConfig, string, string)[]
+        {
+            (Plain with { GeneratorDepth = 1 }, shallow, "the generator's 'body.extra0_1.weight' is missing, this run's is 16×16×3×3"),
+            (Plain, deep, "the generator's 'body.extra0_1.weight' (16×16×3×3) has no counterpart in this run's generator"),
+        })
+        {
+            var target = Path.Combine(folder, $"from-{Path.GetFileName(Path.GetDirectoryName(source))}");
+            Assert.That(() => new GanTrainer(model, options with { InitFrom = source }, target, TextWriter.Null).Train(data),
+                Throws.TypeOf<TrainerException>().With.Message.Contains(message).And.Message.Contains("--g-depth"));
+            Assert.That(Directory.Exists(target), Is.False, "refused before anything is written");
+        }
+    }
+
+    [Test]
     public void TheCliBuildsTheDeeperGeneratorAndNamesItsOptionWhenRefusing()
     {
         var data = TestData.IdxFolder(count: 32);

@@ -123,11 +123,15 @@ internal static class WarmStart
     private static void CopyGenerator(Generator source, Generator target, int[]? map, string path)
     {
         var from = source.state_dict();
+        var mine = target.state_dict();
+        // A layer only the source has (a deeper source) would leave the rest of its layers reading what it no longer makes.
+        if (from.Keys.FirstOrDefault(name => name != "label_embedding.weight" && !mine.ContainsKey(name)) is { } extra)
+            throw new TrainerException($"Checkpoint '{path}' (TrainingOptions.InitFrom): the generator's '{extra}' ({string.Join("×", from[extra].shape)}) has no counterpart in this run's generator; start from a run with the same layers (--width, --g-depth, --d-width, --arch, --spectral-norm).");
         var first = $"body.{target.Body.named_children().First().name}.weight";
         var latent = target.Config.LatentDim;
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        foreach (var (name, weight) in target.state_dict())
+        foreach (var (name, weight) in mine)
         {
             if (name == "label_embedding.weight")
             {
