@@ -126,7 +126,7 @@ internal static class WarmStart
         var mine = target.state_dict();
         // A layer only the source has (a deeper source) would leave the rest of its layers reading what it no longer makes.
         if (from.Keys.FirstOrDefault(name => name != "label_embedding.weight" && !mine.ContainsKey(name)) is { } extra)
-            throw new TrainerException($"Checkpoint '{path}' (TrainingOptions.InitFrom): the generator's '{extra}' ({string.Join("×", from[extra].shape)}) has no counterpart in this run's generator; start from a run with the same layers (--width, --g-depth, --d-width, --arch, --spectral-norm).");
+            throw new TrainerException($"Checkpoint '{path}' (TrainingOptions.InitFrom): the generator's '{extra}' ({string.Join("×", from[extra].shape)}) has no counterpart in this run's generator; {SameLayers}.");
         var first = $"body.{target.Body.named_children().First().name}.weight";
         var latent = target.Config.LatentDim;
         using var _ = no_grad();
@@ -203,6 +203,9 @@ internal static class WarmStart
         target.narrow(1, 0, common).copy_(saved.narrow(1, 0, common));
     }
 
+    /// <summary>What every layer mismatch advises.</summary>
+    private const string SameLayers = "start from a run with the same layers (--width, --g-depth, --d-width, --arch, --spectral-norm)";
+
     private static TrainerException Mismatch(string path, string model, string name, Tensor? saved, Tensor target) =>
-        new($"Checkpoint '{path}' (TrainingOptions.InitFrom): the {model}'s '{name}' is {(saved is null ? "missing" : string.Join("×", saved.shape))}, this run's is {string.Join("×", target.shape)}; start from a run with the same layers (--width, --g-depth, --d-width, --arch, --spectral-norm).");
+        new($"Checkpoint '{path}' (TrainingOptions.InitFrom): the {model}'s '{name}' is {(saved is null ? "missing" : string.Join("×", saved.shape))}, this run's is {string.Join("×", target.shape)}; {SameLayers}.");
 }
