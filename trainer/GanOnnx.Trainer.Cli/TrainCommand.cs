@@ -42,6 +42,7 @@ internal static class TrainCommand
         var gpWeight = new Option<double>("--gp-weight") { Description = "WGAN-GP gradient penalty weight λ.", DefaultValueFactory = _ => 10 };
         var r1 = new Option<double>("--r1") { Description = "R1 penalty weight γ on the real images' gradient (Mescheder et al. 2018; 0 = off).", DefaultValueFactory = _ => 0 };
         var consistency = new Option<double>("--consistency") { Description = "Consistency regularization weight λ (bCR, Zhao et al. 2021): the discriminator learns to score each real and generated image as it scores the image shifted by up to 1/8 of its size (0 = off; the paper uses 10).", DefaultValueFactory = _ => 0 };
+        var topK = new Option<double>("--top-k") { Description = "Top-k generator updates (Sinha et al. 2020): the generator learns from the share of its batch the discriminator scores as most real, shrinking from the whole batch by 0.99 per epoch to this share (1 = off; the paper uses 0.5).", DefaultValueFactory = _ => 1 };
         var r1Every = new Option<int>("--r1-every") { Description = "Compute the R1 penalty every N steps only, weighted N× (lazy regularization, StyleGAN2).", DefaultValueFactory = _ => 16 };
         var emaDecay = new Option<double>("--ema-decay") { Description = "Decay of the generator's weight average.", DefaultValueFactory = _ => 0.999 };
         var emaRampup = new Option<double>("--ema-rampup") { Description = "The average's half-life is at most this fraction of the steps so far (StyleGAN2-ADA; 0 = off).", DefaultValueFactory = _ => 0.05 };
@@ -64,7 +65,7 @@ internal static class TrainCommand
         var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs a build with -p:TorchBackend=Cuda).", DefaultValueFactory = _ => "cpu" };
         var command = new Command("train", "Train a GAN on a dataset and write a checkpoint and sample grids.")
         {
-            data, outOption, recipeOption, arch, steps, batch, seed, latent, width, gDepth, conditional, latentClasses, clusters, clusterFeatures, codeWeight, spectralNorm, dWidth, dropout, minibatchStd, projection, auxClassifier, augment, loss, criticSteps, gpWeight, r1, r1Every, consistency, generatorClasses, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
+            data, outOption, recipeOption, arch, steps, batch, seed, latent, width, gDepth, conditional, latentClasses, clusters, clusterFeatures, codeWeight, spectralNorm, dWidth, dropout, minibatchStd, projection, auxClassifier, augment, loss, criticSteps, gpWeight, r1, r1Every, consistency, topK, generatorClasses, optimizer, lrG, lrD, lrDecayAt, lrDecay, beta1, beta2,
             clip, smoothing, emaDecay, emaRampup, logEvery, sampleEvery, checkpointEvery, keepCheckpoints, threads, deviceOption, resume, initFrom, evalEvery, evalCount, classifierOption,
             imageSize, channelsOption, onBadImage, convolutions,
         };
@@ -122,7 +123,7 @@ internal static class TrainCommand
                 Steps = parse.GetValue(steps), BatchSize = named is not null && !Given(batch) ? recipe.BatchSize : parse.GetValue(batch), Seed = parse.GetValue(seed),
                 Optimizer = optimizerKind,
                 CriticSteps = parse.GetValue(criticSteps) ?? recipe.CriticSteps, GradientPenaltyWeight = parse.GetValue(gpWeight),
-                R1Weight = parse.GetValue(r1), R1Every = parse.GetValue(r1Every), ConsistencyWeight = parse.GetValue(consistency),
+                R1Weight = parse.GetValue(r1), R1Every = parse.GetValue(r1Every), ConsistencyWeight = parse.GetValue(consistency), TopK = parse.GetValue(topK),
                 LearningRateG = parse.GetValue(lrG) ?? recipe.LearningRateG,
                 LearningRateD = parse.GetValue(lrD) ?? recipe.LearningRateD,
                 LearningRateDecayAt = parse.GetValue(lrDecayAt), LearningRateDecay = parse.GetValue(lrDecay),

@@ -65,6 +65,7 @@ public static class TrainerCli
         ["TrainingOptions.R1Weight"] = "--r1",
         ["TrainingOptions.R1Every"] = "--r1-every",
         ["TrainingOptions.ConsistencyWeight"] = "--consistency",
+        ["TrainingOptions.TopK"] = "--top-k",
         ["TrainingOptions.EmaDecay"] = "--ema-decay",
         ["TrainingOptions.EmaRampup"] = "--ema-rampup",
         ["TrainingOptions.ClusterFeatures"] = "--cluster-features",

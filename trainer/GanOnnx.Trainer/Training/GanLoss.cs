@@ -54,6 +54,13 @@ public static class GanLoss
     };
 
     /// <summary>
+    /// The <paramref name="k"/> highest of a batch's <paramref name="scores"/> (flattened), for top-k generator updates
+    /// (<see cref="TrainingOptions.TopK"/>): a loss over them gives the other images no gradient. All of them when k is
+    /// the batch or more.
+    /// </summary>
+    public static Tensor TopScores(Tensor scores, int k) => k >= scores.shape[0] ? scores : scores.flatten().topk(k).values;
+
+    /// <summary>
     /// WGAN-GP's penalty E[(‖∇ₓ D(x̂)‖₂ − 1)²] at random interpolates x̂ between real and fake images (same labels as the
     /// real ones for a conditional critic). The graph is kept so that the penalty trains the critic.
     /// </summary>

@@ -117,7 +117,7 @@ public sealed class GanTrainer
         var stopwatch = Stopwatch.StartNew();
         using var log = new RunLog(OutputFolder, Options, Log, firstStep, resume?.Info.Step, Model.AuxiliaryClassifier ? "class" : "code", DivergenceHint);
         Log.WriteLine($"Training {Model.ArchitectureName}{(Model.GeneratorDepth > 0 ? $" with {Model.GeneratorDepth} extra generator layer(s) per resolution" : "")} on {data.Name} ({data.Count} images {data.Channels}×{data.Height}×{data.Width}), " +
-            $"{GanLoss.NameOf(Options.Loss)} loss{Model.DiscriminatorNotes}, {Options.Optimizer}, batch {run.BatchSize}{(Options.Augment == Augmentations.None ? "" : $", augment {DiffAugment.NameOf(Options.Augment)}")}{(Options.GeneratorClassesFromData ? ", generator classes in the data's proportions" : "")}{(Options.R1Weight > 0 ? string.Create(CultureInfo.InvariantCulture, $", R1 γ {Options.R1Weight:G6} every {Options.R1Every} step(s)") : "")}{(Options.ConsistencyWeight > 0 ? string.Create(CultureInfo.InvariantCulture, $", consistency λ {Options.ConsistencyWeight:G6}") : "")}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
+            $"{GanLoss.NameOf(Options.Loss)} loss{Model.DiscriminatorNotes}, {Options.Optimizer}, batch {run.BatchSize}{(Options.Augment == Augmentations.None ? "" : $", augment {DiffAugment.NameOf(Options.Augment)}")}{(Options.GeneratorClassesFromData ? ", generator classes in the data's proportions" : "")}{(Options.R1Weight > 0 ? string.Create(CultureInfo.InvariantCulture, $", R1 γ {Options.R1Weight:G6} every {Options.R1Every} step(s)") : "")}{(Options.ConsistencyWeight > 0 ? string.Create(CultureInfo.InvariantCulture, $", consistency λ {Options.ConsistencyWeight:G6}") : "")}{(Options.TopK < 1 ? string.Create(CultureInfo.InvariantCulture, $", top-k generator updates down to {Options.TopK:G6} of the batch") : "")}, steps {firstStep}–{Options.Steps}{(resume is null ? "" : $" (resumed from {resumeFrom})")}.");
 
         for (var step = firstStep; step <= Options.Steps; step++)
         {
@@ -132,7 +132,7 @@ public sealed class GanTrainer
             for (var c = 1; c < Options.CriticSteps; c++) d = UpdateDiscriminator(run, r1: false);
 
             // (2) Update G: fakes the discriminator should take for real; then the weight average follows.
-            var (lossG, codeHits) = UpdateGenerator(run);
+            var (lossG, codeHits) = UpdateGenerator(run, Options.TopKAt(step, data.Count));
             run.UpdateEma(step);
             StepCompleted?.Invoke(step);
 
@@ -205,14 +205,18 @@ public sealed class GanTrainer
         return (logged, dReal, dFake);
     }
 
-    /// <summary>One generator update; returns its loss and, for an InfoGAN code or an auxiliary classifier, which categories or classes D's head named right.</summary>
-    private (Tensor Loss, Tensor? CodeHits) UpdateGenerator(TrainingRun run)
+    /// <summary>
+    /// One generator update, its adversarial loss over the <paramref name="topK"/> images the discriminator scores highest
+    /// (<see cref="TrainingOptions.TopK"/>); returns its loss and, for an InfoGAN code or an auxiliary classifier, which
+    /// categories or classes D's head named right.
+    /// </summary>
+    private (Tensor Loss, Tensor? CodeHits) UpdateGenerator(TrainingRun run, int topK)
     {
         var labels = Model.NumClasses == 0 ? null : GeneratorClasses(run.Labels, Model.NumClasses, Options.GeneratorClassesFromData, run.BatchSize, run.Device);
         var z = Generator.SampleLatents(Model, run.BatchSize, run.Device);
         var generated = run.Generator.forward(z, labels);
         var (scores, codeLoss, codeHits) = ScoreFakes(run.Discriminator, generated, z, labels);
-        var loss = GanLoss.Generator(Options.Loss, scores);
+        var loss = GanLoss.Generator(Options.Loss, GanLoss.TopScores(scores, topK));
         if (codeLoss is not null) loss = loss + Options.CodeWeight * codeLoss;
         run.Step(run.OptimizerG, run.Generator, loss);
         return (loss, codeHits);
@@ -449,6 +453,7 @@ public sealed class GanTrainer
         Compare("TrainingOptions.R1Weight", saved.R1Weight, Options.R1Weight);
         if (Options.R1Weight > 0 && saved.R1Weight > 0) Compare("TrainingOptions.R1Every", saved.R1Every, Options.R1Every);
         Compare("TrainingOptions.ConsistencyWeight", saved.ConsistencyWeight, Options.ConsistencyWeight);
+        Compare("TrainingOptions.TopK", saved.TopK, Options.TopK);
         Compare("ModelConfig.DiscriminatorDropout", savedModel.EffectiveDiscriminatorDropout, Model.EffectiveDiscriminatorDropout);
         Compare("ModelConfig.MinibatchStdGroup", savedModel.MinibatchStdGroup, Model.MinibatchStdGroup);
         Compare("TrainingOptions.BatchSize", saved.BatchSize, Options.BatchSize);

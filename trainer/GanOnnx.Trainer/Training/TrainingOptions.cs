@@ -49,6 +49,16 @@ public sealed record TrainingOptions
     /// translation). Each costs a second pass of the discriminator over its batch. 0 = off (the paper uses 10). Default 0.
     /// </summary>
     public double ConsistencyWeight { get; init; }
+    /// <summary>
+    /// Top-k generator updates (Sinha et al. 2020, "Top-k Training of GANs: Improving GAN Performance by Throwing Away
+    /// Bad Samples"): the generator's loss is taken over the k generated images of its batch that the discriminator scores
+    /// as most real, the rest's gradients dropped. k starts at the whole batch and shrinks by <see cref="TopKDecayPerEpoch"/>
+    /// every epoch of the training data down to this share of the batch. 1 = off (every image counts); the paper
+    /// uses 0.5, or 0.75 for some models. Default 1.
+    /// </summary>
+    public double TopK { get; init; } = 1;
+    /// <summary>What k's share of the batch is multiplied by every epoch, down to <see cref="TopK"/> (the paper's γ). Default 0.99.</summary>
+    public const double TopKDecayPerEpoch = 0.99;
     /// <summary>Optimizer. Default Adam.</summary>
     [JsonConverter(typeof(JsonStringEnumConverter<OptimizerKind>))]
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
@@ -138,6 +148,19 @@ public sealed record TrainingOptions
     /// <see cref="LearningRateDecay"/> after <see cref="LearningRateDecayAt"/>.</summary>
     public double LearningRateScaleAt(long step) => LearningRateDecayAt > 0 && step > LearningRateDecayAt ? LearningRateDecay : 1;
 
+    /// <summary>
+    /// How many of the generator's <see cref="BatchSize"/> images count in its loss in <paramref name="step"/> (1-based)
+    /// on a dataset of <paramref name="datasetSize"/> images (<see cref="TopK"/>): the batch times
+    /// max(<see cref="TopKDecayPerEpoch"/>^epoch, <see cref="TopK"/>), epoch counted from 0, and at least 1.
+    /// </summary>
+    public int TopKAt(long step, long datasetSize)
+    {
+        if (TopK >= 1) return BatchSize;
+        var epoch = (step - 1) * BatchSize / Math.Max(1, datasetSize);
+        var share = Math.Max(Math.Pow(TopKDecayPerEpoch, epoch), TopK);
+        return Math.Clamp((int)Math.Round(BatchSize * share), 1, BatchSize);
+    }
+
     /// <summary>Whether <paramref name="step"/> (1-based) adds the R1 penalty (see <see cref="R1Every"/>).</summary>
     public bool R1Due(long step) => R1Weight > 0 && step % R1Every == 0;
 
@@ -161,6 +184,7 @@ public sealed record TrainingOptions
         if (!(GradientPenaltyWeight >= 0)) throw new TrainerException($"TrainingOptions.GradientPenaltyWeight is {GradientPenaltyWeight}; it must be 0 or more.");
         if (!(R1Weight >= 0 && R1Weight <= 1e6)) throw new TrainerException($"TrainingOptions.R1Weight is {R1Weight}; it must be between 0 (off) and 1000000.");
         if (!(ConsistencyWeight >= 0 && ConsistencyWeight <= 1e6)) throw new TrainerException($"TrainingOptions.ConsistencyWeight is {ConsistencyWeight}; it must be between 0 (off) and 1000000.");
+        if (!(TopK > 0 && TopK <= 1)) throw new TrainerException($"TrainingOptions.TopK is {TopK}; it must be a share of the batch in (0, 1] (1 = off; the paper uses 0.5).");
         if (R1Every is < 1 or > 1_000_000) throw new TrainerException($"TrainingOptions.R1Every is {R1Every}; it must be between 1 (every step) and 1000000.");
         if (!(CodeWeight >= 0 && CodeWeight <= 100)) throw new TrainerException($"TrainingOptions.CodeWeight is {CodeWeight}; it must be between 0 and 100.");
         if (!(EmaDecay >= 0 && EmaDecay < 1)) throw new TrainerException($"TrainingOptions.EmaDecay is {EmaDecay}; it must be in [0, 1).");
