@@ -10,16 +10,17 @@ public class TopKTests
     [Test]
     public void KStartsAtTheBatchAndShrinksByOnePercentAnEpochDownToTheShare()
     {
-        var options = new TrainingOptions { BatchSize = 64, TopK = 0.5 };
+        var options = new TrainingOptions { TopK = 0.5 };
         // 640 images: 10 steps an epoch.
-        Assert.That(options.TopKAt(1, 640), Is.EqualTo(64));
-        Assert.That(options.TopKAt(10, 640), Is.EqualTo(64), "the first epoch is steps 1–10");
-        Assert.That(options.TopKAt(11, 640), Is.EqualTo(63), "64 × 0.99 = 63.36");
-        Assert.That(options.TopKAt(1 + 10 * 30, 640), Is.EqualTo(47), "64 × 0.99^30 = 47.35");
-        Assert.That(options.TopKAt(1 + 10 * 69, 640), Is.EqualTo(32), "0.99^69 = 0.4998: the floor");
-        Assert.That(options.TopKAt(1_000_000, 640), Is.EqualTo(32));
-        Assert.That((options with { TopK = 1 }).TopKAt(1_000_000, 640), Is.EqualTo(64), "1 is off");
-        Assert.That((options with { TopK = 0.001 }).TopKAt(1_000_000, 640), Is.EqualTo(1), "at least one image");
+        Assert.That(options.TopKAt(1, 64, 640), Is.EqualTo(64));
+        Assert.That(options.TopKAt(10, 64, 640), Is.EqualTo(64), "the first epoch is steps 1–10");
+        Assert.That(options.TopKAt(11, 64, 640), Is.EqualTo(63), "64 × 0.99 = 63.36");
+        Assert.That(options.TopKAt(1 + 10 * 30, 64, 640), Is.EqualTo(47), "64 × 0.99^30 = 47.35");
+        Assert.That(options.TopKAt(1 + 10 * 69, 64, 640), Is.EqualTo(32), "0.99^69 = 0.4998: the floor");
+        Assert.That(options.TopKAt(1_000_000, 64, 640), Is.EqualTo(32));
+        Assert.That((options with { TopK = 1 }).TopKAt(1_000_000, 64, 640), Is.EqualTo(64), "1 is off");
+        Assert.That((options with { TopK = 0.001 }).TopKAt(1_000_000, 64, 640), Is.EqualTo(1), "at least one image");
+        Assert.That(options.TopKAt(1_000_000, 16, 16), Is.EqualTo(8), "the batch a run trains with: all 16 images where it asked for 64");
     }
 
     [Test]
@@ -40,8 +41,9 @@ public class TopKTests
     {
         var model = new ModelConfig { Architecture = GanArchitecture.Dcgan, Width = 8, LatentDim = 8, DiscriminatorDropout = 0 };
         using var data = TestData.Dataset(16, 28, 1, model.ValueRange);
-        // Batch 16 of 16 images: one step an epoch, so k is 16 in steps 1–4 (16 × 0.99³ = 15.53) and 15 from step 5.
-        var plain = new TrainingOptions { Convolutions = ConvolutionKernels.Exact, Steps = 4, BatchSize = 16, SampleEvery = 0, CheckpointEvery = 0 };
+        // Batch 64 asked of 16 images trains on all 16: one step an epoch, so k is 16 in steps 1–4 (16 × 0.99³ = 15.53)
+        // and 15 from step 5 (counted on the batch asked for, k would never fall below 32 and all 16 images would count).
+        var plain = new TrainingOptions { Convolutions = ConvolutionKernels.Exact, Steps = 4, BatchSize = 64, SampleEvery = 0, CheckpointEvery = 0 };
         var log = new StringWriter();
         var topK = plain with { TopK = 0.5 };
         var before = new GanTrainer(model, topK, TestData.NewTempFolder(), log).Train(data);

@@ -132,7 +132,7 @@ public sealed class GanTrainer
             for (var c = 1; c < Options.CriticSteps; c++) d = UpdateDiscriminator(run, r1: false);
 
             // (2) Update G: fakes the discriminator should take for real; then the weight average follows.
-            var (lossG, codeHits) = UpdateGenerator(run, Options.TopKAt(step, data.Count));
+            var (lossG, codeHits) = UpdateGenerator(run, Options.TopKAt(step, run.BatchSize, data.Count));
             run.UpdateEma(step);
             StepCompleted?.Invoke(step);
 

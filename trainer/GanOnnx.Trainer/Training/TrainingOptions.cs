@@ -149,16 +149,17 @@ public sealed record TrainingOptions
     public double LearningRateScaleAt(long step) => LearningRateDecayAt > 0 && step > LearningRateDecayAt ? LearningRateDecay : 1;
 
     /// <summary>
-    /// How many of the generator's <see cref="BatchSize"/> images count in its loss in <paramref name="step"/> (1-based)
+    /// How many of the generator's <paramref name="batch"/> images count in its loss in <paramref name="step"/> (1-based)
     /// on a dataset of <paramref name="datasetSize"/> images (<see cref="TopK"/>): the batch times
-    /// max(<see cref="TopKDecayPerEpoch"/>^epoch, <see cref="TopK"/>), epoch counted from 0, and at least 1.
+    /// max(<see cref="TopKDecayPerEpoch"/>^epoch, <see cref="TopK"/>), epoch counted from 0, and at least 1. The batch is
+    /// the one the run trains with (<see cref="BatchSize"/>, or the whole dataset where that is smaller).
     /// </summary>
-    public int TopKAt(long step, long datasetSize)
+    public int TopKAt(long step, int batch, long datasetSize)
     {
-        if (TopK >= 1) return BatchSize;
-        var epoch = (step - 1) * BatchSize / Math.Max(1, datasetSize);
+        if (TopK >= 1) return batch;
+        var epoch = (step - 1) * batch / Math.Max(1, datasetSize);
         var share = Math.Max(Math.Pow(TopKDecayPerEpoch, epoch), TopK);
-        return Math.Clamp((int)Math.Round(BatchSize * share), 1, BatchSize);
+        return Math.Clamp((int)Math.Round(batch * share), 1, batch);
     }
 
     /// <summary>Whether <paramref name="step"/> (1-based) adds the R1 penalty (see <see cref="R1Every"/>).</summary>
