@@ -27,7 +27,7 @@ internal static class BenchCommand
         var iterations = new Option<int>("--max-iterations") { Description = "Stop timing after this many calls.", DefaultValueFactory = _ => 10_000 };
         var json = new Option<string?>("--json") { Description = "Write the results (with every latency) as JSON." };
         var markdown = new Option<string?>("--markdown") { Description = "Write the results as a Markdown table." };
-        var histogram = new Option<string?>("--histogram") { Description = "Write latency histograms as a PNG." };
+        var histogram = new Option<string?>("--histogram") { Description = "Write latency histograms as an image (.png, .jpg or .webp)." };
         var cudaPath = GanOnnxCli.CudaPathOption();
         var command = new Command("bench", "Measure session creation, first run, latency percentiles, throughput and memory, beside plain ONNX Runtime.")
         {
@@ -57,6 +57,7 @@ internal static class BenchCommand
             plan.Settings.Validate();
             var fileCount = parse.GetValue(files);
             if (fileCount < 0) throw new GanOnnxException($"--files is {fileCount}; it must be 0 (skip) or more.");
+            var histogramPath = parse.GetValue(histogram) is { } given ? GanOnnxCli.ImagePath("--histogram", given) : null;
 
             var results = plan.Run(error);
             if (results.Count == 0) throw new GanOnnxException("No provider could run the model; see the messages above.");
@@ -67,7 +68,7 @@ internal static class BenchCommand
                     output.WriteLine(FilesComparison.Measure(paths[0], fileCount, plan.BatchSizes.Max(), threadCount, parse.GetValue(filesDir), plan.Settings).ToString());
             if (parse.GetValue(json) is { } jsonPath) AtomicFile.Write(jsonPath, System.Text.Encoding.UTF8.GetBytes(BenchmarkReport.Json(results)));
             if (parse.GetValue(markdown) is { } mdPath) AtomicFile.Write(mdPath, System.Text.Encoding.UTF8.GetBytes(BenchmarkReport.Markdown(results)));
-            if (parse.GetValue(histogram) is { } pngPath) LatencyHistogram.Save(results, pngPath);
+            if (histogramPath is not null) LatencyHistogram.Save(results, histogramPath);
             return 0;
         }));
         return command;

@@ -208,6 +208,23 @@ public static class GanOnnxCli
         return index;
     }
 
+    /// <summary>
+    /// Checks, before any work, that an image file name given to <paramref name="flag"/> ends in an extension the encoder
+    /// writes (.png, .jpg, .jpeg, .webp, or none for PNG), so that no file is written in a format its name does not say.
+    /// </summary>
+    internal static string ImagePath(string flag, string path)
+    {
+        try
+        {
+            ImageEncoder.FormatOf(path);
+            return path;
+        }
+        catch (ArgumentException ex)
+        {
+            throw new GanOnnxException($"{flag}: {ex.Message}");
+        }
+    }
+
     internal static ImageFileFormat ParseFormat(string text) => text.ToLowerInvariant() switch
     {
         "png" => ImageFileFormat.Png,

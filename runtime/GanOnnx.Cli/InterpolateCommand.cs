@@ -15,7 +15,7 @@ internal static class InterpolateCommand
         var steps = new Option<int>("--steps") { Description = "Images per row, ends included (at least 2).", DefaultValueFactory = _ => 8 };
         var linear = new Option<bool>("--linear") { Description = "Linear instead of spherical interpolation." };
         var label = GanOnnxCli.ClassOption("Class (index or name) for a conditional model (default 0).");
-        var outFile = new Option<string>("--out") { Description = "PNG file to write.", Required = true };
+        var outFile = new Option<string>("--out") { Description = "Image file to write: .png, .jpg or .webp.", Required = true };
         var command = new Command("interpolate", "Write a grid of spherical interpolations between seeds (one row per pair).")
         {
             model, seeds, index, steps, linear, label, outFile,
@@ -26,6 +26,7 @@ internal static class InterpolateCommand
             if (seedList.Length < 2) throw new GanOnnxException($"--seeds has {seedList.Length} seed; give at least two.");
             var n = parse.GetValue(steps);
             if (n < 2) throw new GanOnnxException($"--steps is {n}; it must be at least 2.");
+            var path = GanOnnxCli.ImagePath("--out", parse.GetValue(outFile)!);
             var latentIndex = parse.GetValue(index);
             if (latentIndex < 0) throw new GanOnnxException($"--index is {latentIndex}; it must be 0 or more.");
             using var session = GeneratorSession.Load(parse.GetValue(model)!);
@@ -49,7 +50,6 @@ internal static class InterpolateCommand
             if (fixedLabel is { } latentClass && c.LatentClasses > 0) session.PlaceInLatentClass(latents, latentClass);
             long[]? labels = c.IsConditional ? Enumerable.Repeat((long)(fixedLabel ?? 0), rows * n).ToArray() : null;
             var images = session.GenerateFromLatents(latents, labels);
-            var path = parse.GetValue(outFile)!;
             ImageGrid.Save(images, path, columns: n);
             output.WriteLine($"Wrote {path}: {rows} row(s) × {n} images, {(parse.GetValue(linear) ? "linear" : "spherical")} interpolation between seeds {string.Join(" → ", seedList)}.");
             return 0;

@@ -4,7 +4,7 @@ using SkiaSharp;
 
 namespace GanOnnx.Diagnostics;
 
-/// <summary>Draws latency histograms of benchmark results as a PNG: one panel per result, p50 and p99 marked.</summary>
+/// <summary>Draws latency histograms of benchmark results as an image (PNG, JPEG or WebP by the file name): one panel per result, p50 and p99 marked.</summary>
 public static class LatencyHistogram
 {
     private const int PanelWidth = 480, PanelHeight = 160, Bins = 40;
@@ -13,6 +13,7 @@ public static class LatencyHistogram
     public static void Save(IReadOnlyList<BenchmarkResult> results, string path)
     {
         if (results.Count == 0) throw new ArgumentException("there are no results to draw.", nameof(results));
+        var format = ImageEncoder.FormatOf(path);
         using var bitmap = new SKBitmap(new SKImageInfo(PanelWidth, PanelHeight * results.Count, SKColorType.Rgba8888, SKAlphaType.Opaque));
         using (var canvas = new SKCanvas(bitmap))
         {
@@ -50,7 +51,6 @@ public static class LatencyHistogram
                 canvas.DrawText(maxLabel, PanelWidth - 10 - text.MeasureText(maxLabel), top + PanelHeight - 6, text);
             }
         }
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        AtomicFile.Write(path, data.AsSpan());
+        ImageEncoder.Save(bitmap, path, format);
     }
 }

@@ -203,7 +203,40 @@ public static class ImageEncoder
         };
     }
 
-    /// <summary>Encodes image <paramref name="index"/> of <paramref name="batch"/> and writes it atomically to <paramref name="path"/>.</summary>
-    public static void Save(ImageBatch batch, int index, string path, ImageFileFormat format = ImageFileFormat.Png, int quality = 95) =>
-        AtomicFile.Write(path, Encode(batch, index, format, quality));
+    /// <summary>
+    /// The format a file name asks for: <c>.png</c>, <c>.jpg</c> or <c>.jpeg</c>, <c>.webp</c> (any case); a name without an
+    /// extension is PNG. Any other extension throws <see cref="ArgumentException"/> naming it, so that no file is ever
+    /// written in a format its name does not say.
+    /// </summary>
+    public static ImageFileFormat FormatOf(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var extension = Path.GetExtension(path);
+        return extension.ToLowerInvariant() switch
+        {
+            "" or ".png" => ImageFileFormat.Png,
+            ".jpg" or ".jpeg" => ImageFileFormat.Jpeg,
+            ".webp" => ImageFileFormat.Webp,
+            _ => throw new ArgumentException($"'{path}' ends in '{extension}'; image files are written as .png, .jpg (or .jpeg) or .webp."),
+        };
+    }
+
+    /// <summary>
+    /// Encodes a bitmap and writes it atomically to <paramref name="path"/>, in <paramref name="format"/> or, when that is
+    /// null, the format the file name asks for (<see cref="FormatOf"/>). Quality 1…100 applies to JPEG and WebP.
+    /// </summary>
+    public static void Save(SKBitmap bitmap, string path, ImageFileFormat? format = null, int quality = 95)
+    {
+        var chosen = format ?? FormatOf(path);
+        using var stream = new MemoryStream();
+        Encode(bitmap, stream, chosen, quality);
+        AtomicFile.Write(path, stream.GetBuffer().AsSpan(0, (int)stream.Length));
+    }
+
+    /// <summary>
+    /// Encodes image <paramref name="index"/> of <paramref name="batch"/> and writes it atomically to <paramref name="path"/>,
+    /// in <paramref name="format"/> or, when that is null, the format the file name asks for (<see cref="FormatOf"/>).
+    /// </summary>
+    public static void Save(ImageBatch batch, int index, string path, ImageFileFormat? format = null, int quality = 95) =>
+        AtomicFile.Write(path, Encode(batch, index, format ?? FormatOf(path), quality));
 }

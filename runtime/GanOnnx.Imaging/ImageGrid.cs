@@ -77,12 +77,14 @@ public static class ImageGrid
         canvas.Restore();
     }
 
-    /// <summary>Composes a grid (with optional captions) and writes it atomically as a file of <paramref name="format"/>.</summary>
-    public static void Save(ImageBatch batch, string path, int columns = 0, int padding = 2, ImageFileFormat format = ImageFileFormat.Png, IReadOnlyList<string>? labels = null)
+    /// <summary>
+    /// Composes a grid (with optional captions) and writes it atomically, in <paramref name="format"/> or, when that is
+    /// null, the format the file name asks for (<c>.png</c>, <c>.jpg</c>, <c>.webp</c>: <see cref="ImageEncoder.FormatOf"/>).
+    /// </summary>
+    public static void Save(ImageBatch batch, string path, int columns = 0, int padding = 2, ImageFileFormat? format = null, IReadOnlyList<string>? labels = null)
     {
+        var chosen = format ?? ImageEncoder.FormatOf(path);
         using var grid = Compose(batch, columns, padding, labels: labels);
-        using var stream = new MemoryStream();
-        ImageEncoder.Encode(grid, stream, format);
-        AtomicFile.Write(path, stream.GetBuffer().AsSpan(0, (int)stream.Length));
+        ImageEncoder.Save(grid, path, chosen);
     }
 }

@@ -125,6 +125,40 @@ public class BenchAndInterpolateTests
                 Assert.That((int)grid.GetPixel(2 + x, 2 + y).Red, Is.EqualTo(Imaging.ImageEncoder.ToByte(a[y * 28 + x], session.Contract.ValueRange)).Within(1));
     }
 
+    [TestCase("strip.jpg", SKEncodedImageFormat.Jpeg)]
+    [TestCase("strip.webp", SKEncodedImageFormat.Webp)]
+    public void InterpolateWritesTheFormatItsFileNameAsksFor(string name, SKEncodedImageFormat expected)
+    {
+        var path = Path.Combine(TestPaths.NewTempFolder(), name);
+        var (code, _, error) = Run("interpolate", "--model", TestPaths.ShippedModel, "--seeds", "1,2", "--steps", "3", "--out", path);
+        Assert.That(code, Is.EqualTo(0), error);
+        using var codec = SKCodec.Create(path);
+        Assert.That(codec.EncodedFormat, Is.EqualTo(expected));
+        Assert.That((codec.Info.Width, codec.Info.Height), Is.EqualTo((3 * 28 + 4 * 2, 28 + 2 * 2)));
+    }
+
+    [Test]
+    public void InterpolateToAnUnknownImageExtensionFailsBeforeWritingAnything()
+    {
+        var folder = TestPaths.NewTempFolder();
+        var (code, _, error) = Run("interpolate", "--model", TestPaths.ShippedModel, "--seeds", "1,2", "--out", Path.Combine(folder, "strip.bmp"));
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--out: ").And.Contain("ends in '.bmp'"));
+        Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty);
+    }
+
+    [Test]
+    public void BenchRefusesAHistogramNameOfAnUnknownFormatBeforeMeasuring()
+    {
+        var folder = TestPaths.NewTempFolder();
+        var (code, output, error) = Run("bench", "--model", TestPaths.ShippedModel, "--batch-sizes", "1", "--duration", "0.01",
+            "--histogram", Path.Combine(folder, "latency.tiff"));
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--histogram: ").And.Contain("ends in '.tiff'"));
+        Assert.That(output, Is.Empty, "nothing was measured");
+        Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty);
+    }
+
     [TestCase("--seeds", "1", "at least two")]
     [TestCase("--steps", "1", "--steps")]
     public void BadInterpolateOptionsFail(string option, string value, string expected)

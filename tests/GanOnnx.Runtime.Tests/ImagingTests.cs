@@ -86,6 +86,42 @@ public class ImagingTests
         Assert.That(grid.GetPixel(4, 4).Red, Is.EqualTo(255), "tile 3 (bottom right)");
     }
 
+    [TestCase("grid.png", ImageFileFormat.Png)]
+    [TestCase("GRID.PNG", ImageFileFormat.Png)]
+    [TestCase("grid", ImageFileFormat.Png)]
+    [TestCase("grid.jpg", ImageFileFormat.Jpeg)]
+    [TestCase("grid.JPEG", ImageFileFormat.Jpeg)]
+    [TestCase("out.v2/grid.webp", ImageFileFormat.Webp)]
+    public void TheFileNameChoosesTheFormat(string name, ImageFileFormat expected)
+    {
+        Assert.That(ImageEncoder.FormatOf(name), Is.EqualTo(expected));
+        var batch = new ImageBatch(new float[2 * 3 * 4 * 4], 2, 3, 4, 4, ValueRange.Sigmoid);
+        var path = Path.Combine(TestPaths.NewTempFolder(), name);
+        ImageGrid.Save(batch, path);
+        ImageEncoder.Save(batch, 1, path + "-single" + Path.GetExtension(name));
+        foreach (var written in new[] { path, path + "-single" + Path.GetExtension(name) })
+        {
+            using var codec = SKCodec.Create(written);
+            Assert.That(codec.EncodedFormat.ToString(), Is.EqualTo(expected.ToString()), written);
+        }
+        // An explicit format is what is written, whatever the name.
+        ImageGrid.Save(batch, path, format: ImageFileFormat.Webp);
+        using (var codec = SKCodec.Create(path)) Assert.That(codec.EncodedFormat, Is.EqualTo(SKEncodedImageFormat.Webp));
+    }
+
+    [TestCase("grid.bmp")]
+    [TestCase("grid.gif")]
+    [TestCase("grid.png.tmp")]
+    public void AFileNameOfAnotherFormatIsRefusedAndNothingIsWritten(string name)
+    {
+        var folder = TestPaths.NewTempFolder();
+        var batch = new ImageBatch(new float[16], 1, 1, 4, 4, ValueRange.Sigmoid);
+        Assert.That(() => ImageGrid.Save(batch, Path.Combine(folder, name)),
+            Throws.ArgumentException.With.Message.Contains($"ends in '{Path.GetExtension(name)}'").And.Message.Contains(".png, .jpg"));
+        Assert.That(() => ImageEncoder.Save(batch, 0, Path.Combine(folder, name)), Throws.ArgumentException);
+        Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty);
+    }
+
     [Test]
     public void AtomicWritesLeaveNoPartialFiles()
     {

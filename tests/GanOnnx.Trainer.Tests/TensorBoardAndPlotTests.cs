@@ -85,5 +85,22 @@ public class TensorBoardAndPlotTests
 
         using var plot = SkiaSharp.SKBitmap.Decode(Path.Combine(folder, "losses.png"));
         Assert.That((plot.Width, plot.Height), Is.EqualTo((720, 480)));
+
+        // `plot --out` writes the format its name asks for and refuses one the encoder does not write.
+        Assert.That(MetricsPlot.Save(logged, Path.Combine(folder, "losses.webp")), Is.True);
+        using (var codec = SkiaSharp.SKCodec.Create(Path.Combine(folder, "losses.webp")))
+            Assert.That(codec.EncodedFormat, Is.EqualTo(SkiaSharp.SKEncodedImageFormat.Webp));
+        Assert.That(() => MetricsPlot.Save(logged, Path.Combine(folder, "losses.bmp")), Throws.ArgumentException.With.Message.Contains("'.bmp'"));
+        Assert.That(File.Exists(Path.Combine(folder, "losses.bmp")), Is.False);
+
+        var (code, output, error) = TestData.RunCli("plot", "--run", folder, "--out", Path.Combine(folder, "plot.jpg"));
+        Assert.That(code, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain("plot.jpg (4 logged steps)"));
+        using (var codec = SkiaSharp.SKCodec.Create(Path.Combine(folder, "plot.jpg")))
+            Assert.That(codec.EncodedFormat, Is.EqualTo(SkiaSharp.SKEncodedImageFormat.Jpeg));
+        (code, _, error) = TestData.RunCli("plot", "--run", folder, "--out", Path.Combine(folder, "plot.svg"));
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--out: ").And.Contain("ends in '.svg'"));
+        Assert.That(File.Exists(Path.Combine(folder, "plot.svg")), Is.False);
     }
 }

@@ -4,14 +4,15 @@ using SkiaSharp;
 
 namespace GanOnnx.Trainer.Training;
 
-/// <summary>Plots a run's logged metrics as a PNG: losses in one panel, D(x) and D(G(z)) in another.</summary>
+/// <summary>Plots a run's logged metrics as an image (PNG unless the file name asks for JPEG or WebP): losses in one panel, D(x) and D(G(z)) in another.</summary>
 public static class MetricsPlot
 {
     private const int Width = 720, PanelHeight = 240, Margin = 44;
 
-    /// <summary>Draws <paramref name="metrics"/> and writes the PNG atomically; fewer than two points draws nothing.</summary>
+    /// <summary>Draws <paramref name="metrics"/> and writes the image atomically; fewer than two points draws nothing.</summary>
     public static bool Save(IReadOnlyList<StepMetrics> metrics, string path)
     {
+        var format = ImageEncoder.FormatOf(path);
         if (metrics.Count < 2) return false;
         using var bitmap = new SKBitmap(new SKImageInfo(Width, 2 * PanelHeight, SKColorType.Rgba8888, SKAlphaType.Opaque));
         using (var canvas = new SKCanvas(bitmap))
@@ -20,8 +21,7 @@ public static class MetricsPlot
             Panel(canvas, 0, "loss", metrics, [("loss D", SKColors.SteelBlue, m => m.LossD), ("loss G", SKColors.DarkOrange, m => m.LossG)]);
             Panel(canvas, PanelHeight, "discriminator output", metrics, [("D(x)", SKColors.SeaGreen, m => m.DReal), ("D(G(z))", SKColors.Firebrick, m => m.DFake)]);
         }
-        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        AtomicFile.Write(path, data.AsSpan());
+        ImageEncoder.Save(bitmap, path, format);
         return true;
     }
 
