@@ -36,6 +36,22 @@ public class BatchExportTests
     }
 
     [Test]
+    public async Task TheLastIndicesBeforeLongMaxValueExportWithoutWrappingRound()
+    {
+        // The last 3 indices (the last is long.MaxValue − 1), whose batch of 8 would reach past long.MaxValue: the batch
+        // arithmetic must not wrap round.
+        const long start = long.MaxValue - 3;
+        var folder = TestPaths.NewTempFolder();
+        var result = await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 3, Seed = 5, StartIndex = start, Folder = folder, InferenceWorkers = 2 });
+        Assert.That(result.Written, Is.EqualTo(3));
+        Assert.That(() => new BatchExportOptions { Count = 4, StartIndex = start, Folder = folder }.Validate(),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains($"the last index is {long.MaxValue - 1}"));
+        var expected = _session.Generate(3, seed: 5, startIndex: start);
+        for (var i = 0; i < 3; i++)
+            Assert.That(File.ReadAllBytes(Path.Combine(folder, $"seed5-{start + i}.png")), Is.EqualTo(ImageEncoder.Encode(expected, i)), $"image {start + i}");
+    }
+
+    [Test]
     public async Task TheManifestListsEveryFileWithItsChecksum()
     {
         var folder = TestPaths.NewTempFolder();
@@ -197,6 +213,22 @@ public class ShardTests
             return Enumerable.Range(0, (int)length).Select(k => first + k);
         }).ToList();
         Assert.That(covered, Is.EqualTo(Enumerable.Range(100, 25).Select(i => (long)i)));
+    }
+
+    [Test]
+    public void SlicesOfAJobNearLongMaxValueStayExactAndContiguous()
+    {
+        // total × (i + 1) is past 2⁶³ here; the slices must still tile [start, start + total).
+        const long total = long.MaxValue - 10;
+        var next = 10L;
+        for (var i = 0; i < 16; i++)
+        {
+            var (first, length) = new Shard(i, 16).Slice(10, total);
+            Assert.That(first, Is.EqualTo(next), $"shard {i}");
+            Assert.That(length, Is.EqualTo(total / 16).Or.EqualTo(total / 16 + 1), $"shard {i}");
+            next = first + length;
+        }
+        Assert.That(next, Is.EqualTo(long.MaxValue));
     }
 
     [Test]

@@ -46,7 +46,7 @@ public sealed record BatchExportOptions
     {
         if (Count < 1) throw new GanOnnxException($"BatchExportOptions.Count is {Count}; it must be at least 1.");
         if (StartIndex < 0) throw new GanOnnxException($"BatchExportOptions.StartIndex is {StartIndex}; it must be 0 or more.");
-        if (StartIndex > long.MaxValue - Count) throw new GanOnnxException($"BatchExportOptions.StartIndex {StartIndex} + BatchExportOptions.Count {Count} is past the last index ({long.MaxValue}).");
+        if (StartIndex > long.MaxValue - Count) throw new GanOnnxException($"BatchExportOptions.StartIndex {StartIndex} + BatchExportOptions.Count {Count} is past the end of the index range: the last index is {long.MaxValue - 1}.");
         if (Quality is < 1 or > 100) throw new GanOnnxException($"BatchExportOptions.Quality is {Quality}; it must be between 1 and 100.");
         if (EncoderThreads is < 1 or > 256) throw new GanOnnxException($"BatchExportOptions.EncoderThreads is {EncoderThreads}; it must be between 1 and 256.");
         if (InferenceWorkers is < 1 or > 256) throw new GanOnnxException($"BatchExportOptions.InferenceWorkers is {InferenceWorkers}; it must be between 1 and 256.");

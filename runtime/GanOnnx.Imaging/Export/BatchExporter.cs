@@ -64,13 +64,18 @@ public static class BatchExporter
         var pixelOutput = session.Options.PixelOutput != PixelLayout.None;
 
         var batch = session.MaxBatchSize;
-        var nextStart = first - batch; // each worker takes the next batch start with Interlocked.Add
+        // Each worker takes the next batch number with Interlocked.Increment. Counting batches, not indices, keeps the
+        // arithmetic inside the job: a start index past the last one could wrap round near long.MaxValue.
+        var batches = length / batch + (length % batch == 0 ? 0 : 1);
+        var nextBatch = -1L;
         var producers = Enumerable.Range(0, options.InferenceWorkers).Select(_ => Task.Run(async () =>
         {
-            for (var start = Interlocked.Add(ref nextStart, batch); start < first + length; start = Interlocked.Add(ref nextStart, batch))
+            for (var b = Interlocked.Increment(ref nextBatch); b < batches; b = Interlocked.Increment(ref nextBatch))
             {
                 cts.Token.ThrowIfCancellationRequested();
-                var n = (int)Math.Min(batch, first + length - start);
+                var offset = b * batch;
+                var start = first + offset;
+                var n = (int)Math.Min(batch, length - offset);
                 var allDone = true;
                 for (var k = start; k < start + n && allDone; k++) allDone = manifest.IsDone(NameOf(k), recipe);
                 if (allDone) continue;

@@ -15,8 +15,9 @@ public readonly record struct Shard(int Index, int Count)
     /// <summary>The slice [first, first + length) of [start, start + total) that this shard writes.</summary>
     public (long First, long Length) Slice(long start, long total)
     {
-        var from = total * Index / Count;
-        var to = total * (Index + 1) / Count;
+        // In 128 bits: total × (i + 1) passes 2⁶³ for jobs past 2⁶³ / n images.
+        var from = (long)((Int128)total * Index / Count);
+        var to = (long)((Int128)total * (Index + 1) / Count);
         return (start + from, to - from);
     }
 
