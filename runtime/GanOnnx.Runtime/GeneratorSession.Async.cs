@@ -14,7 +14,7 @@ public sealed partial class GeneratorSession
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Guard.NonNegative(count);
-        Guard.NonNegative(startIndex);
+        Guard.IndexRange(startIndex, count);
         CheckClass(classIndex);
         return Stream(count, seed, startIndex, classIndex, cancellationToken);
 

@@ -17,7 +17,7 @@ public sealed partial class GeneratorSession
     public ImageBatch Generate(int count, long seed, long startIndex = 0, int? classIndex = null)
     {
         Guard.NonNegative(count);
-        Guard.NonNegative(startIndex);
+        Guard.IndexRange(startIndex, count);
         CheckClass(classIndex);
         var pixels = new float[(long)count * Contract.ValuesPerImage];
         GenerateInto(pixels, count, seed, startIndex, classIndex);
@@ -41,7 +41,7 @@ public sealed partial class GeneratorSession
     public PixelBatch GeneratePixels(int count, long seed, long startIndex = 0, int? classIndex = null)
     {
         Guard.NonNegative(count);
-        Guard.NonNegative(startIndex);
+        Guard.IndexRange(startIndex, count);
         CheckClass(classIndex);
         var pixels = new byte[(long)count * Contract.ValuesPerImage];
         GeneratePixelsInto(pixels, count, seed, startIndex, classIndex);
@@ -67,7 +67,7 @@ public sealed partial class GeneratorSession
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         Guard.NonNegative(count);
-        Guard.NonNegative(startIndex);
+        Guard.IndexRange(startIndex, count);
         CheckClass(classIndex);
         if (destination.Length < (long)count * Contract.ValuesPerImage)
             throw new ArgumentException($"destination has {destination.Length} {(pixels ? "bytes" : "floats")}; {count} images need {(long)count * Contract.ValuesPerImage}.", nameof(destination));

@@ -15,6 +15,18 @@ internal static class Guard
         if (value < 0) throw new ArgumentOutOfRangeException(name, value, $"{name} must not be negative; got {value}.");
     }
 
+    /// <summary>
+    /// Indices <paramref name="startIndex"/> … + <paramref name="count"/> − 1 (count already checked): the start is not
+    /// negative and the range ends before <see cref="long.MaxValue"/>, the rule <c>BatchExportOptions</c> applies too.
+    /// </summary>
+    public static void IndexRange(long startIndex, long count)
+    {
+        NonNegative(startIndex, nameof(startIndex));
+        if (startIndex > long.MaxValue - count)
+            throw new ArgumentOutOfRangeException(nameof(startIndex), startIndex,
+                $"startIndex {startIndex} + count {count} is past the end of the index range: the last index is {long.MaxValue - 1}.");
+    }
+
     public static void InRange(double value, double min, double max, [CallerArgumentExpression(nameof(value))] string? name = null)
     {
         if (!(value >= min && value <= max))

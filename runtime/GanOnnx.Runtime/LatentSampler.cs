@@ -57,8 +57,8 @@ public sealed class LatentSampler
     /// <summary>Writes vectors <paramref name="startIndex"/> … <paramref name="startIndex"/> + count − 1 back to back.</summary>
     public void FillBatch(long seed, long startIndex, int count, Span<float> destination)
     {
-        Guard.NonNegative(startIndex);
         Guard.NonNegative(count);
+        Guard.IndexRange(startIndex, count);
         if (destination.Length < (long)count * LatentDim)
             throw new ArgumentException($"destination has {destination.Length} elements; {count} latent vectors need {(long)count * LatentDim}.", nameof(destination));
         for (var i = 0; i < count; i++)

@@ -72,6 +72,11 @@ public class GeneratorSessionTests
         Assert.That(() => _session.GenerateFromLatents(latents), Throws.ArgumentException.With.Message.Contains("non-finite"));
         Assert.That(() => _session.GenerateFromLatents(new float[dim + 1]), Throws.ArgumentException.With.Message.Contains("multiple"));
         Assert.That(() => _session.Generate(-1, 1), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        // Indices past long.MaxValue − 1 do not exist; the last ones do (the batch export's rule).
+        Assert.That(() => _session.Generate(3, 1, startIndex: long.MaxValue - 2), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains($"the last index is {long.MaxValue - 1}"));
+        Assert.That(() => _session.GenerateInto(new float[3 * _session.Contract.ValuesPerImage], 3, 1, startIndex: long.MaxValue), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        Assert.That(() => _session.Sampler.FillBatch(1, long.MaxValue - 1, 2, new float[2 * dim]), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        Assert.That(_session.Generate(3, 1, startIndex: long.MaxValue - 3).Count, Is.EqualTo(3));
         Assert.That(() => _session.Generate(1, 1, classIndex: 20), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("has latent classes 0 to 19"));
         Assert.That(() => _session.Generate(1, 1, classIndex: -1), Throws.InstanceOf<ArgumentOutOfRangeException>());
         Assert.That(() => _session.PlaceInLatentClass(new float[dim], 20), Throws.InstanceOf<ArgumentOutOfRangeException>());
