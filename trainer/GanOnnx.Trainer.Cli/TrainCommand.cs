@@ -91,12 +91,7 @@ internal static class TrainCommand
             var device = TrainingDevice.Resolve(parse.GetValue(deviceOption)!);
 
             var folder = parse.GetValue(data)!;
-            var policy = parse.GetValue(onBadImage)!.ToLowerInvariant() switch
-            {
-                "fail" => BadImagePolicy.Fail,
-                "skip" => BadImagePolicy.Skip,
-                var other => throw new TrainerException($"--on-bad-image is '{other}'; choose fail or skip."),
-            };
+            var policy = TrainerCli.ParseBadImagePolicy(parse.GetValue(onBadImage)!);
             var range = architecture == GanArchitecture.Dcgan ? ValueRange.Tanh : ValueRange.Sigmoid;
             // Image folders are resized to the recipe's shape unless --image-size/--channels say otherwise; IDX files keep theirs.
             var size = named is not null && !Given(imageSize) ? named.Model.ImageSize : parse.GetValue(imageSize);

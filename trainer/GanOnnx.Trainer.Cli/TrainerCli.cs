@@ -98,6 +98,14 @@ public static class TrainerCli
     public static string ShippedClassifiers => Path.Combine(AppContext.BaseDirectory, "classifiers");
 
     /// <summary>Gives a prepared data folder the shipped classifier of its dataset, when there is one and it fits.</summary>
+    /// <summary>--on-bad-image: fail or skip.</summary>
+    internal static BadImagePolicy ParseBadImagePolicy(string text) => text.ToLowerInvariant() switch
+    {
+        "fail" => BadImagePolicy.Fail,
+        "skip" => BadImagePolicy.Skip,
+        _ => throw new TrainerException($"--on-bad-image is '{text}'; choose fail or skip."),
+    };
+
     internal static void InstallShippedClassifier(TextWriter output, string dataFolder)
     {
         var shipped = Path.Combine(ShippedClassifiers, Path.GetFileName(dataFolder) + ".gockpt");

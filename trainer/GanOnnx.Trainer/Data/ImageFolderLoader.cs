@@ -35,8 +35,25 @@ public static class ImageFolderLoader
     public static bool LooksLikeImageFolder(string folder) =>
         Directory.Exists(folder) && Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Any(f => Extensions.Contains(Path.GetExtension(f)));
 
+    /// <summary>
+    /// A folder's images as 8-bit pixels (NCHW, channels × size × size each), in class order and, within a class, in file
+    /// name order; <see cref="Classes"/> are the class folders' names (or the folder's own for a flat folder).
+    /// </summary>
+    public sealed record FolderImages(string Name, byte[] Pixels, byte[] Labels, int Count, int Channels, int Size, IReadOnlyList<string> Classes, Report Report);
+
     /// <summary>Loads the folder. Throws <see cref="TrainerException"/> for an empty folder or (with <see cref="BadImagePolicy.Fail"/>) an unreadable file.</summary>
     public static (ImageDataset Dataset, Report Report) Load(string folder, int size, int channels, ValueRange range, BadImagePolicy policy = BadImagePolicy.Fail)
+    {
+        var images = LoadPixels(folder, size, channels, policy);
+        var dataset = ImageDataset.FromBytes(images.Name, images.Pixels, images.Labels, images.Count, channels, size, size, range, images.Classes);
+        return (dataset, images.Report);
+    }
+
+    /// <summary>
+    /// Loads the folder as 8-bit pixels, as <see cref="Load"/> does before scaling them to the model's value range (what
+    /// <c>ganonnx-train data --from-folder</c> writes as IDX files).
+    /// </summary>
+    public static FolderImages LoadPixels(string folder, int size, int channels, BadImagePolicy policy = BadImagePolicy.Fail)
     {
         if (!Directory.Exists(folder)) throw new TrainerException($"Image folder '{folder}' does not exist.");
         if (size is < 4 or > 1024) throw new TrainerException($"The image size is {size}; it must be between 4 and 1024.");
@@ -87,8 +104,7 @@ public static class ImageFolderLoader
             labels[k] = files[kept[k]].Label;
         }
         var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
-        var dataset = ImageDataset.FromBytes(name, packed, labels, kept.Length, channels, size, size, range, classes);
-        return (dataset, new Report(kept.Length, skipped, stopwatch.Elapsed));
+        return new FolderImages(name, packed, labels, kept.Length, channels, size, classes, new Report(kept.Length, skipped, stopwatch.Elapsed));
     }
 
     /// <summary>
