@@ -195,7 +195,7 @@ public static class GanOnnxCli
     {
         if (text is null) return null;
         var c = session.Contract;
-        var index = int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var number) ? number : c.FindClass(text.Trim());
+        var index = c.ParseClass(text);
         if (index is null)
         {
             if (c.ClassNames.Count == 0 && session.DescribeClassProblem(0) is { } none) throw new GanOnnxException($"--class: {none}");

@@ -56,6 +56,16 @@ public sealed record ModelContract
             if (string.Equals(ClassNames[i], name, StringComparison.OrdinalIgnoreCase)) return i;
         return null;
     }
+    /// <summary>
+    /// A class as a person writes it: an index ("3"; not range-checked here, see <c>GeneratorSession.DescribeClassProblem</c>)
+    /// or a class name in any case ("ankle boot"); null when <paramref name="text"/> is neither.
+    /// </summary>
+    public int? ParseClass(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var trimmed = text.Trim();
+        return int.TryParse(trimmed, NumberStyles.Integer, CultureInfo.InvariantCulture, out var index) ? index : FindClass(trimmed);
+    }
     /// <summary>Architecture name, when the metadata gives it.</summary>
     public string? Architecture { get; init; }
     /// <summary>Training loss, when the metadata gives it.</summary>

@@ -8,7 +8,8 @@ using GanOnnx.Runtime;
 namespace GanOnnx.WebSample;
 
 /// <summary>
-/// The sample web app: <c>/generate</c> (one PNG), <c>/grid</c> (a PNG grid), <c>/info</c> (the contract), <c>/</c> (a
+/// The sample web app: <c>/generate</c> (one PNG), <c>/grid</c> (a PNG grid; both take <c>seed</c> and <c>class</c>, an
+/// index or a class name), <c>/info</c> (the contract), <c>/</c> (a
 /// page). Grids are the expensive request: at most <c>Generator:MaxConcurrentGrids</c> (default 4) are made at once and
 /// <c>Generator:GridQueue</c> (default 32) wait; more get 503 with Retry-After, so memory stays bounded under load. Error
 /// messages name the model by its file name, never by the server's path.
@@ -63,20 +64,20 @@ public static class SampleApp
             });
         });
 
-        app.MapGet("/generate", (GeneratorSession generator, long? seed, long? index, int? @class) =>
+        app.MapGet("/generate", (GeneratorSession generator, long? seed, long? index, string? @class) =>
             Guarded(generator, () =>
             {
-                var batch = generator.Generate(1, seed ?? 42, index ?? 0, @class);
+                var batch = generator.Generate(1, seed ?? 42, index ?? 0, ClassOf(generator, @class));
                 return Results.File(ImageEncoder.Encode(batch, 0, ImageFileFormat.Png), "image/png");
             }));
 
-        app.MapGet("/grid", (GeneratorSession generator, long? seed, int? count, int? @class) =>
+        app.MapGet("/grid", (GeneratorSession generator, long? seed, int? count, string? @class) =>
             Guarded(generator, () =>
             {
                 var n = count ?? 16;
                 if (n is < 1 or > MaxGridCount) throw new ArgumentOutOfRangeException(nameof(count), n, $"count must be between 1 and {MaxGridCount}.");
                 if (gridDelay > TimeSpan.Zero) Thread.Sleep(gridDelay);
-                var batch = generator.Generate(n, seed ?? 42, 0, @class);
+                var batch = generator.Generate(n, seed ?? 42, 0, ClassOf(generator, @class));
                 using var grid = ImageGrid.Compose(batch);
                 using var stream = new MemoryStream();
                 ImageEncoder.Encode(grid, stream);
@@ -86,6 +87,16 @@ public static class SampleApp
     }
 
     private const string GridPolicy = "grid";
+
+    /// <summary>The <c>class</c> query parameter: an index or a class name (any case); null when not given.</summary>
+    private static int? ClassOf(GeneratorSession generator, string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        var names = generator.Contract.ClassNames;
+        return generator.Contract.ParseClass(text) ?? throw new ArgumentException(names.Count > 0
+            ? $"class '{text}' is neither a class index nor a class name; the classes are {string.Join(", ", names.Select((name, i) => $"{i} {name}"))}."
+            : $"class '{text}' is not a number, and this model's classes have no names.");
+    }
 
     /// <summary>Runs a request; a bad argument becomes a 400 whose message names the model by file name only.</summary>
     private static IResult Guarded(GeneratorSession generator, Func<IResult> action)

@@ -40,6 +40,17 @@ public class ModelContractTests
     }
 
     [Test]
+    public void AClassIsParsedFromAnIndexOrANameInAnyCase()
+    {
+        var c = ModelContract.Create("m", [Z], [Image], Metadata()) with { ClassNames = ["T-shirt/top", "Ankle boot"] };
+        Assert.That(c.ParseClass(" 1 "), Is.EqualTo(1));
+        Assert.That(c.ParseClass("ANKLE BOOT"), Is.EqualTo(1));
+        Assert.That(c.ParseClass("t-shirt/top"), Is.EqualTo(0));
+        Assert.That(c.ParseClass("7"), Is.EqualTo(7), "indices are range-checked where they are used");
+        Assert.That(c.ParseClass("hat"), Is.Null);
+    }
+
+    [Test]
     public void TheLatentValuesThatTruncationLeavesAloneAreReadAndChecked()
     {
         Assert.That(ModelContract.Create("m", [Z], [Image], Metadata()).UntruncatedLatents, Is.EqualTo(0));

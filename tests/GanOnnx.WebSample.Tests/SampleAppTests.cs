@@ -47,6 +47,22 @@ public class SampleAppTests
     }
 
     [Test]
+    public async Task AClassCanBeAskedForByNameInAnyCaseOrByIndex()
+    {
+        await using var server = await SampleServer.StartAsync(Path.Combine(TestPaths.RepositoryRoot, "models", "fashion-cdcgan", "model.onnx"));
+        using var http = new HttpClient { BaseAddress = server.Address };
+        var byIndex = await http.GetByteArrayAsync("/generate?seed=3&class=9");
+        Assert.That(await http.GetByteArrayAsync("/generate?seed=3&class=ankle%20boot"), Is.EqualTo(byIndex));
+        Assert.That(await http.GetByteArrayAsync("/generate?seed=3&class=Ankle%20Boot"), Is.EqualTo(byIndex));
+        Assert.That(await http.GetByteArrayAsync("/generate?seed=3&class=trouser"), Is.Not.EqualTo(byIndex));
+        using var grid = await http.GetAsync("/grid?seed=3&count=4&class=bag");
+        Assert.That(grid.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        using var unknown = await http.GetAsync("/generate?seed=3&class=hat");
+        Assert.That(unknown.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await unknown.Content.ReadAsStringAsync(), Does.Contain("class 'hat' is neither").And.Contain("9 Ankle boot"));
+    }
+
+    [Test]
     public async Task BadRequestsGetA400WithTheReason()
     {
         // The shipped MNIST model picks one of 20 latent clusters: class 3 is one of them, class 25 is not.
