@@ -1,5 +1,6 @@
 using GanOnnx.Runtime;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -10,9 +11,10 @@ namespace GanOnnx.Hosting;
 public static class GanGeneratorServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers a singleton <see cref="GeneratorSession"/> built from <paramref name="configure"/>'s options on first use
-    /// (the container disposes it). Loading is logged at Information with the contract and the provider chosen; a model
-    /// that fails to load throws <see cref="GanOnnxException"/> from the first resolution.
+    /// Registers a singleton <see cref="GeneratorSession"/> built from <paramref name="configure"/>'s options (the container
+    /// disposes it), loaded when the host starts (<see cref="GanGeneratorOptions.LoadOnStart"/>) or, without a host or with
+    /// that off, on first use. Loading is logged at Information with the contract and the provider chosen; a model that
+    /// fails to load throws <see cref="GanOnnxException"/> from the host's start or the first resolution.
     /// </summary>
     public static IServiceCollection AddGanGenerator(this IServiceCollection services, Action<GanGeneratorOptions> configure)
     {
@@ -20,6 +22,7 @@ public static class GanGeneratorServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configure);
         services.AddOptions<GanGeneratorOptions>().Configure(configure);
         services.AddSingleton(provider => Create(provider.GetRequiredService<IOptions<GanGeneratorOptions>>().Value, provider, name: null));
+        services.AddSingleton<IHostedService>(provider => new LoadOnStart(provider, name: null));
         return services;
     }
 
@@ -43,7 +46,25 @@ public static class GanGeneratorServiceCollectionExtensions
         services.AddOptions<GanGeneratorOptions>(name).Configure(configure);
         services.AddKeyedSingleton(name, (provider, key) =>
             Create(provider.GetRequiredService<IOptionsMonitor<GanGeneratorOptions>>().Get((string)key!), provider, (string)key!));
+        services.AddSingleton<IHostedService>(provider => new LoadOnStart(provider, name));
         return services;
+    }
+
+    /// <summary>
+    /// Resolves one registered generator when the host starts, if its <see cref="GanGeneratorOptions.LoadOnStart"/> says so:
+    /// the container keeps the session, so this is the load every later resolution gets.
+    /// </summary>
+    private sealed class LoadOnStart(IServiceProvider provider, string? name) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            var options = provider.GetRequiredService<IOptionsMonitor<GanGeneratorOptions>>().Get(name ?? Options.DefaultName);
+            if (!options.LoadOnStart) return Task.CompletedTask;
+            _ = name is null ? provider.GetRequiredService<GeneratorSession>() : provider.GetRequiredKeyedService<GeneratorSession>(name);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private static GeneratorSession Create(GanGeneratorOptions options, IServiceProvider provider, string? name)

@@ -1,6 +1,7 @@
 using GanOnnx.Hosting;
 using GanOnnx.Runtime;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace GanOnnx.Runtime.Tests;
@@ -55,6 +56,42 @@ public class HostingTests
         var b = provider.GetRequiredKeyedService<GeneratorSession>("digits-small-batches");
         Assert.That(a, Is.Not.SameAs(b));
         Assert.That(b.Options.MaxBatchSize, Is.EqualTo(1));
+    }
+
+    private static async Task StartHostedServices(ServiceProvider provider)
+    {
+        foreach (var service in provider.GetServices<IHostedService>()) await service.StartAsync(CancellationToken.None);
+    }
+
+    [Test]
+    public async Task GeneratorsLoadWhenTheHostStartsUnlessToldToWait()
+    {
+        var lines = new List<string>();
+        var services = new ServiceCollection();
+        services.AddLogging(b => b.AddProvider(new ListLogger(lines)));
+        services.AddGanGenerator(o => o.ModelPath = TestPaths.ShippedModel);
+        services.AddGanGenerator("lazy", o =>
+        {
+            o.ModelPath = TestPaths.ShippedModel;
+            o.LoadOnStart = false;
+        });
+        await using var provider = services.BuildServiceProvider();
+        await StartHostedServices(provider);
+        Assert.That(lines.Count(l => l.Contains("Loaded GAN generator (default)")), Is.EqualTo(1), "loaded at start, before any request");
+        Assert.That(lines, Has.None.Contains("Loaded GAN generator lazy"));
+        provider.GetRequiredService<GeneratorSession>();
+        Assert.That(lines.Count(l => l.Contains("Loaded GAN generator (default)")), Is.EqualTo(1), "the session loaded at start is the one served");
+        provider.GetRequiredKeyedService<GeneratorSession>("lazy");
+        Assert.That(lines, Has.Some.Contains("Loaded GAN generator lazy"));
+    }
+
+    [Test]
+    public void ABadModelStopsTheHostsStart()
+    {
+        var services = new ServiceCollection();
+        services.AddGanGenerator("bad", o => o.ModelPath = "/nonexistent.onnx");
+        using var provider = services.BuildServiceProvider();
+        Assert.That(async () => await StartHostedServices(provider), Throws.TypeOf<GanOnnxException>().With.Message.Contains("does not exist"));
     }
 
     [Test]

@@ -47,6 +47,13 @@ public class SampleAppTests
     }
 
     [Test]
+    public void AMissingModelStopsTheAppFromStartingNamingIt()
+    {
+        var missing = Path.Combine(TestPaths.NewTempFolder(), "gone.onnx");
+        Assert.That(async () => await SampleServer.StartAsync(missing), Throws.TypeOf<Runtime.GanOnnxException>().With.Message.Contains("gone.onnx"));
+    }
+
+    [Test]
     public async Task AClassCanBeAskedForByNameInAnyCaseOrByIndex()
     {
         await using var server = await SampleServer.StartAsync(Path.Combine(TestPaths.RepositoryRoot, "models", "fashion-cdcgan", "model.onnx"));
