@@ -63,6 +63,9 @@ step grid-cuda "$g" generate --model models/mnist-dcgan/model.onnx --count 64 --
 benchBoth "${shipped[@]:0:2}"
 step files-cuda "$g" generate --model models/mnist-dcgan/model.onnx --count 100000 --batch-size 1024 --out "$out/files-cuda" --provider cuda "${cudaArgs[@]}" --quiet --no-grid
 rm -rf "$out/files-cuda" # the figures are in files-cuda.txt; 100,000 PNG files need not come back
+# The same with stored PNG files (≈ 6× less encoding per image on the CPU side, which a GPU may leave as the bottleneck).
+step files-cuda-stored "$g" generate --model models/mnist-dcgan/model.onnx --count 100000 --batch-size 1024 --out "$out/files-cuda-stored" --provider cuda "${cudaArgs[@]}" --quiet --no-grid --png-compression none
+rm -rf "$out/files-cuda-stored"
 # fp16: the shipped files are fp32 (ganonnx-train export --fp16 needs the training checkpoint); where the server's Python
 # has onnx and ONNX Runtime's converter, make an fp16 copy of mnist-dcgan (float32 inputs and outputs; the latent-class
 # selection stays float32, as the exporter's own fp16 pass keeps it) and measure it beside the fp32 rows.

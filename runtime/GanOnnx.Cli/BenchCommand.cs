@@ -21,6 +21,7 @@ internal static class BenchCommand
         var cudaGraph = new Option<string>("--cuda-graph") { Description = "Comma-separated: off and/or on (CUDA graphs; CUDA rows only).", DefaultValueFactory = _ => "off" };
         var peer = new Option<bool>("--peer") { Description = "Also time plain ONNX Runtime by hand (InferenceSession.Run on a fixed tensor) on each provider." };
         var files = new Option<long>("--files") { Description = "Also write this many PNG files with 'generate' and compare with plain ONNX Runtime at the largest batch (0 = skip).", DefaultValueFactory = _ => 0 };
+        var filesPng = new Option<string>("--png-compression") { Description = "--files: small (compressed), none (stored) or both, comma-separated.", DefaultValueFactory = _ => "small" };
         var filesDir = new Option<string?>("--files-dir") { Description = "Where --files writes (in a new folder, deleted after; default: the system temporary folder)." };
         var duration = new Option<double>("--duration") { Description = "Seconds of timed calls per configuration.", DefaultValueFactory = _ => 3.0 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed calls before timing.", DefaultValueFactory = _ => 5 };
@@ -31,7 +32,7 @@ internal static class BenchCommand
         var cudaPath = GanOnnxCli.CudaPathOption();
         var command = new Command("bench", "Measure session creation, first run, latency percentiles, throughput and memory, beside plain ONNX Runtime.")
         {
-            model, providers, batches, threads, outputs, cudaGraph, peer, files, filesDir, duration, warmup, iterations, json, markdown, histogram, cudaPath,
+            model, providers, batches, threads, outputs, cudaGraph, peer, files, filesPng, filesDir, duration, warmup, iterations, json, markdown, histogram, cudaPath,
         };
         command.SetAction(parse => GanOnnxCli.Guarded(error, () =>
         {
@@ -57,6 +58,7 @@ internal static class BenchCommand
             plan.Settings.Validate();
             var fileCount = parse.GetValue(files);
             if (fileCount < 0) throw new GanOnnxException($"--files is {fileCount}; it must be 0 (skip) or more.");
+            var compressions = ListOption.Words("--png-compression", parse.GetValue(filesPng)!, ["small", "none"]).Select(GanOnnxCli.ParsePngCompression).Distinct().ToArray();
             var histogramPath = parse.GetValue(histogram) is { } given ? GanOnnxCli.ImagePath("--histogram", given) : null;
 
             var results = plan.Run(error);
@@ -65,7 +67,8 @@ internal static class BenchCommand
             output.WriteLine(StageBreakdown.Measure(paths[0], plan.BatchSizes.Max()).ToString());
             if (fileCount > 0)
                 foreach (var threadCount in plan.ThreadCounts)
-                    output.WriteLine(FilesComparison.Measure(paths[0], fileCount, plan.BatchSizes.Max(), threadCount, parse.GetValue(filesDir), plan.Settings).ToString());
+                    foreach (var png in compressions)
+                        output.WriteLine(FilesComparison.Measure(paths[0], fileCount, plan.BatchSizes.Max(), threadCount, parse.GetValue(filesDir), plan.Settings, png).ToString());
             if (parse.GetValue(json) is { } jsonPath) AtomicFile.Write(jsonPath, System.Text.Encoding.UTF8.GetBytes(BenchmarkReport.Json(results)));
             if (parse.GetValue(markdown) is { } mdPath) AtomicFile.Write(mdPath, System.Text.Encoding.UTF8.GetBytes(BenchmarkReport.Markdown(results)));
             if (histogramPath is not null) LatencyHistogram.Save(results, histogramPath);

@@ -43,6 +43,7 @@ public static class GanOnnxCli
         ["BatchExportOptions.Count"] = "--count",
         ["BatchExportOptions.StartIndex"] = "--start-index",
         ["BatchExportOptions.Quality"] = "--quality",
+        ["BatchExportOptions.PngCompression"] = "--png-compression",
         ["BatchExportOptions.EncoderThreads"] = "--threads",
         ["BatchExportOptions.InferenceWorkers"] = "--inference-workers",
         ["BatchExportOptions.Folder"] = "--out",
@@ -113,6 +114,7 @@ public static class GanOnnxCli
         var outDir = new Option<string>("--out") { Description = "Output folder.", Required = true };
         var format = new Option<string>("--format") { Description = "png, jpeg or webp.", DefaultValueFactory = _ => "png" };
         var quality = new Option<int>("--quality") { Description = "JPEG/WebP quality 1–100.", DefaultValueFactory = _ => 95 };
+        var pngCompression = new Option<string>("--png-compression") { Description = "PNG: small (compressed, the smallest files) or none (stored: ≈ 6× faster to encode, ≈ 2.5× the bytes). Lossless either way.", DefaultValueFactory = _ => "small" };
         var noGrid = new Option<bool>("--no-grid") { Description = "Do not write grid.png." };
         var gridLabels = new Option<bool>("--grid-labels") { Description = "Caption the grid's tiles with class names (or indices)." };
         var label = ClassOption("Class (index or name) for every image of a conditional model (default: balanced), or the latent class of a self-conditioned or InfoGAN model (default: the model's own mix).");
@@ -130,11 +132,12 @@ public static class GanOnnxCli
         var cudaGraph = CudaGraphOption();
         var command = new Command("generate", "Write images (PNG/JPEG/WebP), a manifest and a grid from a generator; resumable and shardable.")
         {
-            model, count, perClass, seed, start, outDir, format, quality, noGrid, gridLabels, label, batch, truncation, shard, shards, threads, quiet, overwrite, workers, intraOp, provider, cudaPath, cudaGraph,
+            model, count, perClass, seed, start, outDir, format, quality, pngCompression, noGrid, gridLabels, label, batch, truncation, shard, shards, threads, quiet, overwrite, workers, intraOp, provider, cudaPath, cudaGraph,
         };
         command.SetAction(parse => Guarded(error, () =>
         {
             var fileFormat = ParseFormat(parse.GetValue(format)!);
+            var png = ParsePngCompression(parse.GetValue(pngCompression)!);
             var providerChoice = ParseProvider(parse.GetValue(provider)!);
             if (parse.GetValue(threads) is < 1 or > 256) throw new GanOnnxException($"--threads is {parse.GetValue(threads)}; it must be between 1 and 256.");
             var pipeline = ExportPipeline.For(providerChoice, parse.GetValue(threads));
@@ -166,7 +169,7 @@ public static class GanOnnxCli
             var export = new BatchExportOptions
             {
                 Count = total ?? 16, Seed = parse.GetValue(seed), StartIndex = parse.GetValue(start), Folder = parse.GetValue(outDir)!,
-                Format = fileFormat, Quality = parse.GetValue(quality), Shard = selected, ClassIndex = ResolveClass(session, parse.GetValue(label)),
+                Format = fileFormat, Quality = parse.GetValue(quality), PngCompression = png, Shard = selected, ClassIndex = ResolveClass(session, parse.GetValue(label)),
                 Grid = !parse.GetValue(noGrid), GridLabels = parse.GetValue(gridLabels),
                 EncoderThreads = pipeline.EncoderThreads, InferenceWorkers = pipeline.InferenceWorkers, Overwrite = parse.GetValue(overwrite),
             };
@@ -224,6 +227,13 @@ public static class GanOnnxCli
             throw new GanOnnxException($"{flag}: {ex.Message}");
         }
     }
+
+    internal static PngCompression ParsePngCompression(string text) => text.ToLowerInvariant() switch
+    {
+        "small" => PngCompression.Small,
+        "none" => PngCompression.None,
+        _ => throw new GanOnnxException($"--png-compression is '{text}'; choose small or none."),
+    };
 
     internal static ImageFileFormat ParseFormat(string text) => text.ToLowerInvariant() switch
     {

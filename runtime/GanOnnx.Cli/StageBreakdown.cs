@@ -6,7 +6,7 @@ using GanOnnx.Runtime;
 namespace GanOnnx.Cli;
 
 /// <summary>Where the time of one exported image goes: latent sampling, inference, value mapping, encoding (microseconds per image).</summary>
-internal sealed record StageBreakdown(int Batch, double SamplingUs, double InferenceUs, double MappingUs, double PngUs, double JpegUs)
+internal sealed record StageBreakdown(int Batch, double SamplingUs, double InferenceUs, double MappingUs, double PngUs, double PngStoredUs, double JpegUs)
 {
     public static StageBreakdown Measure(string modelPath, int batch, int repetitions = 5)
     {
@@ -17,7 +17,8 @@ internal sealed record StageBreakdown(int Batch, double SamplingUs, double Infer
         var images = new float[batch * c.ValuesPerImage];
         session.Run(latents, labels, images); // warm-up
 
-        double sampling = 0, inference = 0, mapping = 0, png = 0, jpeg = 0;
+        double sampling = 0, inference = 0, mapping = 0, jpeg = 0;
+        var png = new double[2]; // PngCompression.Small, None
         for (var r = 0; r < repetitions; r++)
         {
             var t = Stopwatch.GetTimestamp();
@@ -34,19 +35,22 @@ internal sealed record StageBreakdown(int Batch, double SamplingUs, double Infer
                 t = Stopwatch.GetTimestamp();
                 ImageEncoder.ToBytes(images.AsSpan(i * c.ValuesPerImage, c.ValuesPerImage), pixels, c.ValueRange);
                 mapping += Stopwatch.GetElapsedTime(t).TotalMicroseconds;
-                t = Stopwatch.GetTimestamp();
-                ImageEncoder.Encode(pixels, c.Channels, c.Height, c.Width, PixelLayout.Nchw, ImageFileFormat.Png);
-                png += Stopwatch.GetElapsedTime(t).TotalMicroseconds;
+                foreach (var compression in new[] { PngCompression.Small, PngCompression.None })
+                {
+                    t = Stopwatch.GetTimestamp();
+                    ImageEncoder.Encode(pixels, c.Channels, c.Height, c.Width, PixelLayout.Nchw, ImageFileFormat.Png, png: compression);
+                    png[(int)compression] += Stopwatch.GetElapsedTime(t).TotalMicroseconds;
+                }
                 t = Stopwatch.GetTimestamp();
                 ImageEncoder.Encode(pixels, c.Channels, c.Height, c.Width, PixelLayout.Nchw, ImageFileFormat.Jpeg, 90);
                 jpeg += Stopwatch.GetElapsedTime(t).TotalMicroseconds;
             }
         }
         var n = (double)batch * repetitions;
-        return new StageBreakdown(batch, sampling / n, inference / n, mapping / n, png / n, jpeg / n);
+        return new StageBreakdown(batch, sampling / n, inference / n, mapping / n, png[(int)PngCompression.Small] / n, png[(int)PngCompression.None] / n, jpeg / n);
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"where the time goes at batch {Batch}, per image on one thread: latent sampling {SamplingUs:F2} µs, inference {InferenceUs:F1} µs, " +
-        $"value mapping {MappingUs:F2} µs, PNG encoding {PngUs:F1} µs (JPEG {JpegUs:F1} µs)");
+        $"value mapping {MappingUs:F2} µs, PNG encoding {PngUs:F1} µs (stored, --png-compression none: {PngStoredUs:F1} µs; JPEG {JpegUs:F1} µs)");
 }

@@ -88,20 +88,22 @@ public static class ImageEncoder
         return (byte)(t * 255f + 0.5f);
     }
 
-    /// <summary>Encodes a bitmap into <paramref name="destination"/>. Quality 1…100 applies to JPEG and WebP.</summary>
-    public static void Encode(SKBitmap bitmap, Stream destination, ImageFileFormat format = ImageFileFormat.Png, int quality = 95)
+    /// <summary>
+    /// Encodes a bitmap into <paramref name="destination"/>. Quality 1…100 applies to JPEG and WebP, <paramref name="png"/>
+    /// to PNG (compressed or stored; lossless either way).
+    /// </summary>
+    public static void Encode(SKBitmap bitmap, Stream destination, ImageFileFormat format = ImageFileFormat.Png, int quality = 95, PngCompression png = PngCompression.Small)
     {
         ArgumentNullException.ThrowIfNull(bitmap);
         ArgumentNullException.ThrowIfNull(destination);
-        var skFormat = SkiaFormat(format, quality);
+        CheckSettings(format, quality, png);
         using var pixmap = bitmap.PeekPixels();
-        using var data = pixmap.Encode(skFormat, quality)
-            ?? throw new InvalidOperationException($"SkiaSharp could not encode a {bitmap.Width}×{bitmap.Height} {bitmap.ColorType} image as {format}.");
+        using var data = EncodePixmap(pixmap, format, quality, png);
         data.SaveTo(destination);
     }
 
     /// <summary>Encodes image <paramref name="index"/> of <paramref name="batch"/> to bytes.</summary>
-    public static byte[] Encode(ImageBatch batch, int index, ImageFileFormat format = ImageFileFormat.Png, int quality = 95)
+    public static byte[] Encode(ImageBatch batch, int index, ImageFileFormat format = ImageFileFormat.Png, int quality = 95, PngCompression png = PngCompression.Small)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var image = batch.Image(index);
@@ -109,7 +111,7 @@ public static class ImageEncoder
         try
         {
             ToBytes(image, bytes, batch.ValueRange);
-            return Encode(bytes.AsSpan(0, image.Length), batch.Channels, batch.Height, batch.Width, PixelLayout.Nchw, format, quality);
+            return Encode(bytes.AsSpan(0, image.Length), batch.Channels, batch.Height, batch.Width, PixelLayout.Nchw, format, quality, png);
         }
         finally
         {
@@ -118,10 +120,10 @@ public static class ImageEncoder
     }
 
     /// <summary>Encodes image <paramref name="index"/> of a batch of 8-bit pixels to bytes.</summary>
-    public static byte[] Encode(PixelBatch batch, int index, ImageFileFormat format = ImageFileFormat.Png, int quality = 95)
+    public static byte[] Encode(PixelBatch batch, int index, ImageFileFormat format = ImageFileFormat.Png, int quality = 95, PngCompression png = PngCompression.Small)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        return Encode(batch.Image(index), batch.Channels, batch.Height, batch.Width, batch.Layout, format, quality);
+        return Encode(batch.Image(index), batch.Channels, batch.Height, batch.Width, batch.Layout, format, quality, png);
     }
 
     /// <summary>
@@ -131,21 +133,21 @@ public static class ImageEncoder
     /// buffer (Skia has no packed 3-byte format). This is the batch-export path: no native bitmap, stream or copy per file.
     /// </summary>
     public static unsafe byte[] Encode(ReadOnlySpan<byte> pixels, int channels, int height, int width, PixelLayout layout,
-        ImageFileFormat format = ImageFileFormat.Png, int quality = 95)
+        ImageFileFormat format = ImageFileFormat.Png, int quality = 95, PngCompression png = PngCompression.Small)
     {
         CheckPixels(pixels, channels, height, width, layout);
-        var skFormat = SkiaFormat(format, quality);
+        CheckSettings(format, quality, png);
         if (channels == 1)
         {
             fixed (byte* gray = pixels)
-                return Encode(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque), gray, width, skFormat, quality);
+                return Encode(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque), gray, width, format, quality, png);
         }
         var rgba = ArrayPool<byte>.Shared.Rent(4 * height * width);
         try
         {
             ToRgba(pixels, height, width, layout, rgba, 4 * width);
             fixed (byte* start = rgba)
-                return Encode(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque), start, 4 * width, skFormat, quality);
+                return Encode(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque), start, 4 * width, format, quality, png);
         }
         finally
         {
@@ -182,25 +184,34 @@ public static class ImageEncoder
         }
     }
 
-    private static unsafe byte[] Encode(SKImageInfo info, byte* pixels, int rowBytes, SKEncodedImageFormat format, int quality)
+    private static unsafe byte[] Encode(SKImageInfo info, byte* pixels, int rowBytes, ImageFileFormat format, int quality, PngCompression png)
     {
         using var pixmap = new SKPixmap(info, (IntPtr)pixels, rowBytes);
-        using var data = pixmap.Encode(format, quality)
-            ?? throw new InvalidOperationException($"SkiaSharp could not encode a {info.Width}×{info.Height} {info.ColorType} image as {format}.");
+        using var data = EncodePixmap(pixmap, format, quality, png);
         return data.ToArray();
     }
 
-    private static SKEncodedImageFormat SkiaFormat(ImageFileFormat format, int quality)
+    private static SKData EncodePixmap(SKPixmap pixmap, ImageFileFormat format, int quality, PngCompression png)
+    {
+        var data = format switch
+        {
+            ImageFileFormat.Png => pixmap.Encode(png == PngCompression.None
+                ? new SKPngEncoderOptions(SKPngEncoderFilterFlags.None, 0)
+                : SKPngEncoderOptions.Default), // every filter, zlib 6: what Skia writes for SKEncodedImageFormat.Png
+            ImageFileFormat.Jpeg => pixmap.Encode(SKEncodedImageFormat.Jpeg, quality),
+            _ => pixmap.Encode(SKEncodedImageFormat.Webp, quality),
+        };
+        return data ?? throw new InvalidOperationException($"SkiaSharp could not encode a {pixmap.Width}×{pixmap.Height} {pixmap.ColorType} image as {format}.");
+    }
+
+    private static void CheckSettings(ImageFileFormat format, int quality, PngCompression png)
     {
         if (quality is < 1 or > 100)
             throw new ArgumentOutOfRangeException(nameof(quality), quality, "quality must be between 1 and 100.");
-        return format switch
-        {
-            ImageFileFormat.Png => SKEncodedImageFormat.Png,
-            ImageFileFormat.Jpeg => SKEncodedImageFormat.Jpeg,
-            ImageFileFormat.Webp => SKEncodedImageFormat.Webp,
-            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "format must be Png, Jpeg or Webp."),
-        };
+        if (format is not (ImageFileFormat.Png or ImageFileFormat.Jpeg or ImageFileFormat.Webp))
+            throw new ArgumentOutOfRangeException(nameof(format), format, "format must be Png, Jpeg or Webp.");
+        if (png is not (PngCompression.Small or PngCompression.None))
+            throw new ArgumentOutOfRangeException(nameof(png), png, "png must be Small or None.");
     }
 
     /// <summary>
@@ -225,11 +236,11 @@ public static class ImageEncoder
     /// Encodes a bitmap and writes it atomically to <paramref name="path"/>, in <paramref name="format"/> or, when that is
     /// null, the format the file name asks for (<see cref="FormatOf"/>). Quality 1…100 applies to JPEG and WebP.
     /// </summary>
-    public static void Save(SKBitmap bitmap, string path, ImageFileFormat? format = null, int quality = 95)
+    public static void Save(SKBitmap bitmap, string path, ImageFileFormat? format = null, int quality = 95, PngCompression png = PngCompression.Small)
     {
         var chosen = format ?? FormatOf(path);
         using var stream = new MemoryStream();
-        Encode(bitmap, stream, chosen, quality);
+        Encode(bitmap, stream, chosen, quality, png);
         AtomicFile.Write(path, stream.GetBuffer().AsSpan(0, (int)stream.Length));
     }
 
@@ -237,6 +248,6 @@ public static class ImageEncoder
     /// Encodes image <paramref name="index"/> of <paramref name="batch"/> and writes it atomically to <paramref name="path"/>,
     /// in <paramref name="format"/> or, when that is null, the format the file name asks for (<see cref="FormatOf"/>).
     /// </summary>
-    public static void Save(ImageBatch batch, int index, string path, ImageFileFormat? format = null, int quality = 95) =>
-        AtomicFile.Write(path, Encode(batch, index, format ?? FormatOf(path), quality));
+    public static void Save(ImageBatch batch, int index, string path, ImageFileFormat? format = null, int quality = 95, PngCompression png = PngCompression.Small) =>
+        AtomicFile.Write(path, Encode(batch, index, format ?? FormatOf(path), quality, png));
 }

@@ -108,6 +108,37 @@ public class BatchExportTests
     }
 
     [Test]
+    public async Task PngCompressionChangesTheBytesButNeverThePixelsNorWhatMadeTheFile()
+    {
+        var folders = new Dictionary<PngCompression, string>();
+        foreach (var png in new[] { PngCompression.Small, PngCompression.None })
+        {
+            folders[png] = TestPaths.NewTempFolder();
+            await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 5, Seed = 2, Folder = folders[png], PngCompression = png });
+        }
+        var expected = _session.Generate(5, seed: 2);
+        long Bytes(PngCompression png) => Directory.GetFiles(folders[png], "seed*").Sum(f => new FileInfo(f).Length);
+        for (var i = 0; i < 5; i++)
+        {
+            var name = $"seed2-{i:D6}.png";
+            foreach (var (png, folder) in folders)
+            {
+                Assert.That(File.ReadAllBytes(Path.Combine(folder, name)), Is.EqualTo(ImageEncoder.Encode(expected, i, png: png)), $"{png} {name}");
+                using var decoded = SkiaSharp.SKBitmap.Decode(Path.Combine(folder, name));
+                using var reference = SkiaSharp.SKBitmap.Decode(Path.Combine(folders[PngCompression.Small], name));
+                Assert.That(decoded.Bytes, Is.EqualTo(reference.Bytes), $"{png} {name}: the same pixels");
+            }
+        }
+        Assert.That(Bytes(PngCompression.None), Is.GreaterThan(2 * Bytes(PngCompression.Small)));
+        Assert.That(ManifestLines(folders[PngCompression.None]).Select(l => l.MadeBy), Is.EqualTo(ManifestLines(folders[PngCompression.Small]).Select(l => l.MadeBy)));
+        // A resume with another setting keeps what is there: the images are the same.
+        var again = await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 5, Seed = 2, Folder = folders[PngCompression.Small], PngCompression = PngCompression.None });
+        Assert.That((again.Written, again.Skipped), Is.EqualTo((0L, 5L)));
+        Assert.That(() => new BatchExportOptions { Count = 1, Folder = "x", PngCompression = (PngCompression)7 }.Validate(),
+            Throws.TypeOf<GanOnnxException>().With.Message.Contains("BatchExportOptions.PngCompression is 7"));
+    }
+
+    [Test]
     public async Task ARerunWithAnotherModelOrTruncationIsRefusedNamingWhatMadeTheFilesUnlessOverwriting()
     {
         var folder = TestPaths.NewTempFolder();

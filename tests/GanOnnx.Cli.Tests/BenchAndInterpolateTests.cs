@@ -148,6 +148,23 @@ public class BenchAndInterpolateTests
     }
 
     [Test]
+    public void BenchFilesComparesGenerateWithPlainInferenceForEachPngSetting()
+    {
+        var folder = TestPaths.NewTempFolder();
+        var (code, output, error) = Run("bench", "--model", TestPaths.ShippedModel, "--batch-sizes", "16", "--threads", "1", "--duration", "0.05",
+            "--files", "48", "--png-compression", "small,none", "--files-dir", folder);
+        Assert.That(code, Is.EqualTo(0), error);
+        var lines = output.Split('\n').Where(l => l.StartsWith("files:", StringComparison.Ordinal)).ToList();
+        Assert.That(lines, Has.Count.EqualTo(2));
+        Assert.That(lines[0], Does.Contain("wrote 48 PNG files (compressed) at").And.Contain("× plain ONNX Runtime").And.Contain("batch 16, 1 threads"));
+        Assert.That(lines[1], Does.Contain("wrote 48 PNG files (stored) at"));
+        Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty, "the files are deleted afterwards");
+        (code, _, error) = Run("bench", "--model", TestPaths.ShippedModel, "--files", "8", "--png-compression", "zip");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--png-compression"));
+    }
+
+    [Test]
     public void BenchRefusesAHistogramNameOfAnUnknownFormatBeforeMeasuring()
     {
         var folder = TestPaths.NewTempFolder();

@@ -128,6 +128,16 @@ public class GpuPathTests
         var floats = session.Generate(12, seed: 3);
         for (var i = 0; i < 12; i++)
             Assert.That(File.ReadAllBytes(Path.Combine(folder, $"seed3-{i:D6}.png")), Is.EqualTo(Imaging.ImageEncoder.Encode(floats, i)), $"image {i}");
+
+        // --png-compression none writes stored PNG files of the same pixels; a bad value is refused before any work.
+        var stored = TestPaths.NewTempFolder();
+        Assert.That(CliRunner.Run("generate", "--model", TestPaths.ShippedModel, "--count", "2", "--seed", "3", "--out", stored, "--quiet", "--png-compression", "none").Code, Is.Zero);
+        Assert.That(File.ReadAllBytes(Path.Combine(stored, "seed3-000001.png")), Is.EqualTo(Imaging.ImageEncoder.Encode(floats, 1, png: Imaging.PngCompression.None)));
+        var bad = TestPaths.NewTempFolder();
+        var (code, _, error) = CliRunner.Run("generate", "--model", TestPaths.ShippedModel, "--count", "2", "--out", bad, "--png-compression", "max");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--png-compression is 'max'; choose small or none."));
+        Assert.That(Directory.GetFileSystemEntries(bad), Is.Empty);
     }
 
     [Test, CancelAfter(120_000)]

@@ -86,6 +86,26 @@ public class ImagingTests
         Assert.That(grid.GetPixel(4, 4).Red, Is.EqualTo(255), "tile 3 (bottom right)");
     }
 
+    [Test]
+    public void StoredPngTradesBytesForTimeAndKeepsThePixels()
+    {
+        var pixels = new float[3 * 32 * 32];
+        var random = new Random(3);
+        for (var i = 0; i < pixels.Length; i++) pixels[i] = (i % 32) / 31f * 0.7f + (float)random.NextDouble() * 0.3f;
+        var batch = new ImageBatch(pixels, 1, 3, 32, 32, ValueRange.Sigmoid);
+        var small = ImageEncoder.Encode(batch, 0);
+        var none = ImageEncoder.Encode(batch, 0, png: PngCompression.None);
+        // The default is Skia's own PNG encoding, the bytes written before the setting existed.
+        using (var bitmap = ImageEncoder.ToBitmap(pixels, 3, 32, 32, ValueRange.Sigmoid))
+        using (var skia = bitmap.Encode(SKEncodedImageFormat.Png, 100))
+            Assert.That(small, Is.EqualTo(skia.ToArray()));
+        Assert.That(none.Length, Is.GreaterThan(3 * 32 * 32), "stored: at least the raw pixels");
+        Assert.That(small.Length, Is.LessThan(none.Length));
+        using var reference = SKBitmap.Decode(small);
+        using (var decoded = SKBitmap.Decode(none)) Assert.That(decoded.Bytes, Is.EqualTo(reference.Bytes));
+        Assert.That(() => ImageEncoder.Encode(batch, 0, png: (PngCompression)9), Throws.InstanceOf<ArgumentOutOfRangeException>());
+    }
+
     [TestCase("grid.png", ImageFileFormat.Png)]
     [TestCase("GRID.PNG", ImageFileFormat.Png)]
     [TestCase("grid", ImageFileFormat.Png)]

@@ -17,6 +17,12 @@ public sealed record BatchExportOptions
     public ImageFileFormat Format { get; init; } = ImageFileFormat.Png;
     /// <summary>JPEG/WebP quality, 1–100. Default 95.</summary>
     public int Quality { get; init; } = 95;
+    /// <summary>
+    /// PNG files compressed (<see cref="PngCompression.Small"/>, the default) or stored (<see cref="PngCompression.None"/>:
+    /// ≈ 6× faster to encode, ≈ 2.5× the bytes; for exports where encoding is the bottleneck). Lossless either way, so it
+    /// is not part of what the manifest says made a file: a resume with the other setting keeps the files already there.
+    /// </summary>
+    public PngCompression PngCompression { get; init; } = PngCompression.Small;
     /// <summary>Which slice of the job this process writes. Default the whole job.</summary>
     public Shard Shard { get; init; } = Shard.All;
     /// <summary>Class of every image (conditional models); null = image k gets class k mod classes.</summary>
@@ -48,6 +54,7 @@ public sealed record BatchExportOptions
         if (StartIndex < 0) throw new GanOnnxException($"BatchExportOptions.StartIndex is {StartIndex}; it must be 0 or more.");
         if (StartIndex > long.MaxValue - Count) throw new GanOnnxException($"BatchExportOptions.StartIndex {StartIndex} + BatchExportOptions.Count {Count} is past the end of the index range: the last index is {long.MaxValue - 1}.");
         if (Quality is < 1 or > 100) throw new GanOnnxException($"BatchExportOptions.Quality is {Quality}; it must be between 1 and 100.");
+        if (!Enum.IsDefined(PngCompression)) throw new GanOnnxException($"BatchExportOptions.PngCompression is {PngCompression}; it must be Small or None.");
         if (EncoderThreads is < 1 or > 256) throw new GanOnnxException($"BatchExportOptions.EncoderThreads is {EncoderThreads}; it must be between 1 and 256.");
         if (InferenceWorkers is < 1 or > 256) throw new GanOnnxException($"BatchExportOptions.InferenceWorkers is {InferenceWorkers}; it must be between 1 and 256.");
         if (QueueBatches is < 1 or > 1024) throw new GanOnnxException($"BatchExportOptions.QueueBatches is {QueueBatches}; it must be between 1 and 1024.");

@@ -129,7 +129,7 @@ public static class BatchExporter
                     var name = FileName(options.Seed, index, label, digits, options.Format);
                     if (manifest.IsDone(name, recipe)) continue;
                     var t0 = Stopwatch.GetTimestamp();
-                    var bytes = images.Encode(i, options.Format, options.Quality);
+                    var bytes = images.Encode(i, options.Format, options.Quality, options.PngCompression);
                     AtomicFile.Write(Path.Combine(options.Folder, name), bytes);
                     manifest.Add(new ManifestEntry(name, options.Seed, index, label, Checksum.Sha256Hex(bytes)) { MadeBy = recipe });
                     Interlocked.Add(ref encodeTicks, Stopwatch.GetTimestamp() - t0);
@@ -178,6 +178,6 @@ internal sealed record GeneratedBatch(ImageBatch? Floats, PixelBatch? Pixels)
     public long StartIndex => Floats?.StartIndex ?? Pixels!.StartIndex;
     public long[]? Labels => Floats is not null ? Floats.Labels : Pixels!.Labels;
 
-    public byte[] Encode(int index, ImageFileFormat format, int quality) =>
-        Pixels is not null ? ImageEncoder.Encode(Pixels, index, format, quality) : ImageEncoder.Encode(Floats!, index, format, quality);
+    public byte[] Encode(int index, ImageFileFormat format, int quality, PngCompression png) =>
+        Pixels is not null ? ImageEncoder.Encode(Pixels, index, format, quality, png) : ImageEncoder.Encode(Floats!, index, format, quality, png);
 }
