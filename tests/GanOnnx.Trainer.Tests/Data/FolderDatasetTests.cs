@@ -32,7 +32,9 @@ public class FolderDatasetTests
     {
         var source = ImageFolder(("cats", 12), ("dogs", 25));
         var root = TestData.NewTempFolder();
-        // Left by an earlier preparation of other images: must not judge this one.
+        // An earlier preparation (grayscale, so IDX3 files) and what scoring it left: must not judge nor mix with this one.
+        Assert.That(TestData.RunCli("data", "--from-folder", source, "--out", root, "--name", "pets", "--image-size", "8", "--channels", "1").Code, Is.EqualTo(0));
+        Assert.That(File.Exists(Path.Combine(root, "pets", "train-images-idx3-ubyte.gz")), Is.True);
         Directory.CreateDirectory(Path.Combine(root, "pets", Evaluator.CacheFolderName));
         File.WriteAllText(Path.Combine(root, "pets", Evaluator.ClassifierFileName), "stale");
 
@@ -44,6 +46,10 @@ public class FolderDatasetTests
         Assert.That(Directory.Exists(Path.Combine(prepared, Evaluator.CacheFolderName)), Is.False, "the stale cache is removed");
         Assert.That(File.ReadAllText(Path.Combine(prepared, "SOURCE.txt")), Does.Contain(Path.GetFullPath(source)));
         Assert.That(Directory.GetDirectories(root), Has.Length.EqualTo(1), "no default dataset is prepared beside it");
+        Assert.That(Directory.GetFiles(prepared, "*-ubyte*").Select(Path.GetFileName), Is.EquivalentTo(new[]
+        {
+            "train-images-idx4-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx4-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+        }), "the grayscale preparation's files are gone");
 
         using var train = ImageDataset.LoadIdxFolder(prepared, ValueRange.Sigmoid);
         using var test = ImageDataset.LoadIdxFolder(prepared, ValueRange.Sigmoid, testSplit: true);

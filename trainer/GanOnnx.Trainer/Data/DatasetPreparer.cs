@@ -77,17 +77,22 @@ public static class DatasetPreparer
             throw new TrainerException($"'{source}' has {images.Count} readable image(s) and no class with {HeldOutEvery} or more; " +
                 $"a dataset holds out every {HeldOutEvery}th image of a class for evaluation, so it needs at least one class of {HeldOutEvery} images.");
 
-        WriteSplit(destination, "train", train, channels, size);
-        WriteSplit(destination, "t10k", test, channels, size);
-        WriteClasses(destination, images.Classes);
+        // What an earlier preparation left goes first (its IDX files could be of another channel count, so another name),
+        // and the training split is written last: a preparation that stops half-way leaves no dataset that loads.
+        if (Directory.Exists(destination))
+            foreach (var old in Directory.EnumerateFiles(destination, "*-ubyte*").Where(f => Path.GetFileName(f) is var n && (n.StartsWith("train-", StringComparison.Ordinal) || n.StartsWith("t10k-", StringComparison.Ordinal))).ToList())
+                File.Delete(old);
         var stale = Path.Combine(destination, Evaluation.Evaluator.ClassifierFileName);
         if (File.Exists(stale)) File.Delete(stale);
         var staleCache = Path.Combine(destination, Evaluation.Evaluator.CacheFolderName);
         if (Directory.Exists(staleCache)) Directory.Delete(staleCache, recursive: true);
+        WriteSplit(destination, "t10k", test, channels, size);
+        WriteClasses(destination, images.Classes);
         File.WriteAllText(Path.Combine(destination, "SOURCE.txt"),
             $"Prepared by 'ganonnx-train data --from-folder' from {from}: {images.Count} images resized and centre-cropped to " +
             $"{channels}×{size}×{size}, every {HeldOutEvery}th image of each class (in file-name order) held out as t10k.{Environment.NewLine}" +
             (images.Report.Skipped.Count > 0 ? $"Skipped as unreadable: {string.Join(", ", images.Report.Skipped)}{Environment.NewLine}" : ""));
+        WriteSplit(destination, "train", train, channels, size);
         var counts = string.Join(", ", images.Classes.Select((c, k) => $"{c} {seen[k]}"));
         var skipped = images.Report.Skipped.Count > 0 ? $", {images.Report.Skipped.Count} unreadable file(s) skipped" : "";
         return $"train: {train.Count} images {channels}×{size}×{size}, t10k: {test.Count}, {images.Classes.Count} class(es) ({counts}){skipped}";
