@@ -138,6 +138,8 @@ public static class GanOnnxCli
         {
             var fileFormat = ParseFormat(parse.GetValue(format)!);
             var png = ParsePngCompression(parse.GetValue(pngCompression)!);
+            if (fileFormat != ImageFileFormat.Png && parse.GetResult(pngCompression) is { Implicit: false })
+                throw new GanOnnxException($"--png-compression applies to PNG files; --format is {parse.GetValue(format)}.");
             var providerChoice = ParseProvider(parse.GetValue(provider)!);
             if (parse.GetValue(threads) is < 1 or > 256) throw new GanOnnxException($"--threads is {parse.GetValue(threads)}; it must be between 1 and 256.");
             var pipeline = ExportPipeline.For(providerChoice, parse.GetValue(threads));

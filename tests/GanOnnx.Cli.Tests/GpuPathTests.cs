@@ -138,6 +138,10 @@ public class GpuPathTests
         Assert.That(code, Is.EqualTo(1));
         Assert.That(error, Does.Contain("--png-compression is 'max'; choose small or none."));
         Assert.That(Directory.GetFileSystemEntries(bad), Is.Empty);
+        (code, _, error) = CliRunner.Run("generate", "--model", TestPaths.ShippedModel, "--count", "2", "--out", bad, "--format", "jpeg", "--png-compression", "none");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--png-compression applies to PNG files; --format is jpeg."));
+        Assert.That(Directory.GetFileSystemEntries(bad), Is.Empty);
     }
 
     [Test, CancelAfter(120_000)]
