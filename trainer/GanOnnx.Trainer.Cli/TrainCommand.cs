@@ -156,8 +156,7 @@ internal static class TrainCommand
     {
         if (!Directory.Exists(folder))
             throw new TrainerException($"Dataset folder '{folder}' does not exist. Run 'ganonnx-train data' to prepare MNIST and Fashion-MNIST, or point --data at a folder of IDX files or images.");
-        var hasIdx = Directory.EnumerateFiles(folder, "*idx3-ubyte*").Concat(Directory.EnumerateFiles(folder, "*idx4-ubyte*")).Any();
-        if (hasIdx || !ImageFolderLoader.LooksLikeImageFolder(folder))
+        if (!ImageFolderLoader.IsImageFolder(folder))
             return ImageDataset.LoadIdxFolder(folder, range);
         var (dataset, report) = ImageFolderLoader.Load(folder, size, channels, range, policy);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,

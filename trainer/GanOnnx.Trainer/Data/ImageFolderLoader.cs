@@ -31,9 +31,14 @@ public static class ImageFolderLoader
         public double ImagesPerSecond => Loaded / Math.Max(Elapsed.TotalSeconds, 1e-9);
     }
 
-    /// <summary>Whether <paramref name="folder"/> holds image files (rather than IDX files).</summary>
-    public static bool LooksLikeImageFolder(string folder) =>
-        Directory.Exists(folder) && Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Any(f => Extensions.Contains(Path.GetExtension(f)));
+    /// <summary>
+    /// Whether <paramref name="folder"/> is a folder of images to load with this class rather than an IDX dataset: it holds
+    /// image files and no IDX image files (a prepared dataset may have sample images beside its IDX files).
+    /// </summary>
+    public static bool IsImageFolder(string folder) =>
+        Directory.Exists(folder)
+        && Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Any(f => Extensions.Contains(Path.GetExtension(f)))
+        && !Directory.EnumerateFiles(folder, "*idx3-ubyte*").Concat(Directory.EnumerateFiles(folder, "*idx4-ubyte*")).Any();
 
     /// <summary>
     /// A folder's images as 8-bit pixels (NCHW, channels × size × size each), in class order and, within a class, in file

@@ -48,8 +48,7 @@ public sealed class Evaluator : IDisposable
     /// </summary>
     public static Evaluator Open(string dataFolder, string? classifierPath = null, int epochs = 3, TextWriter? log = null)
     {
-        var hasIdx = Directory.Exists(dataFolder) && Directory.EnumerateFiles(dataFolder, "*-ubyte*").Any();
-        if (!hasIdx && ImageFolderLoader.LooksLikeImageFolder(dataFolder))
+        if (ImageFolderLoader.IsImageFolder(dataFolder))
             throw new TrainerException($"'{dataFolder}' is a folder of images; scoring needs a dataset with held-out images. Prepare one with " +
                 $"'ganonnx-train data --from-folder {dataFolder} --out data' (it holds out every {DatasetPreparer.HeldOutEvery}th image of each class) and train and score on data/{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataFolder)))}.");
         var train = ImageDataset.LoadIdxFolder(dataFolder, ValueRange.Sigmoid);
