@@ -15,7 +15,15 @@ namespace GanOnnx.Cli;
 /// </summary>
 internal static class DumpCommand
 {
-    private sealed record DumpInfo(string Model, string Provider, long Seed, long StartIndex, int Count, int LatentDim, int Channels, int Height, int Width);
+    private sealed record DumpInfo(string Model, string Provider, long Seed, long StartIndex, int Count, int LatentDim, int Channels, int Height, int Width)
+    {
+        /// <summary>The model file's SHA-256 (null in dumps made before it was recorded).</summary>
+        public string? ModelSha256 { get; init; }
+        /// <summary>"ema" or "raw" as the model's metadata says; null when it does not say.</summary>
+        public string? Weights { get; init; }
+
+        public string Describe() => Model + (Weights is null ? "" : $", {Weights} weights") + (ModelSha256 is null ? "" : $", SHA-256 {ModelSha256[..12]}…");
+    }
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -57,7 +65,10 @@ internal static class DumpCommand
             AtomicFile.Write(Path.Combine(folder, "latents.f32"), MemoryMarshal.AsBytes(latents.AsSpan()));
             if (images.Labels is { } labels) AtomicFile.Write(Path.Combine(folder, "labels.i64"), MemoryMarshal.AsBytes(labels.AsSpan()));
             AtomicFile.Write(Path.Combine(folder, "images.f32"), MemoryMarshal.AsBytes(images.Pixels.AsSpan(0, n * c.ValuesPerImage)));
-            var info = new DumpInfo(Path.GetFileName(session.Source), session.Provider.ToString().ToLowerInvariant(), s, first, n, c.LatentDim, c.Channels, c.Height, c.Width);
+            var info = new DumpInfo(Path.GetFileName(session.Source), session.Provider.ToString().ToLowerInvariant(), s, first, n, c.LatentDim, c.Channels, c.Height, c.Width)
+            {
+                ModelSha256 = session.ModelSha256, Weights = c.InferredFromShapes ? null : c.IsEma ? "ema" : "raw",
+            };
             AtomicFile.Write(Path.Combine(folder, "dump.json"), JsonSerializer.SerializeToUtf8Bytes(info, Json));
             output.WriteLine($"Wrote {n} images of seed {s} from index {first} ({c.Channels}×{c.Height}×{c.Width}) to {folder} on {session.ProviderReport}");
             if (other is null) return 0;
@@ -68,6 +79,9 @@ internal static class DumpCommand
             if (theirs.Length != n * c.ValuesPerImage) throw new GanOnnxException($"--compare '{other}': images.f32 has {theirs.Length} floats, not {n * c.ValuesPerImage}.");
             double max = 0;
             for (var i = 0; i < theirs.Length; i++) max = Math.Max(max, Math.Abs(theirs[i] - images.Pixels[i]));
+            output.WriteLine($"compared: {info.Describe()} on {info.Provider} against {otherInfo.Describe()} on {otherInfo.Provider}");
+            if (info.Weights is not null && otherInfo.Weights is not null && info.Weights != otherInfo.Weights)
+                output.WriteLine($"note: this dump comes from {info.Weights} weights and '{other}' from {otherInfo.Weights} weights: different generators, which no provider or precision makes equal.");
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"max abs difference from {otherInfo.Provider} ({other}): {max:G3} (tolerance {tol:G3})"));
             if (max <= tol) return 0;
             error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"error: the images differ by up to {max:G3}, more than --tolerance {tol:G3}."));

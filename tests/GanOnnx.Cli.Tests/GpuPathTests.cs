@@ -168,10 +168,14 @@ public class GpuPathTests
         var same = CliRunner.Run("dump", "--model", cdcgan, "--count", "8", "--out", b, "--compare", a, "--tolerance", "0");
         Assert.That(same.Code, Is.Zero, same.Error);
         Assert.That(same.Output, Does.Contain("max abs difference from cpu"));
+        using (var session = GeneratorSession.Load(cdcgan))
+            Assert.That(same.Output, Does.Contain($"compared: model.onnx, raw weights, SHA-256 {session.ModelSha256[..12]}… on cpu against model.onnx, raw weights, SHA-256 {session.ModelSha256[..12]}… on cpu"));
+        Assert.That(same.Output, Does.Not.Contain("note:"));
         // Another model's images of the same seed differ by far more than 1e-3: exit 1 with the figure.
         var other = CliRunner.Run("dump", "--model", TestPaths.ShippedModel, "--count", "8", "--out", TestPaths.NewTempFolder(), "--compare", a);
         Assert.That(other.Code, Is.EqualTo(1));
         Assert.That(other.Error, Does.Contain("more than --tolerance 0.001"));
+        Assert.That(other.Output, Does.Contain("note: this dump comes from ema weights and '" + a + "' from raw weights"), "mnist-dcgan ships its average, mnist-cdcgan its raw weights");
         var mismatch = CliRunner.Run("dump", "--model", cdcgan, "--count", "4", "--out", TestPaths.NewTempFolder(), "--compare", a);
         Assert.That(mismatch.Code, Is.EqualTo(1));
         Assert.That(mismatch.Error, Does.Contain("holds 8 images"));
