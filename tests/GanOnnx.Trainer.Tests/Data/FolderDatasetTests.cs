@@ -88,6 +88,8 @@ public class FolderDatasetTests
     [TestCase("itself", "into the image folder")]
     [TestCase("bad-image", "not readable images")]
     [TestCase("policy", "--on-bad-image is 'ignore'")]
+    [TestCase("datasets", "--datasets has 'bogus'")]
+    [TestCase("no-folder", "--image-size applies to --from-folder, which was not given.")]
     public void BadFoldersAndOptionsAreRefusedAndNothingIsWritten(string problem, string expected)
     {
         var source = ImageFolder(("cats", problem == "few" ? 9 : 10));
@@ -99,6 +101,8 @@ public class FolderDatasetTests
             case "itself": args[4] = Path.GetDirectoryName(source)!; args.AddRange(["--name", Path.GetFileName(source)]); break;
             case "bad-image": File.WriteAllText(Path.Combine(source, "cats", "broken.png"), "not a png"); break;
             case "policy": args.AddRange(["--on-bad-image", "ignore"]); break;
+            case "datasets": args.AddRange(["--datasets", "bogus"]); break;
+            case "no-folder": args.RemoveRange(1, 2); break;
         }
         var (code, _, error) = TestData.RunCli(args.ToArray());
         Assert.That(code, Is.EqualTo(1));
