@@ -39,7 +39,7 @@ internal static class DataCommand
             if (images is not null)
             {
                 var policy = TrainerCli.ParseBadImagePolicy(parse.GetValue(onBadImage)!);
-                var datasetName = parse.GetValue(nameOption) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(images)));
+                var datasetName = parse.GetValue(nameOption) ?? ImageDataset.NameOf(images);
                 if (datasetName.Length == 0 || datasetName is "." or ".." || datasetName.IndexOfAny(['/', '\\']) >= 0)
                     throw new TrainerException($"--name is '{datasetName}'; give a plain folder name.");
                 var prepared = Path.Combine(root, datasetName);

@@ -97,7 +97,6 @@ public static class TrainerCli
     /// <summary>The folder beside this program that holds the classifiers of models/classifiers (`data` installs them).</summary>
     public static string ShippedClassifiers => Path.Combine(AppContext.BaseDirectory, "classifiers");
 
-    /// <summary>Gives a prepared data folder the shipped classifier of its dataset, when there is one and it fits.</summary>
     /// <summary>--on-bad-image: fail or skip.</summary>
     internal static BadImagePolicy ParseBadImagePolicy(string text) => text.ToLowerInvariant() switch
     {
@@ -106,6 +105,7 @@ public static class TrainerCli
         _ => throw new TrainerException($"--on-bad-image is '{text}'; choose fail or skip."),
     };
 
+    /// <summary>Gives a prepared data folder the shipped classifier of its dataset, when there is one and it fits.</summary>
     internal static void InstallShippedClassifier(TextWriter output, string dataFolder)
     {
         var shipped = Path.Combine(ShippedClassifiers, Path.GetFileName(dataFolder) + ".gockpt");

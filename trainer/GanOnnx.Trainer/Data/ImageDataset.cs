@@ -42,6 +42,9 @@ public sealed class ImageDataset : IDisposable
     /// <summary>Width in pixels.</summary>
     public int Width => (int)Images.shape[3];
 
+    /// <summary>The name a dataset gets from its folder: the folder's own name (a trailing separator ignored).</summary>
+    public static string NameOf(string folder) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
+
     /// <summary>
     /// Loads the training split (or the test split, <c>t10k-*</c>) of a folder of IDX files, plain or gzip, scaled to
     /// <paramref name="range"/>. A <c>classes.txt</c> beside them (one name a line) names the classes.
@@ -54,8 +57,7 @@ public sealed class ImageDataset : IDisposable
         var (images, labels) = IdxFile.ReadPair(imagesPath, labelsPath);
         var maxLabel = labels.Length == 0 ? 0 : labels.Max();
         var classNames = ReadClassNames(folder, maxLabel + 1);
-        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
-        return FromBytes(name, images.Pixels, labels, images.Count, images.Channels, images.Rows, images.Columns, range, classNames);
+        return FromBytes(NameOf(folder), images.Pixels, labels, images.Count, images.Channels, images.Rows, images.Columns, range, classNames);
     }
 
     /// <summary>Builds a dataset from 8-bit pixels (NCHW) and labels, scaled to <paramref name="range"/>.</summary>

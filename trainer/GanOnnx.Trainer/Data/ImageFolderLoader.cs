@@ -82,7 +82,7 @@ public static class ImageFolderLoader
             if (classes.Count > 0)
                 throw new TrainerException($"'{folder}' has images both directly inside it and in class subfolders; put every image in a class folder, or none.");
             foreach (var f in top) files.Add((f, 0));
-            classes.Add(Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))));
+            classes.Add(ImageDataset.NameOf(folder));
         }
         if (files.Count == 0) throw new TrainerException($"'{folder}' holds no images (PNG, JPEG, WebP, BMP or GIF).");
 
@@ -108,8 +108,7 @@ public static class ImageFolderLoader
             pixels.AsSpan(kept[k] * imageBytes, imageBytes).CopyTo(packed.AsSpan(k * imageBytes));
             labels[k] = files[kept[k]].Label;
         }
-        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
-        return new FolderImages(name, packed, labels, kept.Length, channels, size, classes, new Report(kept.Length, skipped, stopwatch.Elapsed));
+        return new FolderImages(ImageDataset.NameOf(folder), packed, labels, kept.Length, channels, size, classes, new Report(kept.Length, skipped, stopwatch.Elapsed));
     }
 
     /// <summary>

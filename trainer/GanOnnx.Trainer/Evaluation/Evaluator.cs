@@ -50,11 +50,14 @@ public sealed class Evaluator : IDisposable
     {
         if (ImageFolderLoader.IsImageFolder(dataFolder))
             throw new TrainerException($"'{dataFolder}' is a folder of images; scoring needs a dataset with held-out images. Prepare one with " +
-                $"'ganonnx-train data --from-folder {dataFolder} --out data' (it holds out every {DatasetPreparer.HeldOutEvery}th image of each class) and train and score on data/{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dataFolder)))}.");
+                $"'ganonnx-train data --from-folder {dataFolder} --out data' (it holds out every {DatasetPreparer.HeldOutEvery}th image of each class) and train and score on data/{ImageDataset.NameOf(dataFolder)}.");
         var train = ImageDataset.LoadIdxFolder(dataFolder, ValueRange.Sigmoid);
         if (train.ClassNames.Count < 2)
+        {
+            train.Dispose();
             throw new TrainerException($"'{dataFolder}' has one class; scoring needs at least two, since its features come from a classifier trained to tell " +
                 "the classes apart (put the images in class sub-folders before preparing the dataset).");
+        }
         ImageDataset? test = null;
         try
         {
