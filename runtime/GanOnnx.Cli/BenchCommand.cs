@@ -30,10 +30,12 @@ internal static class BenchCommand
         var markdown = new Option<string?>("--markdown") { Description = "Write the results as a Markdown table." };
         var histogram = new Option<string?>("--histogram") { Description = "Write latency histograms as an image (.png, .jpg or .webp)." };
         var cudaPath = GanOnnxCli.CudaPathOption();
+        var cudaTuning = GanOnnxCli.CudaTuning.Create();
         var command = new Command("bench", "Measure session creation, first run, latency percentiles, throughput and memory, beside plain ONNX Runtime.")
         {
             model, providers, batches, threads, outputs, cudaGraph, peer, files, filesPng, filesDir, duration, warmup, iterations, json, markdown, histogram, cudaPath,
         };
+        cudaTuning.AddTo(command);
         command.SetAction(parse => GanOnnxCli.Guarded(error, () =>
         {
             var paths = parse.GetValue(model)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -49,6 +51,7 @@ internal static class BenchCommand
                 CudaGraphs = ListOption.Words("--cuda-graph", parse.GetValue(cudaGraph)!, ["off", "on"]).Select(w => w == "on").ToArray(),
                 Peer = parse.GetValue(peer),
                 CudaLibraryFolders = GanOnnxCli.ParseFolders(parse.GetValue(cudaPath)),
+                Tuning = cudaTuning.Apply(parse, new GeneratorOptions()),
                 Settings = new BenchmarkSettings
                 {
                     Duration = TimeSpan.FromSeconds(parse.GetValue(duration)), WarmupIterations = parse.GetValue(warmup),
@@ -88,6 +91,8 @@ internal static class BenchCommand
         public bool[] CudaGraphs { get; init; } = [false];
         public bool Peer { get; init; }
         public IReadOnlyList<string> CudaLibraryFolders { get; init; } = [];
+        /// <summary>The CUDA math and layout every CUDA row uses (TF32, NHWC, cuDNN search), the plain peer's too.</summary>
+        public GeneratorOptions Tuning { get; init; } = new();
         public required BenchmarkSettings Settings { get; init; }
 
         /// <summary>Runs the plan; a provider that cannot load is reported on <paramref name="log"/> and skipped when there are others.</summary>
@@ -106,21 +111,21 @@ internal static class BenchCommand
                                 foreach (var threads in ThreadCounts)
                                     foreach (var batch in BatchSizes)
                                     {
-                                        var options = new GeneratorOptions
+                                        var options = Tuning with
                                         {
                                             Provider = provider, IntraOpThreads = threads, MaxBatchSize = batch, CudaGraph = graph,
                                             PixelOutput = output == "uint8" ? PixelLayout.Nhwc : PixelLayout.None, CudaLibraryFolders = CudaLibraryFolders,
                                         };
                                         var result = InferenceBenchmark.Measure(() => new OnnxRuntimeTarget(path, options), batch, threads, Settings);
-                                        results.Add(result with { Model = name, Output = output, CudaGraph = graph });
+                                        results.Add(Described(result with { Model = name, Output = output, CudaGraph = graph }));
                                     }
                         if (Peer && provider is ExecutionProvider.Cpu or ExecutionProvider.Cuda)
                             foreach (var threads in ThreadCounts)
                                 foreach (var batch in BatchSizes)
                                 {
-                                    int? device = provider == ExecutionProvider.Cuda ? 0 : null;
-                                    var result = InferenceBenchmark.Measure(() => new PlainOnnxRuntimeTarget(path, threads, device), batch, threads, Settings);
-                                    results.Add(result with { Model = name });
+                                    var cuda = provider == ExecutionProvider.Cuda ? Tuning : null;
+                                    var result = InferenceBenchmark.Measure(() => new PlainOnnxRuntimeTarget(path, threads, cuda), batch, threads, Settings);
+                                    results.Add(Described(result with { Model = name }));
                                 }
                     }
                     catch (Exception ex) when ((ex is GanOnnxException || ex.GetType().Name == "OnnxRuntimeException") && Providers.Length > 1)
@@ -131,5 +136,10 @@ internal static class BenchCommand
             }
             return results;
         }
+
+        /// <summary>A CUDA row with the math it ran (<see cref="Tuning"/>); other rows as they are.</summary>
+        private BenchmarkResult Described(BenchmarkResult result) => result.Target.EndsWith("-cuda", StringComparison.Ordinal)
+            ? result with { Tf32 = Tuning.CudaTf32, CudaNhwc = Tuning.CudaPreferNhwc, CudnnExhaustive = Tuning.CudnnExhaustiveSearch }
+            : result;
     }
 }

@@ -38,10 +38,12 @@ internal static class DumpCommand
         var tolerance = new Option<double>("--tolerance") { Description = "With --compare: exit 1 when the difference is larger.", DefaultValueFactory = _ => 1e-3 };
         var provider = GanOnnxCli.ProviderOption();
         var cudaPath = GanOnnxCli.CudaPathOption();
+        var cudaTuning = GanOnnxCli.CudaTuning.Create();
         var command = new Command("dump", "Write raw latents and float32 images (and compare them with another dump).")
         {
             model, count, seed, start, outDir, compare, tolerance, provider, cudaPath,
         };
+        cudaTuning.AddTo(command);
         command.SetAction(parse => GanOnnxCli.Guarded(error, () =>
         {
             var n = parse.GetValue(count);
@@ -51,10 +53,10 @@ internal static class DumpCommand
             var other = parse.GetValue(compare);
             var otherInfo = other is null ? null : ReadInfo(other);
 
-            using var session = GeneratorSession.Load(parse.GetValue(model)!, new GeneratorOptions
+            using var session = GeneratorSession.Load(parse.GetValue(model)!, cudaTuning.Apply(parse, new GeneratorOptions
             {
                 Provider = GanOnnxCli.ParseProvider(parse.GetValue(provider)!), CudaLibraryFolders = GanOnnxCli.ParseFolders(parse.GetValue(cudaPath)),
-            });
+            }));
             var c = session.Contract;
             var (s, first) = (parse.GetValue(seed), parse.GetValue(start));
             var latents = new float[n * c.LatentDim];

@@ -90,6 +90,29 @@ public static class GanOnnxCli
         Description = $"Folders of CUDA/cuDNN libraries to load before ONNX Runtime asks for them, separated by '{Path.PathSeparator}' (a CUDA toolkit's lib64, a Python environment's site-packages/nvidia); {GanOnnx.Runtime.Cuda.CudaPreflight.PathVariable} adds more.",
     };
 
+    /// <summary>The CUDA math and layout flags that generate, dump and bench share.</summary>
+    internal sealed record CudaTuning(Option<bool> NoTf32, Option<bool> Nhwc, Option<bool> Heuristic)
+    {
+        public static CudaTuning Create() => new(
+            new Option<bool>("--no-tf32") { Description = "CUDA: full float32 instead of TF32 tensor cores for convolutions and matrix products (slower; images within 1e-3 of the CPU's)." },
+            new Option<bool>("--cuda-nhwc") { Description = "CUDA: run convolutions in NHWC layout where ONNX Runtime has NHWC kernels (prefer_nhwc)." },
+            new Option<bool>("--cudnn-heuristic") { Description = "CUDA: pick cuDNN convolution algorithms by heuristic instead of timing them all at the first run." });
+
+        /// <summary>Adds the flags to <paramref name="command"/>.</summary>
+        public void AddTo(Command command)
+        {
+            command.Options.Add(NoTf32);
+            command.Options.Add(Nhwc);
+            command.Options.Add(Heuristic);
+        }
+
+        /// <summary><paramref name="options"/> with the flags of <paramref name="parse"/> applied.</summary>
+        public GeneratorOptions Apply(ParseResult parse, GeneratorOptions options) => options with
+        {
+            CudaTf32 = !parse.GetValue(NoTf32), CudaPreferNhwc = parse.GetValue(Nhwc), CudnnExhaustiveSearch = !parse.GetValue(Heuristic),
+        };
+    }
+
     internal static Option<bool> CudaGraphOption() => new("--cuda-graph") { Description = "CUDA: capture and replay a CUDA graph per batch size." };
 
     internal static IReadOnlyList<string> ParseFolders(string? text) =>
@@ -130,10 +153,12 @@ public static class GanOnnxCli
         var provider = ProviderOption();
         var cudaPath = CudaPathOption();
         var cudaGraph = CudaGraphOption();
+        var cudaTuning = CudaTuning.Create();
         var command = new Command("generate", "Write images (PNG/JPEG/WebP), a manifest and a grid from a generator; resumable and shardable.")
         {
             model, count, perClass, seed, start, outDir, format, quality, pngCompression, noGrid, gridLabels, label, batch, truncation, shard, shards, threads, quiet, overwrite, workers, intraOp, provider, cudaPath, cudaGraph,
         };
+        cudaTuning.AddTo(command);
         command.SetAction(parse => Guarded(error, () =>
         {
             var fileFormat = ParseFormat(parse.GetValue(format)!);
@@ -148,11 +173,11 @@ public static class GanOnnxCli
                 InferenceWorkers = parse.GetValue(workers) ?? pipeline.InferenceWorkers,
                 IntraOpThreads = parse.GetValue(intraOp) ?? pipeline.IntraOpThreads,
             };
-            var options = Checked(pipeline.Apply(new GeneratorOptions
+            var options = Checked(cudaTuning.Apply(parse, pipeline.Apply(new GeneratorOptions
             {
                 Provider = providerChoice, MaxBatchSize = parse.GetValue(batch), Truncation = parse.GetValue(truncation),
                 CudaLibraryFolders = ParseFolders(parse.GetValue(cudaPath)), CudaGraph = parse.GetValue(cudaGraph),
-            }));
+            })));
             var shardText = parse.GetValue(shard);
             var selected = shardText is not null ? Shard.Parse(shardText, "--shard") : Shard.FromEnvironment(parse.GetValue(shards), countName: "--shards N") ?? Shard.All;
 

@@ -11,10 +11,14 @@ public static class BenchmarkReport
 
     private static string[] Row(BenchmarkResult r) =>
     [
-        r.Target + (r.CudaGraph ? "+graph" : ""), r.Model, r.Output, I(r.Batch), r.Threads == 0 ? "auto" : I(r.Threads), F(r.CreateMs, 1), F(r.FirstRunMs, 1),
+        r.Target + (r.CudaGraph ? "+graph" : "") + CudaSuffix(r), r.Model, r.Output, I(r.Batch), r.Threads == 0 ? "auto" : I(r.Threads), F(r.CreateMs, 1), F(r.FirstRunMs, 1),
         F(r.P50Ms, 3), F(r.P90Ms, 3), F(r.P99Ms, 3), F(r.MaxMs, 3), F(r.ImagesPerSecond, 0), F(r.PeakMemoryMiB, 0),
         r.GpuMemoryMiB is { } gpu ? F(gpu, 0) : "-", I(r.Iterations),
     ];
+
+    /// <summary>What a CUDA row ran that is not the default: "-notf32", "-nhwc", "-heuristic".</summary>
+    private static string CudaSuffix(BenchmarkResult r) =>
+        (r.Tf32 == false ? "-notf32" : "") + (r.CudaNhwc == true ? "-nhwc" : "") + (r.CudnnExhaustive == false ? "-heuristic" : "");
 
     /// <summary>A fixed-width text table.</summary>
     public static string Table(IReadOnlyList<BenchmarkResult> results)

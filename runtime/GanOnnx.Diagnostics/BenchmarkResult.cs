@@ -11,6 +11,12 @@ public sealed record BenchmarkResult
     public string Output { get; init; } = "float";
     /// <summary>Whether CUDA graphs were captured and replayed.</summary>
     public bool CudaGraph { get; init; }
+    /// <summary>Whether CUDA float32 work could use TF32 tensor cores (<c>GeneratorOptions.CudaTf32</c>); null off CUDA.</summary>
+    public bool? Tf32 { get; init; }
+    /// <summary>Whether CUDA convolutions preferred NHWC layout (<c>GeneratorOptions.CudaPreferNhwc</c>); null off CUDA.</summary>
+    public bool? CudaNhwc { get; init; }
+    /// <summary>Whether cuDNN timed every convolution algorithm (<c>GeneratorOptions.CudnnExhaustiveSearch</c>); null off CUDA.</summary>
+    public bool? CudnnExhaustive { get; init; }
     /// <summary>Device memory in use after the timed calls, in MiB (all processes on the GPU); null off the GPU.</summary>
     public double? GpuMemoryMiB { get; init; }
     /// <summary>Images per call.</summary>

@@ -19,10 +19,14 @@ public sealed class PlainOnnxRuntimeTarget : IBenchmarkTarget
     private readonly int _latentDim;
     private readonly bool _conditional;
 
-    /// <summary>Loads <paramref name="modelPath"/> on the CPU (<paramref name="threads"/> intra-op threads, 0 = default) or on CUDA device <paramref name="cudaDevice"/>.</summary>
-    public PlainOnnxRuntimeTarget(string modelPath, int threads, int? cudaDevice = null)
+    /// <summary>
+    /// Loads <paramref name="modelPath"/> on the CPU (<paramref name="threads"/> intra-op threads, 0 = default), or on
+    /// CUDA with <paramref name="cuda"/>'s provider options (<see cref="GeneratorOptions.CudaProviderOptions"/>: the
+    /// device, TF32, layout and cuDNN search the GanOnnx rows beside it use).
+    /// </summary>
+    public PlainOnnxRuntimeTarget(string modelPath, int threads, GeneratorOptions? cuda = null)
     {
-        using var options = cudaDevice is { } device ? SessionOptions.MakeSessionOptionWithCudaProvider(device) : new SessionOptions();
+        using var options = cuda is not null ? CudaOptions(cuda.CudaProviderOptions()) : new SessionOptions();
         options.GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL;
         if (threads > 0) options.IntraOpNumThreads = threads;
         _session = new InferenceSession(modelPath, options);
@@ -32,11 +36,28 @@ public sealed class PlainOnnxRuntimeTarget : IBenchmarkTarget
         _conditional = _inputNames.Length > 1;
         if (_conditional && _session.InputMetadata[_inputNames[0]].ElementType != typeof(float))
             throw new GanOnnxException($"'{modelPath}': the plain peer expects the latent input first.");
-        Name = "plain-onnxruntime-" + (cudaDevice is null ? "cpu" : "cuda");
+        Name = "plain-onnxruntime-" + (cuda is null ? "cpu" : "cuda");
     }
 
     /// <inheritdoc />
     public string Name { get; }
+
+    private static SessionOptions CudaOptions(Dictionary<string, string> settings)
+    {
+        var options = new SessionOptions();
+        try
+        {
+            using var cuda = new OrtCUDAProviderOptions();
+            cuda.UpdateOptions(settings);
+            options.AppendExecutionProvider_CUDA(cuda);
+            return options;
+        }
+        catch
+        {
+            options.Dispose();
+            throw;
+        }
+    }
 
     /// <inheritdoc />
     public void Run(int batch)

@@ -61,9 +61,38 @@ public sealed class LatentSampler
         Guard.IndexRange(startIndex, count);
         if (destination.Length < (long)count * LatentDim)
             throw new ArgumentException($"destination has {destination.Length} elements; {count} latent vectors need {(long)count * LatentDim}.", nameof(destination));
-        for (var i = 0; i < count; i++)
-            FillOne(seed, startIndex + i, destination.Slice(i * LatentDim, LatentDim));
+        var chunk = Math.Max(1, ValuesPerTask / LatentDim);
+        if (count < 2 * chunk || Environment.ProcessorCount < 2)
+        {
+            for (var i = 0; i < count; i++)
+                FillOne(seed, startIndex + i, destination.Slice(i * LatentDim, LatentDim));
+            return;
+        }
+        // Each vector is a pure function of (seed, index), so the vectors can be drawn on all cores in any order with the
+        // same result. On a GPU one thread's sampling was what limited a large batch: one core draws about 14 million values
+        // a second (60 ms for 8,192 latents of 100), while an H200 turns those latents into images in under 6 ms.
+        unsafe
+        {
+            fixed (float* start = destination)
+            {
+                var pointer = (IntPtr)start;
+                Parallel.For(0, (count + chunk - 1) / chunk, task =>
+                {
+                    var first = task * chunk;
+                    var n = Math.Min(chunk, count - first);
+                    var slice = new Span<float>((float*)pointer + (long)first * LatentDim, n * LatentDim);
+                    for (var i = 0; i < n; i++)
+                        FillOne(seed, startIndex + first + i, slice.Slice(i * LatentDim, LatentDim));
+                });
+            }
+        }
     }
+
+    /// <summary>
+    /// Values one parallel task of <see cref="FillBatch"/> draws (about 0.1 ms of work on one core, well above the cost of
+    /// handing out a task); a batch of under two tasks' worth stays on the caller's thread.
+    /// </summary>
+    internal const int ValuesPerTask = 2048;
 
     /// <summary>A new array holding latent vector <paramref name="index"/> of <paramref name="seed"/>.</summary>
     public float[] Sample(long seed, long index)

@@ -69,15 +69,7 @@ internal static class ProviderSelection
         try
         {
             using var cuda = new OrtCUDAProviderOptions();
-            var settings = new Dictionary<string, string>
-            {
-                ["device_id"] = options.DeviceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["cudnn_conv_algo_search"] = options.CudnnExhaustiveSearch ? "EXHAUSTIVE" : "HEURISTIC",
-            };
-            if (options.CudaGraph) settings["enable_cuda_graph"] = "1";
-            if (options.CudaMemoryLimitBytes > 0)
-                settings["gpu_mem_limit"] = options.CudaMemoryLimitBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            cuda.UpdateOptions(settings);
+            cuda.UpdateOptions(options.CudaProviderOptions());
             session.AppendExecutionProvider_CUDA(cuda);
         }
         catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)

@@ -84,6 +84,54 @@ public class BenchAndInterpolateTests
     }
 
     [Test]
+    public void BenchRatiosRefuseToCompareDifferentFloat32MathAndPairAVariantWithItsModelsRecord()
+    {
+        // CUDA rows as `ganonnx bench --json` writes them (TF32 on, one NHWC variant) and PyTorch records with TF32 on or off.
+        var python = PythonPeers.FindPython("json");
+        if (python is null) Assert.Ignore("No python3 here.");
+        var folder = TestPaths.NewTempFolder();
+        var snake = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+        BenchmarkResult Ours(bool nhwc) => new()
+        {
+            Target = "onnxruntime-cuda", Model = "model.onnx", Output = "uint8", Batch = 64, Threads = 0, ImagesPerSecond = 300, CudaGraph = true,
+            Tf32 = true, CudaNhwc = nhwc, CudnnExhaustive = true,
+        };
+        string Torch(string name, bool tf32)
+        {
+            var path = Path.Combine(folder, name);
+            File.WriteAllText(path, JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["peer"] = "pytorch", ["torch"] = "test", ["device"] = "cuda", ["gpu"] = "test GPU", ["tf32"] = tf32,
+                ["results"] = new[] { new Dictionary<string, object> { ["target"] = "pytorch-graph", ["precision"] = "fp32", ["output"] = "uint8", ["batch"] = 64, ["images_per_second"] = 600.0 } },
+            }));
+            return path;
+        }
+        File.WriteAllText(Path.Combine(folder, "bench-cuda-m.json"), JsonSerializer.Serialize(new[] { Ours(false) }, snake));
+        File.WriteAllText(Path.Combine(folder, "bench-cuda-m-nhwc.json"), JsonSerializer.Serialize(new[] { Ours(true) }, snake));
+
+        Torch("torch-m.json", tf32: false);
+        var (code, text) = PythonPeers.RunPeer(python, "bench_ratios.py", folder);
+        Assert.That(code, Is.EqualTo(1), text);
+        Assert.That(text, Does.Contain("GanOnnx ran with TF32 on and PyTorch with TF32 off"));
+
+        Torch("torch-m.json", tf32: true);
+        (code, text) = PythonPeers.RunPeer(python, "bench_ratios.py", folder);
+        Assert.That(code, Is.Zero, text);
+        Assert.That(text, Does.Contain("### m: GanOnnx against PyTorch test on test GPU, TF32 on"));
+        Assert.That(text, Does.Contain("### m-nhwc: GanOnnx against PyTorch test on test GPU, TF32 on"), "the NHWC variant is paired with torch-m.json");
+        Assert.That(text.Split('\n').Count(l => l.StartsWith("| uint8 | 64 | 300 (graph) |") && l.Contains("0.50×")), Is.EqualTo(2), text);
+    }
+
+    [Test]
+    public void CudaRowsNameTheMathTheyRanInTheTable()
+    {
+        var row = new BenchmarkResult { Target = "onnxruntime-cuda", Batch = 1, Threads = 0, CudaGraph = true, Tf32 = false, CudaNhwc = true, CudnnExhaustive = false };
+        Assert.That(BenchmarkReport.Table([row]), Does.Contain("onnxruntime-cuda+graph-notf32-nhwc-heuristic"));
+        Assert.That(BenchmarkReport.Table([row with { Tf32 = true, CudaNhwc = false, CudnnExhaustive = true }]), Does.Contain("onnxruntime-cuda+graph ").Or.Contain("onnxruntime-cuda+graph\n"));
+        Assert.That(BenchmarkReport.Json([row]), Does.Contain("\"tf32\": false").And.Contain("\"cuda_nhwc\": true").And.Contain("\"cudnn_exhaustive\": false"));
+    }
+
+    [Test]
     public void BenchOfAProviderThatCannotLoadFailsNamingThePackage()
     {
         var (code, _, error) = Run("bench", "--model", TestPaths.ShippedModel, "--providers", "cuda", "--duration", "0.01");

@@ -119,6 +119,25 @@ public class GpuPathTests
     }
 
     [Test]
+    public void TheCudaTuningFlagsAreTakenByGenerateDumpAndBenchAndLeaveTheCpuAlone()
+    {
+        // --no-tf32, --cuda-nhwc and --cudnn-heuristic set CUDA provider options only: on the CPU the images are the same.
+        string[] flags = ["--no-tf32", "--cuda-nhwc", "--cudnn-heuristic"];
+        var plain = TestPaths.NewTempFolder();
+        var tuned = TestPaths.NewTempFolder();
+        Assert.That(CliRunner.Run("dump", "--model", TestPaths.ShippedModel, "--count", "4", "--out", plain).Code, Is.Zero);
+        var (code, output, error) = CliRunner.Run(["dump", "--model", TestPaths.ShippedModel, "--count", "4", "--out", tuned, "--compare", plain, "--tolerance", "0", .. flags]);
+        Assert.That(code, Is.Zero, error);
+        Assert.That(output, Does.Contain("max abs difference"));
+        (code, _, error) = CliRunner.Run(["generate", "--model", TestPaths.ShippedModel, "--count", "2", "--out", TestPaths.NewTempFolder(), "--quiet", .. flags]);
+        Assert.That(code, Is.Zero, error);
+        (code, _, error) = CliRunner.Run(["bench", "--model", TestPaths.ShippedModel, "--batch-sizes", "1", "--duration", "0.01", "--warmup", "0", .. flags]);
+        Assert.That(code, Is.Zero, error);
+        (code, _, error) = CliRunner.Run("generate", "--model", TestPaths.ShippedModel, "--count", "2", "--out", TestPaths.NewTempFolder(), "--quiet", "--tf32");
+        Assert.That(code, Is.Not.Zero, "an unknown flag is refused");
+    }
+
+    [Test]
     public void GenerateWritesTheFilesTheFloatPathWouldWrite()
     {
         // 'generate' takes 8-bit pixels from the graph; the library's float path encoded by ImageEncoder must give the same files.

@@ -5,6 +5,25 @@ namespace GanOnnx.Runtime.Tests;
 public class CudaPreflightTests
 {
     [Test]
+    public void TheCudaProviderOptionsFollowTheSettings()
+    {
+        // TF32 on and exhaustive search are ONNX Runtime's defaults, written out so that a default run says what it ran.
+        Assert.That(new GeneratorOptions().CudaProviderOptions(), Is.EquivalentTo(new Dictionary<string, string>
+        {
+            ["device_id"] = "0", ["cudnn_conv_algo_search"] = "EXHAUSTIVE", ["use_tf32"] = "1",
+        }));
+        var tuned = new GeneratorOptions
+        {
+            DeviceId = 2, CudaTf32 = false, CudaPreferNhwc = true, CudnnExhaustiveSearch = false, CudaGraph = true, CudaMemoryLimitBytes = 1L << 33,
+        };
+        Assert.That(tuned.CudaProviderOptions(), Is.EquivalentTo(new Dictionary<string, string>
+        {
+            ["device_id"] = "2", ["cudnn_conv_algo_search"] = "HEURISTIC", ["use_tf32"] = "0", ["prefer_nhwc"] = "1",
+            ["enable_cuda_graph"] = "1", ["gpu_mem_limit"] = "8589934592",
+        }));
+    }
+
+    [Test]
     public void WithoutCudaTheReportNamesEveryMissingLibraryAndWhereItLooked()
     {
         if (CudaPreflight.Probe().Ready) Assert.Ignore("This machine has CUDA.");

@@ -46,6 +46,20 @@ public class GeneratorSessionTests
     }
 
     [Test]
+    public void ALargeBatchCopiedOutOnAllCoresEqualsSmallBatches()
+    {
+        // 1,400 images of 28×28 floats are 4.4 MB, over GeneratorSession.ParallelCopyBytes: the copy out of the pinned
+        // buffer goes in slices on several threads, and must land exactly where the small batches put the same images.
+        using var large = GeneratorSession.Load(TestPaths.ShippedModel, new GeneratorOptions { MaxBatchSize = 1400 });
+        var images = new float[1400 * large.Contract.ValuesPerImage];
+        large.GenerateInto(images, 1400, seed: 4, startIndex: 50);
+        Assert.That((long)images.Length * sizeof(float), Is.GreaterThan(GeneratorSession.ParallelCopyBytes));
+        var small = _session.Generate(1400, seed: 4, startIndex: 50);
+        Assert.That(MaxDifference(images, small.Pixels), Is.LessThanOrEqualTo(1e-5f));
+        Assert.That(images.AsSpan(images.Length - 784).ToArray(), Is.Not.All.EqualTo(0f), "the last slice was copied");
+    }
+
+    [Test]
     public void ManyThreadsGiveBitIdenticalImagesToOneThread()
     {
         var expected = Enumerable.Range(0, 16).Select(i => _session.Generate(1, seed: 9, startIndex: i).Pixels).ToArray();

@@ -25,6 +25,24 @@ public class LatentSamplerTests
             Assert.That(sampler.Sample(5, 100 + k), Is.EqualTo(batch.AsSpan(k * 37, 37).ToArray()), $"vector {k}");
     }
 
+    [TestCase(LatentDistribution.Normal, 1f)]
+    [TestCase(LatentDistribution.Uniform, 0.7f)]
+    public void ALargeBatchDrawnOnAllCoresEqualsVectorByVector(LatentDistribution distribution, float truncation)
+    {
+        // 3,000 vectors of 100 are 150 parallel tasks of 20 (LatentSampler.ValuesPerTask): they must be exactly the vectors one
+        // thread draws, each in its own place, for any start index.
+        var sampler = new LatentSampler(100, distribution, truncation, untruncated: 1);
+        var batch = new float[3000 * 100];
+        sampler.FillBatch(seed: 9, startIndex: 1_000_003, count: 3000, batch);
+        Assert.That(batch, Has.Length.GreaterThan(4 * LatentSampler.ValuesPerTask), "the batch must take the parallel path");
+        var one = new float[100];
+        for (var k = 0; k < 3000; k++)
+        {
+            sampler.Fill(9, 1_000_003 + k, one);
+            if (!batch.AsSpan(k * 100, 100).SequenceEqual(one)) Assert.Fail($"vector {k} differs from the one drawn alone");
+        }
+    }
+
     [Test]
     public void DifferentSeedsAndIndicesGiveDifferentVectors()
     {

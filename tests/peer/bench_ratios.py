@@ -2,6 +2,7 @@
 """GanOnnx against PyTorch on the same model and device, as ratios of images/s, from the JSON both benchmarks write.
 
     python3 bench_ratios.py DIR                         # a gpu-measure.sh folder: each bench-cuda-NAME.json with torch-NAME.json
+                                                        # (a GanOnnx-only variant, NAME-nhwc, with torch-NAME.json)
                                                         # (and bench-cuda-NAME-fp16.json, GanOnnx on an fp16 file, if there)
     python3 bench_ratios.py --ganonnx G.json --pytorch T.json [--ganonnx-fp16 G16.json] [--name NAME]
     ... [--markdown ratios.md]
@@ -44,7 +45,12 @@ def table(name, ganonnx, pytorch, ganonnx_fp16=None):
     if devices != {torch_device}:
         raise ValueError(f"{name}: GanOnnx ran on {', '.join(sorted(devices))} and PyTorch on {torch_device}; compare the same device")
     where = pytorch.get("gpu") or pytorch.get("device")
-    lines = [f"### {name}: GanOnnx against PyTorch {pytorch.get('torch')} on {where} (images/s; ratio > 1: GanOnnx faster)", "",
+    ours_tf32 = {r.get("tf32") for r in ganonnx + (ganonnx_fp16 or []) if r.get("tf32") is not None}
+    theirs_tf32 = pytorch.get("tf32")
+    if theirs_tf32 is not None and ours_tf32 and ours_tf32 != {theirs_tf32}:
+        raise ValueError(f"{name}: GanOnnx ran with TF32 {'on' if True in ours_tf32 else 'off'} and PyTorch with TF32 {'on' if theirs_tf32 else 'off'}; compare the same float32 math")
+    math = "" if theirs_tf32 is None else f", TF32 {'on' if theirs_tf32 else 'off'}"
+    lines = [f"### {name}: GanOnnx against PyTorch {pytorch.get('torch')} on {where}{math} (images/s; ratio > 1: GanOnnx faster)", "",
              "| output | batch | GanOnnx fp32 | plain ORT fp32 | PyTorch eager fp32 | PyTorch graph fp32 | GanOnnx ÷ best PyTorch fp32 | GanOnnx fp16 | PyTorch best fp16 | GanOnnx ÷ best PyTorch fp16 |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     pairs = sorted({(r["output"], r["batch"]) for r in ganonnx} & {(r["output"], r["batch"]) for r in torch_rows},
@@ -66,9 +72,13 @@ def from_folder(folder):
     for path in sorted(glob.glob(os.path.join(folder, "bench-cuda-*.json"))):
         name = os.path.basename(path)[len("bench-cuda-"):-len(".json")]
         if name.endswith("-fp16"): continue
-        peer = os.path.join(folder, f"torch-{name}.json")
-        if not os.path.exists(peer):
-            print(f"{name}: no {os.path.basename(peer)} beside {os.path.basename(path)}; no ratio", file=sys.stderr)
+        # A variant of GanOnnx only (bench-cuda-emoji-dcgan-nhwc) is compared with the model's own PyTorch record
+        # (torch-emoji-dcgan) when it has none of its own; table() still refuses records of different float32 math.
+        parts = name.split("-")
+        candidates = [os.path.join(folder, f"torch-{'-'.join(parts[:n])}.json") for n in range(len(parts), 0, -1)]
+        peer = next((c for c in candidates if os.path.exists(c)), None)
+        if peer is None:
+            print(f"{name}: no {os.path.basename(candidates[0])} beside {os.path.basename(path)}; no ratio", file=sys.stderr)
             continue
         fp16 = os.path.join(folder, f"bench-cuda-{name}-fp16.json")
         found.append((name, path, peer, fp16 if os.path.exists(fp16) else None))

@@ -4,8 +4,8 @@ initializers, with no `onnx` package needed) in PyTorch, eager and with CUDA gra
 and reports images/s and p50/p99 latency per batch size as JSON.
 
     python3 torch_peer.py bench   --model models/mnist-dcgan/model.onnx [--device cuda] [--batch-sizes 1,64,256,1024,4096,8192]
-                                  [--modes eager,graph,compile] [--precisions fp32,fp16] [--outputs float,uint8] [--threads N] [--json out.json]
-    python3 torch_peer.py compare --model M.onnx --dump DIR [--device cpu] [--tolerance 1e-4]
+                                  [--modes eager,graph,compile] [--precisions fp32,fp16] [--outputs float,uint8] [--threads N] [--tf32 on|off] [--json out.json]
+    python3 torch_peer.py compare --model M.onnx --dump DIR [--device cpu] [--tolerance 1e-4] [--tf32 on|off]
 
 `compare` runs the latents of a `ganonnx dump` folder (latents.f32, labels.i64, images.f32, dump.json) through the
 PyTorch model and prints the largest absolute difference from the images ONNX Runtime made; exit 1 above --tolerance.
@@ -39,14 +39,17 @@ def load_onnx(path):
 
 # ---------------------------------------------------------------- the generator as a torch module
 class OnnxGenerator(torch.nn.Module):
-    """Executes the ONNX graph's nodes in order with torch operators; weights are buffers (move with .to())."""
+    """Executes the ONNX graph's nodes in order with torch operators; weights are buffers (move with .to()). Integer
+    initializers (shapes, axes, slice bounds) stay on the CPU: they are read as Python numbers, which on the GPU would be a
+    device-to-host copy per call, and one that a CUDA graph cannot capture."""
 
     def __init__(self, path):
         super().__init__()
         self.nodes, inits, self.inputs, self.outputs, self.meta = load_onnx(path)
-        self.names = {}
+        self.names, self.host = {}, {}
         for i, (k, v) in enumerate(inits.items()):
-            self.register_buffer(f"w{i}", v); self.names[k] = f"w{i}"
+            if v.is_floating_point(): self.register_buffer(f"w{i}", v); self.names[k] = f"w{i}"
+            else: self.host[k] = v
         for node in self.nodes:
             if node["op"] not in _OPS: raise ValueError(f"{path}: operator {node['op']} is not supported by the peer")
 
@@ -54,6 +57,7 @@ class OnnxGenerator(torch.nn.Module):
         env = {self.inputs[0]: z}
         if len(self.inputs) > 1: env[self.inputs[1]] = labels
         for k, b in self.names.items(): env[k] = getattr(self, b)
+        env.update(self.host)
         for node in self.nodes:
             args = [env[i] if i else None for i in node["inputs"]]
             result = _OPS[node["op"]](args, node["attrs"])
@@ -160,7 +164,14 @@ def make_runner(model, batch, device, mode, precision, output, meta):
             host.copy_(step(z), non_blocking=True)
     return run
 
+def set_tf32(device, mode):
+    """TF32 tensor cores for float32 convolutions and matrix products ("on": as ONNX Runtime's CUDA provider does by
+    default; PyTorch's own default allows them for convolutions only), or full float32 ("off")."""
+    if device.startswith("cuda"):
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = mode == "on"
+
 def bench(args):
+    set_tf32(args.device, args.tf32)
     model_path = args.model
     meta = load_onnx(model_path)[4]
     if args.threads: torch.set_num_threads(args.threads)
@@ -197,12 +208,14 @@ def bench(args):
         "peer": "pytorch", "torch": torch.__version__, "device": args.device,
         "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
         "gpu": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else None, "threads": torch.get_num_threads(),
+        "tf32": args.tf32 == "on" if args.device.startswith("cuda") else None,
         "note": "latents drawn on the device (torch.randn); outputs copied to pinned host memory each call", "results": rows,
     }
     if args.json:
         with open(args.json, "w") as fh: json.dump(record, fh, indent=2)
 
 def compare(args):
+    set_tf32(args.device, args.tf32)
     info, latents, label_bytes, image_bytes = onnx_file.read_dump(args.dump)
     count, latent = info["count"], info["latent_dim"]
     z = torch.frombuffer(bytearray(latents), dtype=torch.float32).reshape(count, latent)
@@ -226,7 +239,8 @@ def main():
     b.add_argument("--duration", type=float, default=3.0); b.add_argument("--warmup", type=int, default=10)
     b.add_argument("--max-iterations", type=int, default=10000); b.add_argument("--json")
     b.add_argument("--threads", type=int, default=0, help="CPU threads (torch.set_num_threads; 0: PyTorch's default)")
-    c = sub.add_parser("compare")
+    for q in (b, c := sub.add_parser("compare")):
+        q.add_argument("--tf32", choices=["on", "off"], default="on", help="CUDA: TF32 tensor cores for float32 convolutions and matmuls (as ONNX Runtime's default), or full float32")
     c.add_argument("--model", required=True); c.add_argument("--dump", required=True)
     c.add_argument("--device", default="cpu"); c.add_argument("--tolerance", type=float, default=1e-4)
     args = p.parse_args()
