@@ -94,7 +94,7 @@ public static class GanOnnxCli
     internal sealed record CudaTuning(Option<bool> NoTf32, Option<bool> Nhwc, Option<bool> Heuristic)
     {
         public static CudaTuning Create() => new(
-            new Option<bool>("--no-tf32") { Description = "CUDA: full float32 instead of TF32 tensor cores for convolutions and matrix products (slower; images within 1e-3 of the CPU's)." },
+            new Option<bool>("--no-tf32") { Description = "CUDA: full float32 instead of TF32 tensor cores for convolutions and matrix products (slower; images within 1e-6 of the CPU's)." },
             new Option<bool>("--cuda-nhwc") { Description = "CUDA: run convolutions in NHWC layout where ONNX Runtime has NHWC kernels (prefer_nhwc)." },
             new Option<bool>("--cudnn-heuristic") { Description = "CUDA: pick cuDNN convolution algorithms by heuristic instead of timing them all at the first run." });
 
