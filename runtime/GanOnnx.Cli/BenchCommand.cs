@@ -59,6 +59,8 @@ internal static class BenchCommand
                 },
             };
             plan.Settings.Validate();
+            if (plan.CudaGraphs.All(g => g) && !plan.Providers.Any(p => p is ExecutionProvider.Cuda or ExecutionProvider.Auto))
+                throw new GanOnnxException("--cuda-graph on applies to CUDA rows only, and --providers has no cuda (or auto); give --cuda-graph off,on to time both where CUDA runs.");
             var fileCount = parse.GetValue(files);
             if (fileCount < 0) throw new GanOnnxException($"--files is {fileCount}; it must be 0 (skip) or more.");
             var compressions = ListOption.Words("--png-compression", parse.GetValue(filesPng)!, ["small", "none"]).Select(GanOnnxCli.ParsePngCompression).Distinct().ToArray();

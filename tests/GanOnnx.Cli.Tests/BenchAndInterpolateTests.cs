@@ -132,6 +132,18 @@ public class BenchAndInterpolateTests
     }
 
     [Test]
+    public void CudaGraphsOnlyWithoutACudaProviderAreRefusedBeforeAnyWork()
+    {
+        // Every row would be left out (CUDA graphs are CUDA rows only): say so, rather than "no provider could run the model".
+        var (code, output, error) = Run("bench", "--model", TestPaths.ShippedModel, "--providers", "cpu", "--cuda-graph", "on", "--batch-sizes", "1", "--duration", "0.01");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--cuda-graph on applies to CUDA rows only"));
+        Assert.That(output, Is.Empty, "nothing was measured");
+        (code, _, error) = Run("bench", "--model", TestPaths.ShippedModel, "--providers", "cpu", "--cuda-graph", "off,on", "--batch-sizes", "1", "--duration", "0.01", "--warmup", "0");
+        Assert.That(code, Is.Zero, error);
+    }
+
+    [Test]
     public void BenchOfAProviderThatCannotLoadFailsNamingThePackage()
     {
         var (code, _, error) = Run("bench", "--model", TestPaths.ShippedModel, "--providers", "cuda", "--duration", "0.01");
