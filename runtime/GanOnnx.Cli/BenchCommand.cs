@@ -45,7 +45,7 @@ internal static class BenchCommand
             {
                 Models = paths,
                 Providers = ListOption.Words("--providers", parse.GetValue(providers)!, ["cpu", "cuda", "directml", "dml", "auto"]).Select(GanOnnxCli.ParseProvider).Distinct().ToArray(),
-                BatchSizes = ListOption.Ints("--batch-sizes", parse.GetValue(batches)!, 1),
+                BatchSizes = ListOption.Ints("--batch-sizes", parse.GetValue(batches)!, 1, GeneratorOptions.BatchSizeLimit),
                 ThreadCounts = ListOption.Ints("--threads", parse.GetValue(threads)!, 0),
                 Outputs = ListOption.Words("--outputs", parse.GetValue(outputs)!, ["float", "uint8"]),
                 CudaGraphs = ListOption.Words("--cuda-graph", parse.GetValue(cudaGraph)!, ["off", "on"]).Select(w => w == "on").ToArray(),

@@ -6,13 +6,14 @@ namespace GanOnnx.Cli;
 /// <summary>Parses comma-separated option values such as "1,16,256".</summary>
 internal static class ListOption
 {
-    public static int[] Ints(string option, string text, int min)
+    public static int[] Ints(string option, string text, int min, int max = int.MaxValue)
     {
         var values = new List<int>();
         foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) || v < min)
-                throw new GanOnnxException($"{option} is '{text}'; it must be a comma-separated list of whole numbers of at least {min}.");
+            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) || v < min || v > max)
+                throw new GanOnnxException($"{option} is '{text}'; it must be a comma-separated list of whole numbers "
+                    + (max == int.MaxValue ? $"of at least {min}." : $"from {min} to {max}."));
             values.Add(v);
         }
         if (values.Count == 0) throw new GanOnnxException($"{option} is empty; give at least one value.");

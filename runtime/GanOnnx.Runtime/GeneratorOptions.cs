@@ -9,7 +9,10 @@ public sealed record GeneratorOptions
     /// <summary>GPU index for CUDA and DirectML. Default 0.</summary>
     public int DeviceId { get; init; }
 
-    /// <summary>Largest batch one inference call runs; larger requests are split. Default 64, at least 1, at most 65,536.</summary>
+    /// <summary>The largest <see cref="MaxBatchSize"/> allowed.</summary>
+    public const int BatchSizeLimit = 65536;
+
+    /// <summary>Largest batch one inference call runs; larger requests are split. Default 64, at least 1, at most <see cref="BatchSizeLimit"/>.</summary>
     public int MaxBatchSize { get; init; } = 64;
 
     /// <summary>Threads ONNX Runtime uses inside one operator on the CPU; 0 lets ONNX Runtime choose. Default 0.</summary>
@@ -91,8 +94,8 @@ public sealed record GeneratorOptions
             throw new GanOnnxException($"{nameof(Provider)} is {(int)Provider}; allowed: Auto, Cpu, Cuda, DirectMl.");
         if (DeviceId < 0)
             throw new GanOnnxException($"{nameof(DeviceId)} is {DeviceId}; it must be 0 or more.");
-        if (MaxBatchSize is < 1 or > 65536)
-            throw new GanOnnxException($"{nameof(MaxBatchSize)} is {MaxBatchSize}; it must be between 1 and 65536.");
+        if (MaxBatchSize is < 1 or > BatchSizeLimit)
+            throw new GanOnnxException($"{nameof(MaxBatchSize)} is {MaxBatchSize}; it must be between 1 and {BatchSizeLimit}.");
         if (IntraOpThreads < 0)
             throw new GanOnnxException($"{nameof(IntraOpThreads)} is {IntraOpThreads}; it must be 0 (automatic) or more.");
         if (CudaMemoryLimitBytes < 0)

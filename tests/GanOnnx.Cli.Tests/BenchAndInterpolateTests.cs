@@ -132,13 +132,18 @@ public class BenchAndInterpolateTests
     }
 
     [Test]
-    public void CudaGraphsOnlyWithoutACudaProviderAreRefusedBeforeAnyWork()
+    public void BenchRefusesAPlanItCannotRunBeforeMeasuringAnything()
     {
-        // Every row would be left out (CUDA graphs are CUDA rows only): say so, rather than "no provider could run the model".
+        // CUDA graphs only, on the CPU: every row would be left out (CUDA graphs are CUDA rows only), and a batch over the
+        // runtime's limit would fail only when its turn came; both are named at once, by the flag.
         var (code, output, error) = Run("bench", "--model", TestPaths.ShippedModel, "--providers", "cpu", "--cuda-graph", "on", "--batch-sizes", "1", "--duration", "0.01");
         Assert.That(code, Is.EqualTo(1));
         Assert.That(error, Does.Contain("--cuda-graph on applies to CUDA rows only"));
         Assert.That(output, Is.Empty, "nothing was measured");
+        (code, output, error) = Run("bench", "--model", TestPaths.ShippedModel, "--batch-sizes", "1,100000", "--duration", "0.01");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--batch-sizes is '1,100000'; it must be a comma-separated list of whole numbers from 1 to 65536."));
+        Assert.That(output, Is.Empty, "refused before batch 1 was measured");
         (code, _, error) = Run("bench", "--model", TestPaths.ShippedModel, "--providers", "cpu", "--cuda-graph", "off,on", "--batch-sizes", "1", "--duration", "0.01", "--warmup", "0");
         Assert.That(code, Is.Zero, error);
     }
