@@ -34,6 +34,7 @@ internal static class InterpolateCommand
             var fixedLabel = GanOnnxCli.ResolveClass(session, parse.GetValue(label));
 
             var rows = seedList.Length - 1;
+            ImageGrid.CheckWritable(ImageEncoder.FormatOf(path), (long)rows * n, c.Width, c.Height, columns: n); // before any image is made
             var latents = new float[rows * n * c.LatentDim];
             for (var r = 0; r < rows; r++)
             {

@@ -215,6 +215,19 @@ public static class ImageEncoder
     }
 
     /// <summary>
+    /// The widest and highest image, in pixels, that <paramref name="format"/> can be written in: 1,000,000 for PNG (the
+    /// limit libpng keeps by default, which Skia's encoder uses), 65,500 for JPEG (libjpeg's) and 16,383 for WebP (the
+    /// format's own).
+    /// </summary>
+    public static int MaxDimension(ImageFileFormat format) => format switch
+    {
+        ImageFileFormat.Png => 1_000_000,
+        ImageFileFormat.Jpeg => 65_500,
+        ImageFileFormat.Webp => 16_383,
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "format must be Png, Jpeg or Webp."),
+    };
+
+    /// <summary>
     /// The format a file name asks for: <c>.png</c>, <c>.jpg</c> or <c>.jpeg</c>, <c>.webp</c> (any case); a name without an
     /// extension is PNG. Any other extension throws <see cref="ArgumentException"/> naming it, so that no file is ever
     /// written in a format its name does not say.

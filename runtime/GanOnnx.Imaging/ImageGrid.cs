@@ -21,14 +21,10 @@ public static class ImageGrid
         if (labels is not null && labels.Count != batch.Count)
             throw new ArgumentException($"labels has {labels.Count} entries; the batch has {batch.Count} images.", nameof(labels));
         if (batch.Count == 0) throw new ArgumentException("a grid needs at least one image.", nameof(batch));
-        if (columns < 0) throw new ArgumentOutOfRangeException(nameof(columns), columns, "columns must be 0 (automatic) or more.");
-        if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, "padding must be 0 or more.");
-        if (columns == 0) columns = (int)Math.Ceiling(Math.Sqrt(batch.Count));
+        var (width, height) = CheckedSize(null, batch.Count, batch.Width, batch.Height, columns, padding, captions: labels is not null);
+        if (columns == 0) columns = AutomaticColumns(batch.Count);
         columns = Math.Min(columns, batch.Count);
-        var rows = (batch.Count + columns - 1) / columns;
         var caption = labels is null ? 0 : CaptionHeight;
-        var width = columns * batch.Width + (columns + 1) * padding;
-        var height = rows * (batch.Height + caption) + (rows + 1) * padding;
 
         var info = batch.Channels == 1 && labels is null
             ? new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque)
@@ -58,6 +54,42 @@ public static class ImageGrid
     }
 
     /// <summary>
+    /// Width and height in pixels of the grid <see cref="Compose"/> makes of <paramref name="count"/> tiles of
+    /// <paramref name="tileWidth"/> × <paramref name="tileHeight"/> (with a caption strip under each when
+    /// <paramref name="captions"/>), so that a caller can check a grid before making its images.
+    /// </summary>
+    public static (long Width, long Height) Size(long count, int tileWidth, int tileHeight, int columns = 0, int padding = 2, bool captions = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        if (columns < 0) throw new ArgumentOutOfRangeException(nameof(columns), columns, "columns must be 0 (automatic) or more.");
+        if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, "padding must be 0 or more.");
+        var cols = Math.Min(columns == 0 ? AutomaticColumns(count) : columns, count);
+        var rows = (count + cols - 1) / cols;
+        return (cols * tileWidth + (cols + 1) * padding, rows * (tileHeight + (captions ? CaptionHeight : 0)) + (rows + 1) * padding);
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/>, naming the sizes, when the grid of <see cref="Size"/> is larger than one
+    /// bitmap holds or than <paramref name="format"/> can be written in (<see cref="ImageEncoder.MaxDimension"/>), so
+    /// that a caller can refuse a grid before it makes the images.
+    /// </summary>
+    public static void CheckWritable(ImageFileFormat format, long count, int tileWidth, int tileHeight, int columns = 0, int padding = 2, bool captions = false) =>
+        CheckedSize(format, count, tileWidth, tileHeight, columns, padding, captions);
+
+    private static (int Width, int Height) CheckedSize(ImageFileFormat? format, long count, int tileWidth, int tileHeight, int columns, int padding, bool captions)
+    {
+        var (width, height) = Size(count, tileWidth, tileHeight, columns, padding, captions);
+        var what = $"a grid of {count:N0} images of {tileWidth}×{tileHeight} in {Math.Min(columns == 0 ? AutomaticColumns(count) : columns, count):N0} columns would be {width:N0}×{height:N0} pixels";
+        if (width > int.MaxValue || height > int.MaxValue || width * height > int.MaxValue / 4)
+            throw new ArgumentException($"{what}, more than one bitmap holds (2^31 bytes).");
+        if (format is { } chosen && Math.Max(width, height) > ImageEncoder.MaxDimension(chosen))
+            throw new ArgumentException($"{what}; {chosen} images can be at most {ImageEncoder.MaxDimension(chosen):N0} on a side.");
+        return ((int)width, (int)height);
+    }
+
+    private static int AutomaticColumns(long count) => (int)Math.Ceiling(Math.Sqrt(count));
+
+    /// <summary>
     /// Draws a caption centred under a tile and kept inside it: a text too wide for the tile is drawn smaller (down to 7
     /// px), then shortened with an ellipsis, and clipped to the tile's strip, so it never runs into its neighbours.
     /// </summary>
@@ -83,7 +115,9 @@ public static class ImageGrid
     /// </summary>
     public static void Save(ImageBatch batch, string path, int columns = 0, int padding = 2, ImageFileFormat? format = null, IReadOnlyList<string>? labels = null)
     {
+        ArgumentNullException.ThrowIfNull(batch);
         var chosen = format ?? ImageEncoder.FormatOf(path);
+        if (batch.Count > 0) CheckWritable(chosen, batch.Count, batch.Width, batch.Height, columns, padding, captions: labels is not null);
         using var grid = Compose(batch, columns, padding, labels: labels);
         ImageEncoder.Save(grid, path, chosen);
     }

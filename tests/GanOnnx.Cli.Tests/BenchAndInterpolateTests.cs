@@ -212,6 +212,21 @@ public class BenchAndInterpolateTests
         Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty);
     }
 
+    [TestCase("strip.png", "100000", "3,000,002×32 pixels; Png images can be at most 1,000,000 on a side")]
+    [TestCase("strip.webp", "600", "18,002×32 pixels; Webp images can be at most 16,383 on a side")]
+    [TestCase("strip.jpg", "2400", "72,002×32 pixels; Jpeg images can be at most 65,500 on a side")]
+    public void InterpolateRefusesAGridItsFormatCannotHoldBeforeMakingTheImages(string name, string steps, string expected)
+    {
+        // It used to make all the images and then die in the encoder with a stack trace ("SkiaSharp could not encode").
+        var folder = TestPaths.NewTempFolder();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var (code, _, error) = Run("interpolate", "--model", TestPaths.ShippedModel, "--seeds", "1,2", "--steps", steps, "--out", Path.Combine(folder, name));
+        Assert.That(code, Is.EqualTo(1), error);
+        Assert.That(error, Does.StartWith("error: a grid of").And.Contain(expected));
+        Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty);
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(20)), "refused before 100,000 images were made");
+    }
+
     [Test]
     public void BenchFilesComparesGenerateWithPlainInferenceForEachPngSetting()
     {

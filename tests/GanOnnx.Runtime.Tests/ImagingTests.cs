@@ -7,6 +7,22 @@ namespace GanOnnx.Runtime.Tests;
 public class ImagingTests
 {
     [Test]
+    public void AGridIsCheckedAgainstItsFormatBeforeItIsMade()
+    {
+        // Size is what Compose makes; CheckWritable refuses what the format or one bitmap cannot hold.
+        Assert.That(ImageGrid.Size(64, 28, 28), Is.EqualTo((8 * 28 + 9 * 2L, 8 * 28 + 9 * 2L)));
+        Assert.That(ImageGrid.Size(3, 64, 64, columns: 8, padding: 0, captions: true), Is.EqualTo((3 * 64L, 64L + ImageGrid.CaptionHeight)));
+        var batch = new ImageBatch(new float[5 * 28 * 28], 5, 1, 28, 28, ValueRange.Sigmoid);
+        using (var grid = ImageGrid.Compose(batch, columns: 2))
+            Assert.That((grid.Width, grid.Height), Is.EqualTo(ImageGrid.Size(5, 28, 28, columns: 2)));
+        Assert.That(() => ImageGrid.CheckWritable(ImageFileFormat.Webp, 600, 28, 28, columns: 600), Throws.ArgumentException.With.Message.Contains("16,383"));
+        Assert.That(() => ImageGrid.CheckWritable(ImageFileFormat.Png, 600, 28, 28, columns: 600), Throws.Nothing);
+        Assert.That(() => ImageGrid.CheckWritable(ImageFileFormat.Png, 4_000_000, 28, 28), Throws.ArgumentException.With.Message.Contains("more than one bitmap holds"));
+        Assert.That(() => ImageGrid.Save(new ImageBatch(new float[600 * 784], 600, 1, 28, 28, ValueRange.Sigmoid), Path.Combine(TestPaths.NewTempFolder(), "g.webp"), columns: 600),
+            Throws.ArgumentException.With.Message.Contains("Webp images can be at most 16,383"));
+    }
+
+    [Test]
     public void ValuesMapFromTheModelRangeToBytes()
     {
         Assert.That(ImageEncoder.ToByte(-1f, ValueRange.Tanh), Is.EqualTo(0));
