@@ -22,8 +22,7 @@ public static class ImageGrid
             throw new ArgumentException($"labels has {labels.Count} entries; the batch has {batch.Count} images.", nameof(labels));
         if (batch.Count == 0) throw new ArgumentException("a grid needs at least one image.", nameof(batch));
         var (width, height) = CheckedSize(null, batch.Count, batch.Width, batch.Height, columns, padding, captions: labels is not null);
-        if (columns == 0) columns = AutomaticColumns(batch.Count);
-        columns = Math.Min(columns, batch.Count);
+        columns = (int)ColumnsFor(batch.Count, columns);
         var caption = labels is null ? 0 : CaptionHeight;
 
         var info = batch.Channels == 1 && labels is null
@@ -63,7 +62,7 @@ public static class ImageGrid
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         if (columns < 0) throw new ArgumentOutOfRangeException(nameof(columns), columns, "columns must be 0 (automatic) or more.");
         if (padding < 0) throw new ArgumentOutOfRangeException(nameof(padding), padding, "padding must be 0 or more.");
-        var cols = Math.Min(columns == 0 ? AutomaticColumns(count) : columns, count);
+        var cols = ColumnsFor(count, columns);
         var rows = (count + cols - 1) / cols;
         return (cols * tileWidth + (cols + 1) * padding, rows * (tileHeight + (captions ? CaptionHeight : 0)) + (rows + 1) * padding);
     }
@@ -79,7 +78,7 @@ public static class ImageGrid
     private static (int Width, int Height) CheckedSize(ImageFileFormat? format, long count, int tileWidth, int tileHeight, int columns, int padding, bool captions)
     {
         var (width, height) = Size(count, tileWidth, tileHeight, columns, padding, captions);
-        var what = $"a grid of {count:N0} images of {tileWidth}×{tileHeight} in {Math.Min(columns == 0 ? AutomaticColumns(count) : columns, count):N0} columns would be {width:N0}×{height:N0} pixels";
+        var what = $"a grid of {count:N0} images of {tileWidth}×{tileHeight} in {ColumnsFor(count, columns):N0} columns would be {width:N0}×{height:N0} pixels";
         if (width > int.MaxValue || height > int.MaxValue || width * height > int.MaxValue / 4)
             throw new ArgumentException($"{what}, more than one bitmap holds (2^31 bytes).");
         if (format is { } chosen && Math.Max(width, height) > ImageEncoder.MaxDimension(chosen))
@@ -87,7 +86,8 @@ public static class ImageGrid
         return ((int)width, (int)height);
     }
 
-    private static int AutomaticColumns(long count) => (int)Math.Ceiling(Math.Sqrt(count));
+    /// <summary>The columns a grid of <paramref name="count"/> tiles gets: as asked (at most one per tile), or 0 = as square as possible.</summary>
+    private static long ColumnsFor(long count, int columns) => Math.Min(columns == 0 ? (long)Math.Ceiling(Math.Sqrt(count)) : columns, count);
 
     /// <summary>
     /// Draws a caption centred under a tile and kept inside it: a text too wide for the tile is drawn smaller (down to 7
