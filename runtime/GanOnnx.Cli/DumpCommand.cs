@@ -59,6 +59,10 @@ internal static class DumpCommand
             }));
             var c = session.Contract;
             var (s, first) = (parse.GetValue(seed), parse.GetValue(start));
+            if (otherInfo is not null
+                && (otherInfo.Count != n || otherInfo.Seed != s || otherInfo.StartIndex != first || (otherInfo.Channels, otherInfo.Height, otherInfo.Width) != (c.Channels, c.Height, c.Width)))
+                throw new GanOnnxException($"--compare '{other}' holds {otherInfo.Count} images ({otherInfo.Channels}×{otherInfo.Height}×{otherInfo.Width}) of seed {otherInfo.Seed} "
+                    + $"from index {otherInfo.StartIndex}; this dump would be {n} ({c.Channels}×{c.Height}×{c.Width}) of seed {s} from {first}. Nothing was written.");
             var latents = new float[n * c.LatentDim];
             session.Sampler.FillBatch(s, first, n, latents);
             var images = session.Generate(n, s, first);
@@ -73,10 +77,8 @@ internal static class DumpCommand
             };
             AtomicFile.Write(Path.Combine(folder, "dump.json"), JsonSerializer.SerializeToUtf8Bytes(info, Json));
             output.WriteLine($"Wrote {n} images of seed {s} from index {first} ({c.Channels}×{c.Height}×{c.Width}) to {folder} on {session.ProviderReport}");
-            if (other is null) return 0;
+            if (other is null || otherInfo is null) return 0;
 
-            if (otherInfo!.Count != n || otherInfo.Seed != s || otherInfo.StartIndex != first || otherInfo.Channels * otherInfo.Height * otherInfo.Width != c.ValuesPerImage)
-                throw new GanOnnxException($"--compare '{other}' holds {otherInfo.Count} images of seed {otherInfo.Seed} from index {otherInfo.StartIndex}; this dump is {n} of seed {s} from {first}.");
             var theirs = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(other, "images.f32")).AsSpan());
             if (theirs.Length != n * c.ValuesPerImage) throw new GanOnnxException($"--compare '{other}': images.f32 has {theirs.Length} floats, not {n * c.ValuesPerImage}.");
             double max = 0;

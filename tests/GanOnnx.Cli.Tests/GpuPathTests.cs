@@ -195,9 +195,16 @@ public class GpuPathTests
         Assert.That(other.Code, Is.EqualTo(1));
         Assert.That(other.Error, Does.Contain("more than --tolerance 0.001"));
         Assert.That(other.Output, Does.Contain("note: this dump comes from ema weights and '" + a + "' from raw weights"), "mnist-dcgan ships its average, mnist-cdcgan its raw weights");
-        var mismatch = CliRunner.Run("dump", "--model", cdcgan, "--count", "4", "--out", TestPaths.NewTempFolder(), "--compare", a);
+        var mismatchFolder = TestPaths.NewTempFolder();
+        var mismatch = CliRunner.Run("dump", "--model", cdcgan, "--count", "4", "--out", mismatchFolder, "--compare", a);
         Assert.That(mismatch.Code, Is.EqualTo(1));
-        Assert.That(mismatch.Error, Does.Contain("holds 8 images"));
+        Assert.That(mismatch.Error, Does.Contain("holds 8 images (1×28×28) of seed 42 from index 0; this dump would be 4 (1×28×28)"));
+        Assert.That(Directory.GetFileSystemEntries(mismatchFolder), Is.Empty, "refused before anything was written");
+        // Images of another shape: the counts and seeds agree, so the message must name the shapes.
+        var emoji = Path.Combine(TestPaths.RepositoryRoot, "models", "emoji-dcgan", "model.onnx");
+        var shape = CliRunner.Run("dump", "--model", emoji, "--count", "8", "--out", TestPaths.NewTempFolder(), "--compare", a);
+        Assert.That(shape.Code, Is.EqualTo(1));
+        Assert.That(shape.Error, Does.Contain("holds 8 images (1×28×28) of seed 42 from index 0; this dump would be 8 (3×64×64) of seed 42 from 0"));
     }
 
     [Test]
