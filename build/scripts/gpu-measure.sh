@@ -52,7 +52,7 @@ benchCuda() { # benchCuda NAME MODEL: GanOnnx on CUDA, float and uint8 outputs, 
 }
 benchTorch() { # benchTorch NAME MODEL: the PyTorch peer on the same GPU, eager and CUDA graphs, fp32 and fp16
   [ -n "$haveTorch" ] && step "torch-$1" python3 tests/peer/torch_peer.py bench --model "$2" --device cuda --batch-sizes "$batches" \
-    --duration "$seconds" --warmup 3 --json "$out/torch-$1.json"
+    --outputs float,uint8,device --duration "$seconds" --warmup 3 --json "$out/torch-$1.json"
 }
 benchBoth() { # benchBoth MODEL...: per shipped model, GanOnnx on CUDA and then PyTorch on the same model
   local m name
@@ -82,6 +82,10 @@ tuned() { # tuned SUFFIX FLAG: emoji-dcgan with one CUDA tuning flag
 }
 tuned nhwc --cuda-nhwc
 tuned heuristic --cudnn-heuristic
+# Images left on the GPU (GenerateOnDevice: no copy to the host, as an app that goes on on the GPU would use them),
+# against PyTorch's 'device' rows (torch-mnist-dcgan.json); first run on a GPU.
+step bench-cuda-mnist-dcgan-device "$g" bench --model models/mnist-dcgan/model.onnx --providers cuda --batch-sizes "$batches" --outputs device --cuda-graph off,on \
+  --duration "$seconds" --warmup 3 "${cudaArgs[@]}" --json "$out/bench-cuda-mnist-dcgan-device.json" --markdown "$out/bench-cuda-mnist-dcgan-device.md"
 step files-cuda "$g" generate --model models/mnist-dcgan/model.onnx --count 100000 --batch-size 1024 --out "$out/files-cuda" --provider cuda "${cudaArgs[@]}" --quiet --no-grid
 rm -rf "$out/files-cuda" # the figures are in files-cuda.txt; 100,000 PNG files need not come back
 # The same with stored PNG files (≈ 6× less encoding per image on the CPU side, which a GPU may leave as the bottleneck).

@@ -17,7 +17,7 @@ internal static class BenchCommand
         var providers = new Option<string>("--providers") { Description = "Comma-separated: cpu, cuda, directml, auto.", DefaultValueFactory = _ => "cpu" };
         var batches = new Option<string>("--batch-sizes") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => "1,64,256" };
         var threads = new Option<string>("--threads") { Description = "Comma-separated intra-op thread counts (0 = ONNX Runtime's choice).", DefaultValueFactory = _ => "0" };
-        var outputs = new Option<string>("--outputs") { Description = "Comma-separated: float (the model's float32) and/or uint8 (pixels mapped inside the graph).", DefaultValueFactory = _ => "float" };
+        var outputs = new Option<string>("--outputs") { Description = "Comma-separated: float (the model's float32), uint8 (pixels mapped inside the graph), device (float32 left on the GPU; CUDA rows only).", DefaultValueFactory = _ => "float" };
         var cudaGraph = new Option<string>("--cuda-graph") { Description = "Comma-separated: off and/or on (CUDA graphs; CUDA rows only).", DefaultValueFactory = _ => "off" };
         var peer = new Option<bool>("--peer") { Description = "Also time plain ONNX Runtime by hand (InferenceSession.Run on a fixed tensor) on each provider." };
         var files = new Option<long>("--files") { Description = "Also write this many PNG files with 'generate' and compare with plain ONNX Runtime at the largest batch (0 = skip).", DefaultValueFactory = _ => 0 };
@@ -47,7 +47,7 @@ internal static class BenchCommand
                 Providers = ListOption.Words("--providers", parse.GetValue(providers)!, ["cpu", "cuda", "directml", "dml", "auto"]).Select(GanOnnxCli.ParseProvider).Distinct().ToArray(),
                 BatchSizes = ListOption.Ints("--batch-sizes", parse.GetValue(batches)!, 1, GeneratorOptions.BatchSizeLimit),
                 ThreadCounts = ListOption.Ints("--threads", parse.GetValue(threads)!, 0),
-                Outputs = ListOption.Words("--outputs", parse.GetValue(outputs)!, ["float", "uint8"]),
+                Outputs = ListOption.Words("--outputs", parse.GetValue(outputs)!, ["float", "uint8", "device"]),
                 CudaGraphs = ListOption.Words("--cuda-graph", parse.GetValue(cudaGraph)!, ["off", "on"]).Select(w => w == "on").ToArray(),
                 Peer = parse.GetValue(peer),
                 CudaLibraryFolders = GanOnnxCli.ParseFolders(parse.GetValue(cudaPath)),
@@ -59,8 +59,11 @@ internal static class BenchCommand
                 },
             };
             plan.Settings.Validate();
-            if (plan.CudaGraphs.All(g => g) && !plan.Providers.Any(p => p is ExecutionProvider.Cuda or ExecutionProvider.Auto))
+            var cudaAsked = plan.Providers.Any(p => p is ExecutionProvider.Cuda or ExecutionProvider.Auto);
+            if (plan.CudaGraphs.All(g => g) && !cudaAsked)
                 throw new GanOnnxException("--cuda-graph on applies to CUDA rows only, and --providers has no cuda (or auto); give --cuda-graph off,on to time both where CUDA runs.");
+            if (plan.Outputs.All(o => o == "device") && !cudaAsked)
+                throw new GanOnnxException("--outputs device leaves the images on the GPU: CUDA rows only, and --providers has no cuda (or auto); add float or uint8.");
             var fileCount = parse.GetValue(files);
             if (fileCount < 0) throw new GanOnnxException($"--files is {fileCount}; it must be 0 (skip) or more.");
             var compressions = ListOption.Words("--png-compression", parse.GetValue(filesPng)!, ["small", "none"]).Select(GanOnnxCli.ParsePngCompression).Distinct().ToArray();
@@ -109,7 +112,7 @@ internal static class BenchCommand
                     try
                     {
                         foreach (var graph in CudaGraphs.Where(g => !g || provider is ExecutionProvider.Cuda or ExecutionProvider.Auto))
-                            foreach (var output in Outputs)
+                            foreach (var output in Outputs.Where(o => o != "device" || provider is ExecutionProvider.Cuda or ExecutionProvider.Auto))
                                 foreach (var threads in ThreadCounts)
                                     foreach (var batch in BatchSizes)
                                     {
@@ -118,7 +121,7 @@ internal static class BenchCommand
                                             Provider = provider, IntraOpThreads = threads, MaxBatchSize = batch, CudaGraph = graph,
                                             PixelOutput = output == "uint8" ? PixelLayout.Nhwc : PixelLayout.None, CudaLibraryFolders = CudaLibraryFolders,
                                         };
-                                        var result = InferenceBenchmark.Measure(() => new OnnxRuntimeTarget(path, options), batch, threads, Settings);
+                                        var result = InferenceBenchmark.Measure(() => new OnnxRuntimeTarget(path, options, onDevice: output == "device"), batch, threads, Settings);
                                         results.Add(Described(result with { Model = name, Output = output, CudaGraph = graph }));
                                     }
                         if (Peer && provider is ExecutionProvider.Cpu or ExecutionProvider.Cuda)

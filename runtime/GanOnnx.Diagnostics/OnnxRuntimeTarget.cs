@@ -1,18 +1,23 @@
 using GanOnnx.Runtime;
 namespace GanOnnx.Diagnostics;
 
-/// <summary>A <see cref="GeneratorSession"/> as a benchmark target: sampling and inference into a reused buffer.</summary>
+/// <summary>
+/// A <see cref="GeneratorSession"/> as a benchmark target: sampling and inference into a reused buffer, or with
+/// <c>onDevice</c> into the session's GPU memory with no copy to the host (<see cref="GeneratorSession.GenerateOnDevice"/>).
+/// </summary>
 public sealed class OnnxRuntimeTarget : IBenchmarkTarget
 {
     private readonly GeneratorSession _session;
     private float[] _buffer = [];
     private byte[] _pixels = [];
+    private readonly bool _onDevice;
     private long _index;
 
-    /// <summary>Loads <paramref name="modelPath"/> with <paramref name="options"/>.</summary>
-    public OnnxRuntimeTarget(string modelPath, GeneratorOptions options)
+    /// <summary>Loads <paramref name="modelPath"/> with <paramref name="options"/>; <paramref name="onDevice"/> leaves each batch on the GPU.</summary>
+    public OnnxRuntimeTarget(string modelPath, GeneratorOptions options, bool onDevice = false)
     {
         _session = GeneratorSession.Load(modelPath, options);
+        _onDevice = onDevice;
         Name = "onnxruntime-" + _session.Provider.ToString().ToLowerInvariant();
     }
 
@@ -26,7 +31,11 @@ public sealed class OnnxRuntimeTarget : IBenchmarkTarget
     public void Run(int batch)
     {
         var size = batch * _session.Contract.ValuesPerImage;
-        if (_session.Options.PixelOutput != PixelLayout.None)
+        if (_onDevice)
+        {
+            _session.GenerateOnDevice(batch, seed: 1, startIndex: _index, consume: static _ => { });
+        }
+        else if (_session.Options.PixelOutput != PixelLayout.None)
         {
             if (_pixels.Length < size) _pixels = new byte[size];
             _session.GeneratePixelsInto(_pixels, batch, seed: 1, startIndex: _index);

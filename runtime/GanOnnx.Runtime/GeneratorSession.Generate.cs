@@ -83,6 +83,40 @@ public sealed partial class GeneratorSession
         }
     }
 
+    /// <summary>
+    /// CUDA: generates images <paramref name="startIndex"/> … + <paramref name="count"/> − 1 of <paramref name="seed"/>
+    /// (at most <see cref="MaxBatchSize"/>) and hands them to <paramref name="consume"/> where they are, in this session's
+    /// GPU memory, with no copy to the host: float32 NCHW, or with <paramref name="pixels"/> the 8-bit pixels of
+    /// <see cref="GeneratorOptions.PixelOutput"/>. The memory is the session's and serves its later calls, so use it (or
+    /// copy it on the device) inside <paramref name="consume"/>, which runs before this method returns, after the images
+    /// are complete. Labels are as in <see cref="Generate"/>.
+    /// </summary>
+    public void GenerateOnDevice(int count, long seed, long startIndex, Action<DeviceImages> consume, int? classIndex = null, bool pixels = false)
+    {
+        ArgumentNullException.ThrowIfNull(consume);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_cuda is null)
+            throw new GanOnnxException($"GenerateOnDevice needs the CUDA provider; '{Source}' runs on {Provider}. Use Generate or GenerateInto there.");
+        if (count < 1 || count > MaxBatchSize)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"count must be between 1 and MaxBatchSize ({MaxBatchSize}): one batch stays on the device.");
+        if (pixels && Options.PixelOutput == PixelLayout.None)
+            throw new InvalidOperationException($"'{Source}' was loaded without a pixel output; set {nameof(GeneratorOptions)}.{nameof(GeneratorOptions.PixelOutput)} to Nhwc or Nchw.");
+        Guard.IndexRange(startIndex, count);
+        CheckClass(classIndex);
+        var n = Contract.FixedBatchSize ?? count;
+        var buffers = RunBatch(n, seed, startIndex, classIndex, pixels, toHost: false);
+        try
+        {
+            var (address, bytes) = buffers.DeviceResult(n, pixels);
+            consume(new DeviceImages(address, bytes * count / n, count, Options.DeviceId, pixels ? Options.PixelOutput : PixelLayout.None,
+                Contract.Channels, Contract.Height, Contract.Width));
+        }
+        finally
+        {
+            Return(buffers);
+        }
+    }
+
     /// <summary>Bytes from which <see cref="CopyOut{T}"/> copies on several cores.</summary>
     internal const int ParallelCopyBytes = 4 << 20;
 
@@ -118,7 +152,7 @@ public sealed partial class GeneratorSession
     /// the latents of images <paramref name="first"/> … into them, sets the labels, and runs the model into the buffers'
     /// float images or pixels. The caller copies the result out and returns the buffers.
     /// </summary>
-    private RunBuffers RunBatch(int n, long seed, long first, int? classIndex, bool pixels)
+    private RunBuffers RunBatch(int n, long seed, long first, int? classIndex, bool pixels, bool toHost = true)
     {
         var buffers = Rent();
         try
@@ -130,11 +164,11 @@ public sealed partial class GeneratorSession
                 for (var i = 0; i < n; i++) buffers.Labels[i] = classIndex ?? (first + i) % Contract.NumClasses;
             if (_cuda is { Graphs: true })
             {
-                lock (_graphLock) buffers.Run(_runOptions, n, pixels); // captured graphs replay one at a time
+                lock (_graphLock) buffers.Run(_runOptions, n, pixels, toHost); // captured graphs replay one at a time
             }
             else
             {
-                buffers.Run(_runOptions, n, pixels);
+                buffers.Run(_runOptions, n, pixels, toHost);
             }
             return buffers;
         }

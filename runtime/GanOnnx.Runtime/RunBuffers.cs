@@ -60,9 +60,10 @@ internal sealed class RunBuffers : IDisposable
 
     /// <summary>
     /// Runs the model on the first <paramref name="count"/> <see cref="Latents"/> (and <see cref="Labels"/>) into the first
-    /// <paramref name="count"/> <see cref="Images"/> or <see cref="Pixels"/>.
+    /// <paramref name="count"/> <see cref="Images"/> or <see cref="Pixels"/>; with <paramref name="toHost"/> false a CUDA
+    /// run leaves the result on the device (<see cref="DeviceResult"/>).
     /// </summary>
-    public void Run(RunOptions options, int count, bool pixels)
+    public void Run(RunOptions options, int count, bool pixels, bool toHost = true)
     {
         if (count < 1 || count > Capacity) throw new ArgumentOutOfRangeException(nameof(count), count, $"count must be in [1, {Capacity}].");
         if (!_bindings.TryGetValue((count, pixels), out var run)) _bindings[(count, pixels)] = run = Bind(count, pixels);
@@ -72,8 +73,14 @@ internal sealed class RunBuffers : IDisposable
             if (_contract.IsConditional) cuda.Runtime.CopyToDevice(_labelDevice, Pinned(Labels), (long)count * sizeof(long));
         }
         _session.RunWithBinding(run.Options ?? options, run.IoBinding);
-        if (_cuda is { } c) c.Runtime.CopyToHost(run.HostOutput, run.DeviceOutput, run.OutputBytes);
+        if (_cuda is { } c && toHost) c.Runtime.CopyToHost(run.HostOutput, run.DeviceOutput, run.OutputBytes);
     }
+
+    /// <summary>The device address and size of the result of the last CUDA run of <paramref name="count"/> images.</summary>
+    public (IntPtr Address, long Bytes) DeviceResult(int count, bool pixels) =>
+        _cuda is not null && _bindings.TryGetValue((count, pixels), out var run)
+            ? (run.DeviceOutput, run.OutputBytes)
+            : throw new InvalidOperationException($"No CUDA run of {count} images yet.");
 
     private Binding Bind(int count, bool pixels)
     {

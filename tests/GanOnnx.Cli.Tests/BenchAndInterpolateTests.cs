@@ -140,12 +140,18 @@ public class BenchAndInterpolateTests
         Assert.That(code, Is.EqualTo(1));
         Assert.That(error, Does.Contain("--cuda-graph on applies to CUDA rows only"));
         Assert.That(output, Is.Empty, "nothing was measured");
+        (code, output, error) = Run("bench", "--model", TestPaths.ShippedModel, "--providers", "cpu", "--outputs", "device", "--batch-sizes", "1", "--duration", "0.01");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--outputs device leaves the images on the GPU: CUDA rows only"));
+        Assert.That(output, Is.Empty, "nothing was measured");
         (code, output, error) = Run("bench", "--model", TestPaths.ShippedModel, "--batch-sizes", "1,100000", "--duration", "0.01");
         Assert.That(code, Is.EqualTo(1));
         Assert.That(error, Does.Contain("--batch-sizes is '1,100000'; it must be a comma-separated list of whole numbers from 1 to 65536."));
         Assert.That(output, Is.Empty, "refused before batch 1 was measured");
-        (code, _, error) = Run("bench", "--model", TestPaths.ShippedModel, "--providers", "cpu", "--cuda-graph", "off,on", "--batch-sizes", "1", "--duration", "0.01", "--warmup", "0");
+        (code, output, error) = Run("bench", "--model", TestPaths.ShippedModel, "--providers", "cpu", "--cuda-graph", "off,on", "--outputs", "float,device",
+            "--batch-sizes", "1", "--duration", "0.01", "--warmup", "0");
         Assert.That(code, Is.Zero, error);
+        Assert.That(output, Does.Contain("onnxruntime-cpu").And.Not.Contain("+graph").And.Not.Contain(" device "), "CUDA-only rows are left out on the CPU");
     }
 
     [Test]

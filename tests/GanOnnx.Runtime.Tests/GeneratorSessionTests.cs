@@ -46,6 +46,16 @@ public class GeneratorSessionTests
     }
 
     [Test]
+    public void LeavingImagesOnTheGpuNeedsCudaAndSaysSo()
+    {
+        var called = false;
+        var ex = Assert.Throws<GanOnnxException>(() => _session.GenerateOnDevice(4, seed: 1, startIndex: 0, _ => called = true));
+        Assert.That(ex!.Message, Does.Contain("GenerateOnDevice needs the CUDA provider").And.Contain("runs on Cpu"));
+        Assert.That(called, Is.False);
+        Assert.That(() => _session.GenerateOnDevice(4, 1, 0, null!), Throws.ArgumentNullException);
+    }
+
+    [Test]
     public void ALargeBatchCopiedOutOnAllCoresEqualsSmallBatches()
     {
         // 1,400 images of 28×28 floats are 4.4 MB, over GeneratorSession.ParallelCopyBytes: the copy out of the pinned

@@ -4,7 +4,7 @@ initializers, with no `onnx` package needed) in PyTorch, eager and with CUDA gra
 and reports images/s and p50/p99 latency per batch size as JSON.
 
     python3 torch_peer.py bench   --model models/mnist-dcgan/model.onnx [--device cuda] [--batch-sizes 1,64,256,1024,4096,8192]
-                                  [--modes eager,graph,compile] [--precisions fp32,fp16] [--outputs float,uint8] [--threads N] [--tf32 on|off] [--json out.json]
+                                  [--modes eager,graph,compile] [--precisions fp32,fp16] [--outputs float,uint8,device] [--threads N] [--tf32 on|off] [--json out.json]
     python3 torch_peer.py compare --model M.onnx --dump DIR [--device cpu] [--tolerance 1e-4] [--tf32 on|off]
 
 `compare` runs the latents of a `ganonnx dump` folder (latents.f32, labels.i64, images.f32, dump.json) through the
@@ -157,11 +157,12 @@ def make_runner(model, batch, device, mode, precision, output, meta):
 
         def run():
             graph.replay()
-            host.copy_(static_out, non_blocking=True)
+            if output != "device": host.copy_(static_out, non_blocking=True)
     else:
         def run():
             z = torch.randn(batch, latent, device=device)
-            host.copy_(step(z), non_blocking=True)
+            y = step(z)
+            if output != "device": host.copy_(y, non_blocking=True)
     return run
 
 def set_tf32(device, mode):
@@ -181,6 +182,7 @@ def bench(args):
         for mode in args.modes.split(","):
             if mode == "graph" and not args.device.startswith("cuda"): continue
             for output in args.outputs.split(","):
+                if output == "device" and not args.device.startswith("cuda"): continue
                 for batch in [int(b) for b in args.batch_sizes.split(",")]:
                     model = OnnxGenerator(model_path)
                     try:
@@ -209,7 +211,7 @@ def bench(args):
         "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
         "gpu": torch.cuda.get_device_name(0) if args.device.startswith("cuda") else None, "threads": torch.get_num_threads(),
         "tf32": args.tf32 == "on" if args.device.startswith("cuda") else None,
-        "note": "latents drawn on the device (torch.randn); outputs copied to pinned host memory each call", "results": rows,
+        "note": "latents drawn on the device (torch.randn); outputs copied to pinned host memory each call, except 'device' rows (float32 left on the GPU)", "results": rows,
     }
     if args.json:
         with open(args.json, "w") as fh: json.dump(record, fh, indent=2)
