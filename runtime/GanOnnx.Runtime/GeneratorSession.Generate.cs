@@ -54,9 +54,14 @@ public sealed partial class GeneratorSession
     /// </summary>
     public void GeneratePixelsInto(Span<byte> destination, int count, long seed, long startIndex = 0, int? classIndex = null)
     {
+        RequirePixelOutput();
+        Produce(destination, count, seed, startIndex, classIndex, pixels: true);
+    }
+
+    private void RequirePixelOutput()
+    {
         if (Options.PixelOutput == PixelLayout.None)
             throw new InvalidOperationException($"'{Source}' was loaded without a pixel output; set {nameof(GeneratorOptions)}.{nameof(GeneratorOptions.PixelOutput)} to Nhwc or Nchw.");
-        Produce(destination, count, seed, startIndex, classIndex, pixels: true);
     }
 
     /// <summary>
@@ -99,8 +104,7 @@ public sealed partial class GeneratorSession
             throw new GanOnnxException($"GenerateOnDevice needs the CUDA provider; '{Source}' runs on {Provider}. Use Generate or GenerateInto there.");
         if (count < 1 || count > MaxBatchSize)
             throw new ArgumentOutOfRangeException(nameof(count), count, $"count must be between 1 and MaxBatchSize ({MaxBatchSize}): one batch stays on the device.");
-        if (pixels && Options.PixelOutput == PixelLayout.None)
-            throw new InvalidOperationException($"'{Source}' was loaded without a pixel output; set {nameof(GeneratorOptions)}.{nameof(GeneratorOptions.PixelOutput)} to Nhwc or Nchw.");
+        if (pixels) RequirePixelOutput();
         Guard.IndexRange(startIndex, count);
         CheckClass(classIndex);
         var n = Contract.FixedBatchSize ?? count;
