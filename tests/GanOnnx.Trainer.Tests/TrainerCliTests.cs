@@ -108,6 +108,18 @@ public class TrainerCliTests
         Assert.That(badError, Does.Contain("Unknown model 'resnet'"));
     }
 
+    [TestCase("0")]
+    [TestCase("1,100000")]
+    [TestCase("64,x")]
+    public void BenchRefusesBatchSizesOutsideTheRuntimesRangeByTheFlag(string sizes)
+    {
+        // 100,000 used to fail as "MaxBatchSize is 100000" once the model had been exported and the first size timed.
+        var (code, output, error) = Run("bench", "--checkpoint", Path.Combine(TestData.NewTempFolder(), "none.gockpt"), "--batch-sizes", sizes);
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain($"--batch-sizes is '{sizes}'; give whole numbers from 1 to 65536 separated by commas."));
+        Assert.That(output, Is.Empty);
+    }
+
     [Test]
     public void TheLibrarysPropertyNamesBecomeThisCommandLinesFlags()
     {

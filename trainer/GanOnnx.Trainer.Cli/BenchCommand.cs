@@ -26,8 +26,8 @@ internal static class BenchCommand
             var threadCount = parse.GetValue(threads);
             if (threadCount < 0) throw new TrainerException($"--threads is {threadCount}; it must be 0 or more.");
             var sizes = parse.GetValue(batches)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(t => int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b > 0 ? b
-                    : throw new TrainerException($"--batch-sizes is '{parse.GetValue(batches)}'; give positive whole numbers separated by commas.")).ToArray();
+                .Select(t => int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b is > 0 and <= GeneratorOptions.BatchSizeLimit ? b
+                    : throw new TrainerException($"--batch-sizes is '{parse.GetValue(batches)}'; give whole numbers from 1 to {GeneratorOptions.BatchSizeLimit} separated by commas.")).ToArray();
             var settings = new BenchmarkSettings { Duration = TimeSpan.FromSeconds(parse.GetValue(duration)) };
             settings.Validate();
 
