@@ -64,9 +64,12 @@ internal static class AtomicFile
         }
     }
 
+    /// <summary>The full name and a temporary name beside it; a path that names a folder is refused, naming it.</summary>
     private static (string Full, string Temp) Names(string path)
     {
         var full = Path.GetFullPath(path);
+        if (Path.EndsInDirectorySeparator(path) || Directory.Exists(full))
+            throw new IOException($"'{path}' is a folder; give the name of the file to write.");
         return (full, Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".partial"));
     }
 }

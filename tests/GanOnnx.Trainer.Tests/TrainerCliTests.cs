@@ -108,6 +108,23 @@ public class TrainerCliTests
         Assert.That(badError, Does.Contain("Unknown model 'resnet'"));
     }
 
+    [Test]
+    public void ExportToAFolderNameIsRefusedNamingIt()
+    {
+        // It used to say "Could not find a part of the path" (a trailing slash) or "Is a directory".
+        var checkpoint = Directory.GetFiles(TestData.TrainTinyMlp(steps: 2), "*.gockpt", SearchOption.AllDirectories).First();
+        int code;
+        string error;
+        var folder = TestData.NewTempFolder();
+        foreach (var target in new[] { folder, folder + Path.DirectorySeparatorChar, Path.Combine(folder, "new") + Path.DirectorySeparatorChar })
+        {
+            (code, _, error) = Run("export", "--checkpoint", checkpoint, "--out", target);
+            Assert.That(code, Is.EqualTo(1), target);
+            Assert.That(error, Does.Contain($"error: '{target}' is a folder; give the name of the file to write."));
+        }
+        Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty, "nothing written, no folder made");
+    }
+
     [TestCase("0")]
     [TestCase("1,100000")]
     [TestCase("64,x")]
