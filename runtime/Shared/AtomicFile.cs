@@ -36,6 +36,7 @@ internal static class AtomicFile
         catch
         {
             File.Delete(temp); // no error when it is not there
+            ThrowIfFolder(path, full);
             throw;
         }
     }
@@ -60,16 +61,24 @@ internal static class AtomicFile
         catch
         {
             File.Delete(temp);
+            ThrowIfFolder(path, full);
             throw;
         }
     }
 
-    /// <summary>The full name and a temporary name beside it; a path that names a folder is refused, naming it.</summary>
+    /// <summary>The full name and a temporary name beside it; a path ending in a separator is refused, naming it.</summary>
     private static (string Full, string Temp) Names(string path)
     {
+        if (Path.EndsInDirectorySeparator(path)) throw NamesAFolder(path);
         var full = Path.GetFullPath(path);
-        if (Path.EndsInDirectorySeparator(path) || Directory.Exists(full))
-            throw new IOException($"'{path}' is a folder; give the name of the file to write.");
         return (full, Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8] + ".partial"));
+    }
+
+    private static IOException NamesAFolder(string path) => new($"'{path}' is a folder; give the name of the file to write.");
+
+    /// <summary>After a failed write: the clearer error when the target is an existing folder (checked only then, off the hot path).</summary>
+    private static void ThrowIfFolder(string path, string full)
+    {
+        if (Directory.Exists(full)) throw NamesAFolder(path);
     }
 }
