@@ -78,11 +78,11 @@ public static class ImageGrid
     private static (int Width, int Height) CheckedSize(ImageFileFormat? format, long count, int tileWidth, int tileHeight, int columns, int padding, bool captions)
     {
         var (width, height) = Size(count, tileWidth, tileHeight, columns, padding, captions);
-        var what = $"a grid of {count:N0} images of {tileWidth}×{tileHeight} in {ColumnsFor(count, columns):N0} columns would be {width:N0}×{height:N0} pixels";
+        string What() => $"a grid of {count:N0} images of {tileWidth}×{tileHeight} in {ColumnsFor(count, columns):N0} columns would be {width:N0}×{height:N0} pixels";
         if (width > int.MaxValue || height > int.MaxValue || width * height > int.MaxValue / 4)
-            throw new ArgumentException($"{what}, more than one bitmap holds (2^31 bytes).");
+            throw new ArgumentException($"{What()}, more than one bitmap holds (2^31 bytes).");
         if (format is { } chosen && Math.Max(width, height) > ImageEncoder.MaxDimension(chosen))
-            throw new ArgumentException($"{what}; {chosen} images can be at most {ImageEncoder.MaxDimension(chosen):N0} on a side.");
+            throw new ArgumentException($"{What()}; {chosen} images can be at most {ImageEncoder.MaxDimension(chosen):N0} on a side.");
         return ((int)width, (int)height);
     }
 
