@@ -40,7 +40,7 @@ internal static class BenchCommand
         {
             var paths = parse.GetValue(model)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             foreach (var path in paths)
-                if (!File.Exists(path)) throw new GanOnnxException($"Model file '{path}' does not exist.");
+                if (!File.Exists(path)) throw new GanOnnxException(MissingFile.Describe("Model file", path, "*.onnx"));
             var plan = new BenchPlan
             {
                 Models = paths,

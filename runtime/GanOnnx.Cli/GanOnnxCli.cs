@@ -20,7 +20,7 @@ public static class GanOnnxCli
             DoctorCommand.Create(output, error),
             DumpCommand.Create(output, error),
         };
-        return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+        return CommandLineRun.Invoke(root, args, "ganonnx", output, error);
     }
 
     internal static int Guarded(TextWriter error, Func<int> action)

@@ -81,7 +81,7 @@ public sealed partial class GeneratorSession : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path))
-            throw new GanOnnxException($"Model file '{path}' does not exist.");
+            throw new GanOnnxException(MissingFile.Describe("Model file", path, "*.onnx"));
         var full = Path.GetFullPath(path);
         if (new FileInfo(full).Length == 0) throw new GanOnnxException($"Model file '{path}' is empty.");
         ExternalDataCheck.Check(path);

@@ -87,6 +87,32 @@ public class TrainerCliTests
         Assert.That(Directory.Exists(run), Is.False, "nothing is written before the device is known to work");
     }
 
+    [TestCase("--stepz 4", "error: '--stepz' is not an option of 'ganonnx-train train'; did you mean --steps?")]
+    [TestCase("--lr-g 0,0002", "error: --lr-g is '0,0002'; write decimals with '.' (e.g. 0.0002)")]
+    [TestCase("--lr-d 2e-4x", "error: --lr-d is '2e-4x'; it must be a number (with '.' for decimals).")]
+    [TestCase("--batch-size 1,000", "error: --batch-size is '1,000'; it must be a whole number.")]
+    public void AMisspeltOrMisformedFlagIsNamedAndNothingIsWritten(string options, string expected)
+    {
+        // Without the comma check, --lr-g 0,0002 would train at a learning rate of 2 (the comma read as a thousands separator).
+        var error = TestData.RefusedTraining(options);
+        Assert.That(error, Does.Contain(expected));
+        Assert.That(error, Does.Contain("Run 'ganonnx-train train --help' for the options."));
+    }
+
+    [Test]
+    public void ACheckpointFolderIsAnsweredWithItsCheckpoints()
+    {
+        var run = TestData.NewTempFolder();
+        var kept = Directory.CreateDirectory(Path.Combine(run, "checkpoints")).FullName;
+        foreach (var step in new[] { "step-000100", "step-000200", "step-000300", "step-000400" })
+            File.WriteAllBytes(Path.Combine(kept, step + ".gockpt"), [1]);
+        var out_ = Path.Combine(TestData.NewTempFolder(), "m.onnx");
+        var (code, _, error) = Run("export", "--checkpoint", kept, "--out", out_);
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain($"Checkpoint '{kept}' is a folder; give one of its 4 .gockpt files, '{Path.Combine(kept, "step-000100.gockpt")}' … '{Path.Combine(kept, "step-000400.gockpt")}'."));
+        Assert.That(File.Exists(out_), Is.False);
+    }
+
     [Test]
     public void ExportOfAMissingCheckpointFails()
     {

@@ -22,8 +22,7 @@ public static class TrainerCli
             PlotCommand.Create(output, error),
             BenchTrainCommand.Create(output, error),
         };
-        var parse = root.Parse(args);
-        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
+        return CommandLineRun.Invoke(root, args, "ganonnx-train", output, error);
     }
 
     internal static int Guarded(TextWriter error, Func<int> action)
@@ -116,7 +115,7 @@ public static class TrainerCli
 
     internal static Dictionary<string, double> ReadQuality(string path)
     {
-        if (!File.Exists(path)) throw new TrainerException($"Quality file '{path}' does not exist.");
+        if (!File.Exists(path)) throw new TrainerException(MissingFile.Describe("Quality file", path, "*.json"));
         try
         {
             var scores = System.Text.Json.JsonSerializer.Deserialize<QualityScores>(File.ReadAllText(path))

@@ -51,7 +51,7 @@ public static class OnnxExporter
     /// </summary>
     public static string RecordQuality(string path, IReadOnlyDictionary<string, double> quality)
     {
-        if (!File.Exists(path)) throw new TrainerException($"Model '{path}' does not exist.");
+        if (!File.Exists(path)) throw new TrainerException(MissingFile.Describe("Model", path, "*.onnx"));
         ModelProto model;
         try
         {

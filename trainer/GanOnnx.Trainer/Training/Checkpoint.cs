@@ -114,7 +114,7 @@ public sealed class Checkpoint
 
     private static Checkpoint Read(string path, bool withSections)
     {
-        if (!File.Exists(path)) throw new TrainerException($"Checkpoint '{path}' does not exist.");
+        if (!File.Exists(path)) throw new TrainerException(MissingFile.Describe("Checkpoint", path, "*.gockpt"));
         try
         {
             using var file = File.OpenRead(path);
