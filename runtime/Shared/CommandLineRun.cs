@@ -36,8 +36,8 @@ internal static partial class CommandLineRun
 
     private static int Invoke(ParseResult parse, string program, TextWriter output, TextWriter error)
     {
-        var problems = parse.Action is ParseErrorAction ? Describe(parse, program).ToList()
-            : parse.Action == parse.CommandResult.Command.Action ? DecimalCommas(parse) // not for --help or --version
+        List<string> problems = parse.Action is ParseErrorAction ? [.. DashedArguments(parse, program), .. Describe(parse, program)]
+            : parse.Action == parse.CommandResult.Command.Action ? [.. DecimalCommas(parse), .. DashedArguments(parse, program)] // not for --help or --version
             : [];
         if (problems.Count == 0)
             return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
@@ -106,6 +106,22 @@ internal static partial class CommandLineRun
             }
         }
         return found;
+    }
+
+    /// <summary>
+    /// A command that takes values as arguments (<c>average a.gockpt b.gockpt</c>) takes an unknown flag as one of them:
+    /// "--checkpoints" would be looked for as a file. A value that begins with "--" is reported as the unknown flag it is.
+    /// </summary>
+    internal static IEnumerable<string> DashedArguments(ParseResult parse, string program)
+    {
+        var command = parse.CommandResult.Command;
+        foreach (var argument in parse.CommandResult.Children.OfType<ArgumentResult>())
+            foreach (var token in argument.Tokens.Where(t => t.Value.StartsWith("--", StringComparison.Ordinal) && t.Value.Length > 2))
+            {
+                var near = Nearest(token.Value, command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name)));
+                yield return $"'{token.Value}' is not an option of '{CommandPath(parse.CommandResult, program)}'"
+                    + (near.Count > 0 ? $"; did you mean {string.Join(" or ", near)}?" : $"; its {argument.Argument.Name} are given without a flag.");
+            }
     }
 
     /// <summary>What a value of the named .NET type must be, in words.</summary>

@@ -100,6 +100,22 @@ public class TrainerCliTests
     }
 
     [Test]
+    public void AnUnknownFlagAmongACommandsArgumentsIsNamedAsAFlag()
+    {
+        // average takes its checkpoints as arguments, so the parser hands "--checkpoints" and "--outt" over as checkpoints.
+        var out_ = Path.Combine(TestData.NewTempFolder(), "avg.gockpt");
+        var (code, _, error) = Run("average", "--checkpoints", "a.gockpt", "b.gockpt", "--out", out_);
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("error: '--checkpoints' is not an option of 'ganonnx-train average'; its checkpoints are given without a flag."));
+        Assert.That(error, Does.Not.Contain("does not exist"));
+
+        (code, _, error) = Run("average", "a.gockpt", "b.gockpt", "--outt", out_);
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("error: '--outt' is not an option of 'ganonnx-train average'; did you mean --out?"));
+        Assert.That(File.Exists(out_), Is.False);
+    }
+
+    [Test]
     public void ACheckpointFolderIsAnsweredWithItsCheckpoints()
     {
         var run = TestData.NewTempFolder();

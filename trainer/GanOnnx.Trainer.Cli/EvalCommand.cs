@@ -32,11 +32,13 @@ internal static class EvalCommand
             if (modelPath is not null)
             {
                 using var session = GeneratorSession.Load(modelPath);
+                WarnIfOtherData(error, modelPath, session.Contract.Dataset, evaluator.Train.Name);
                 scores = evaluator.Score(session, images, byClass);
             }
             else
             {
                 var ckpt = Checkpoint.Load(checkpointPath!);
+                WarnIfOtherData(error, checkpointPath!, ckpt.Info.Dataset, evaluator.Train.Name);
                 using var generator = ckpt.LoadGenerator(checkpointPath!, parse.GetValue(ema) ? "generator_ema" : "generator");
                 scores = evaluator.Score(generator, images, byClass);
             }
@@ -76,6 +78,17 @@ internal static class EvalCommand
         }
         if (few)
             output.WriteLine($"  * no more images than the classifier's {featureDim} features on one side: the distance and its floor are mostly sampling bias, and their ratio says little.");
+    }
+
+    /// <summary>
+    /// A warning, not a refusal, when the generator was trained on a dataset of another name than the one it is scored
+    /// against (an MNIST model scored on Fashion-MNIST gives figures that look like any others): a dataset's name is its
+    /// folder's, and the same data may well sit in a folder of another name.
+    /// </summary>
+    private static void WarnIfOtherData(TextWriter error, string source, string? trainedOn, string scoredOn)
+    {
+        if (!string.IsNullOrEmpty(trainedOn) && trainedOn != scoredOn)
+            error.WriteLine($"warning: '{source}' was trained on '{trainedOn}'; these scores compare it with '{scoredOn}'.");
     }
 
     private static string FloorSpread(QualityScores scores) => scores.FrechetFloorSd > 0

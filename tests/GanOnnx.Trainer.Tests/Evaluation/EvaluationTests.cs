@@ -320,6 +320,22 @@ public class EvaluationTests
     }
 
     [Test]
+    public void ScoringAModelAgainstAnotherDatasetThanItsOwnIsWarnedAbout()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var shipped = Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-dcgan", "model.onnx");
+        Assert.That(Cli.TrainerCli.Run(["eval", "--data", _folder, "--model", shipped, "--count", "20"], output, error), Is.EqualTo(0), error.ToString());
+        Assert.That(error.ToString(), Does.Contain($"warning: '{shipped}' was trained on 'mnist'; these scores compare it with '{Path.GetFileName(_folder)}'."));
+        Assert.That(output.ToString(), Does.Contain("Fréchet distance"), "a warning, and the scores all the same");
+
+        using var ownOutput = new StringWriter();
+        using var ownError = new StringWriter();
+        Assert.That(Cli.TrainerCli.Run(["eval", "--data", _folder, "--checkpoint", TinyConditionalCheckpoint(), "--count", "20"], ownOutput, ownError), Is.EqualTo(0), ownError.ToString());
+        Assert.That(ownError.ToString(), Does.Not.Contain("warning"), "a model of this data");
+    }
+
+    [Test]
     public void AConditionalModelIsAskedForTheClassesInTheTrainingSetsSharesInterleaved()
     {
         // The emoji set's training images per category (People & Body three fifths), and a class with no images.
