@@ -64,20 +64,24 @@ public static class SampleApp
             });
         });
 
-        app.MapGet("/generate", (GeneratorSession generator, long? seed, long? index, string? @class) =>
+        // The numbers come as text and are read here: a value ASP.NET cannot bind ("seed=abc") would get a bare 400 with
+        // no body, where every other bad request gets its reason.
+        app.MapGet("/generate", (GeneratorSession generator, string? seed, string? index, string? @class) =>
             Guarded(generator, () =>
             {
-                var batch = generator.Generate(1, seed ?? 42, index ?? 0, ClassOf(generator, @class));
+                var first = Number(index, "index", 0, 0, long.MaxValue);
+                var batch = generator.Generate(1, Number(seed, "seed", 42, long.MinValue, long.MaxValue), first, ClassOf(generator, @class));
                 return Results.File(ImageEncoder.Encode(batch, 0, ImageFileFormat.Png), "image/png");
             }));
 
-        app.MapGet("/grid", (GeneratorSession generator, long? seed, int? count, string? @class) =>
+        app.MapGet("/grid", (GeneratorSession generator, string? seed, string? count, string? @class) =>
             Guarded(generator, () =>
             {
-                var n = count ?? 16;
-                if (n is < 1 or > MaxGridCount) throw new ArgumentOutOfRangeException(nameof(count), n, $"count must be between 1 and {MaxGridCount}.");
+                var n = (int)Number(count, "count", 16, 1, MaxGridCount);
+                var s = Number(seed, "seed", 42, long.MinValue, long.MaxValue);
+                var c = ClassOf(generator, @class);
                 if (gridDelay > TimeSpan.Zero) Thread.Sleep(gridDelay);
-                var batch = generator.Generate(n, seed ?? 42, 0, ClassOf(generator, @class));
+                var batch = generator.Generate(n, s, 0, c);
                 using var grid = ImageGrid.Compose(batch);
                 using var stream = new MemoryStream();
                 ImageEncoder.Encode(grid, stream);
@@ -88,12 +92,28 @@ public static class SampleApp
 
     private const string GridPolicy = "grid";
 
+    /// <summary>A whole-number query parameter in [<paramref name="min"/>, <paramref name="max"/>]; <paramref name="fallback"/> when not given.</summary>
+    private static long Number(string? text, string name, long fallback, long min, long max)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return fallback;
+        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            throw new RequestException($"{name} is '{text}'; it must be a whole number.");
+        if (value < min || value > max)
+            throw new RequestException(max == long.MaxValue
+                ? $"{name} is {value}; it must be {min} or more."
+                : $"{name} is {value}; it must be between {min} and {max}.");
+        return value;
+    }
+
+    /// <summary>A request the app refuses, with the reason as its whole message (no parameter name appended).</summary>
+    private sealed class RequestException(string message) : Exception(message);
+
     /// <summary>The <c>class</c> query parameter: an index or a class name (any case); null when not given.</summary>
     private static int? ClassOf(GeneratorSession generator, string? text)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
         var names = generator.Contract.ClassNames;
-        return generator.Contract.ParseClass(text) ?? throw new ArgumentException(names.Count > 0
+        return generator.Contract.ParseClass(text) ?? throw new RequestException(names.Count > 0
             ? $"class '{text}' is neither a class index nor a class name; the classes are {string.Join(", ", names.Select((name, i) => $"{i} {name}"))}."
             : $"class '{text}' is not a number, and this model's classes have no names.");
     }
@@ -105,9 +125,12 @@ public static class SampleApp
         {
             return action();
         }
-        catch (Exception ex) when (ex is ArgumentException or GanOnnxException)
+        catch (Exception ex) when (ex is RequestException or ArgumentException or GanOnnxException)
         {
-            var message = ex.Message.Replace(generator.Source, Path.GetFileName(generator.Source), StringComparison.Ordinal);
+            var message = ex.Message;
+            // .NET appends " (Parameter 'startIndex')" and "Actual value was …" to argument messages: the library's names, not the request's.
+            if (ex is ArgumentException && message.IndexOf(" (Parameter '", StringComparison.Ordinal) is var cut and > 0) message = message[..cut];
+            message = message.Replace(generator.Source, Path.GetFileName(generator.Source), StringComparison.Ordinal);
             return Results.Problem(message, statusCode: StatusCodes.Status400BadRequest);
         }
     }

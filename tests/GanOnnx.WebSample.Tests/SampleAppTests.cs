@@ -82,7 +82,23 @@ public class SampleAppTests
         Assert.That(reason, Does.Not.Contain(TestPaths.RepositoryRoot), "the server's own path stays private");
         using var tooMany = await _http.GetAsync("/grid?count=100000");
         Assert.That(tooMany.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
-        Assert.That(await tooMany.Content.ReadAsStringAsync(), Does.Contain("count must be between 1 and 256"));
+        Assert.That(await tooMany.Content.ReadAsStringAsync(), Does.Contain("count is 100000; it must be between 1 and 256."));
+    }
+
+    [TestCase("/generate?seed=abc", "seed is 'abc'; it must be a whole number.")]
+    [TestCase("/generate?seed=99999999999999999999", "seed is '99999999999999999999'; it must be a whole number.")]
+    [TestCase("/generate?seed=1&index=-1", "index is -1; it must be 0 or more.")]
+    [TestCase("/grid?count=abc", "count is 'abc'; it must be a whole number.")]
+    [TestCase("/grid?count=0", "count is 0; it must be between 1 and 256.")]
+    public async Task AMalformedNumberGetsA400WithTheReasonInTheRequestsWords(string request, string reason)
+    {
+        // ASP.NET's own binding answered "seed=abc" with a bare 400 and an empty body; the library's check of a
+        // negative index said "startIndex … (Parameter 'startIndex') Actual value was -1".
+        using var response = await _http.GetAsync(request);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/problem+json"));
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.That(problem.RootElement.GetProperty("detail").GetString(), Is.EqualTo(reason));
     }
 
     [Test]
