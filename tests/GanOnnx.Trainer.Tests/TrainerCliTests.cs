@@ -167,6 +167,18 @@ public class TrainerCliTests
         Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty, "nothing written, no folder made");
     }
 
+    [TestCase("--memory-steps 100,x", "--memory-steps is '100,x'; it must be a comma-separated list of whole numbers of at least 1.")]
+    [TestCase("--memory-model gpt", "Unknown --memory-model 'gpt'; choose from: mlp 28×28")]
+    [TestCase("--batch-size 0", "--batch-size is 0; it must be at least 1.")]
+    public void BenchTrainRefusesABadFlagBeforeTimingAnything(string options, string expected)
+    {
+        // --memory-steps used to be read only after every preset had been timed (minutes).
+        var (code, output, error) = Run(["bench-train", "--models", "mlp 28×28", "--steps", "1", .. options.Split(' ')]);
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain(expected));
+        Assert.That(output, Is.Empty, "nothing was timed");
+    }
+
     [TestCase("0")]
     [TestCase("1,100000")]
     [TestCase("64,x")]
@@ -175,7 +187,7 @@ public class TrainerCliTests
         // 100,000 used to fail as "MaxBatchSize is 100000" once the model had been exported and the first size timed.
         var (code, output, error) = Run("bench", "--checkpoint", Path.Combine(TestData.NewTempFolder(), "none.gockpt"), "--batch-sizes", sizes);
         Assert.That(code, Is.EqualTo(1));
-        Assert.That(error, Does.Contain($"--batch-sizes is '{sizes}'; give whole numbers from 1 to 65536 separated by commas."));
+        Assert.That(error, Does.Contain($"--batch-sizes is '{sizes}'; it must be a comma-separated list of whole numbers from 1 to 65536."));
         Assert.That(output, Is.Empty);
     }
 

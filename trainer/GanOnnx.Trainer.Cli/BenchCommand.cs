@@ -25,9 +25,7 @@ internal static class BenchCommand
             var useEma = parse.GetValue(ema);
             var threadCount = parse.GetValue(threads);
             if (threadCount < 0) throw new TrainerException($"--threads is {threadCount}; it must be 0 or more.");
-            var sizes = parse.GetValue(batches)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(t => int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var b) && b is > 0 and <= GeneratorOptions.BatchSizeLimit ? b
-                    : throw new TrainerException($"--batch-sizes is '{parse.GetValue(batches)}'; give whole numbers from 1 to {GeneratorOptions.BatchSizeLimit} separated by commas.")).ToArray();
+            var sizes = ListOption.Ints("--batch-sizes", parse.GetValue(batches)!, 1, GeneratorOptions.BatchSizeLimit);
             var settings = new BenchmarkSettings { Duration = TimeSpan.FromSeconds(parse.GetValue(duration)) };
             settings.Validate();
 

@@ -22,7 +22,8 @@ internal static class BenchTrainCommand
         {
             var threadCount = parse.GetValue(threads);
             TorchSharp.torch.set_num_threads(threadCount > 0 ? threadCount : Environment.ProcessorCount);
-            var presets = TrainingBenchmark.Presets();
+            var all = TrainingBenchmark.Presets();
+            var presets = all;
             var wanted = parse.GetValue(models)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (wanted is not null)
             {
@@ -30,7 +31,15 @@ internal static class BenchTrainCommand
                 if (unknown.Count > 0) throw new TrainerException($"Unknown model '{unknown[0]}'; choose from: {string.Join(", ", presets.Select(p => p.Name))}.");
                 presets = presets.Where(p => wanted.Contains(p.Name)).ToList();
             }
+            // Every flag is checked before the first timed step: the timings take minutes.
+            var memoryText = parse.GetValue(memorySteps)!;
+            var at = string.IsNullOrWhiteSpace(memoryText) ? [] : ListOption.Ints("--memory-steps", memoryText, 1);
+            (string Name, ModelConfig Model, TrainingOptions Options)? memoryPreset = null;
+            if (at.Length > 0)
+                memoryPreset = all.FirstOrDefault(p => p.Name == parse.GetValue(memoryModel)) is { Name: not null } found ? found
+                    : throw new TrainerException($"Unknown --memory-model '{parse.GetValue(memoryModel)}'; choose from: {string.Join(", ", all.Select(p => p.Name))}.");
             var batchSize = parse.GetValue(batch);
+            if (batchSize < 1) throw new TrainerException($"--batch-size is {batchSize}; it must be at least 1.");
             var timed = parse.GetValue(steps);
             if (timed < 1) throw new TrainerException($"--steps is {timed}; it must be at least 1.");
             output.WriteLine($"training speed at batch {batchSize}, {TorchSharp.torch.get_num_threads()} threads:");
@@ -39,13 +48,9 @@ internal static class BenchTrainCommand
                 var result = TrainingBenchmark.Measure(name, model, options, batchSize, timed);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-30} {result.StepsPerSecond,8:F2} steps/s  ({result.StepsPerSecond * batchSize,8:F0} images/s)"));
             }
-            var at = parse.GetValue(memorySteps)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(t => int.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : throw new TrainerException($"--memory-steps has '{t}', not a positive whole number.")).ToArray();
             if (at.Length > 0)
             {
-                var matches = TrainingBenchmark.Presets().Where(p => p.Name == parse.GetValue(memoryModel)).ToList();
-                if (matches.Count == 0) throw new TrainerException($"Unknown --memory-model '{parse.GetValue(memoryModel)}'.");
-                var preset = matches[0];
+                var preset = memoryPreset!.Value;
                 var result = TrainingBenchmark.Measure(preset.Name, preset.Model, preset.Options, batchSize, at.Max(), at);
                 output.WriteLine($"resident memory while training {preset.Name} at batch {batchSize}:");
                 foreach (var (step, mib) in result.ResidentMiBAtStep.OrderBy(kv => kv.Key))

@@ -1,9 +1,9 @@
 using System.Globalization;
 using GanOnnx.Runtime;
 
-namespace GanOnnx.Cli;
+namespace GanOnnx;
 
-/// <summary>Parses comma-separated option values such as "1,16,256".</summary>
+/// <summary>Parses comma-separated option values such as "1,16,256" (linked into both command lines).</summary>
 internal static class ListOption
 {
     public static int[] Ints(string option, string text, int min, int max = int.MaxValue)
