@@ -80,7 +80,7 @@ public sealed partial class GeneratorSession
         for (var done = 0; done < count;)
         {
             var n = Math.Min(MaxBatchSize, count - done);
-            var buffers = RunBatch(Contract.FixedBatchSize ?? n, seed, startIndex + done, classIndex, pixels);
+            var buffers = RunBatch(Contract.FixedBatchSize ?? n, n, seed, startIndex + done, classIndex, pixels);
             var source = pixels ? (T[])(object)buffers.Pixels : (T[])(object)buffers.Images;
             CopyOut(source.AsSpan(0, n * Contract.ValuesPerImage), destination.Slice(done * Contract.ValuesPerImage));
             Return(buffers);
@@ -108,7 +108,7 @@ public sealed partial class GeneratorSession
         Guard.IndexRange(startIndex, count);
         CheckClass(classIndex);
         var n = Contract.FixedBatchSize ?? count;
-        var buffers = RunBatch(n, seed, startIndex, classIndex, pixels, toHost: false);
+        var buffers = RunBatch(n, count, seed, startIndex, classIndex, pixels, toHost: false);
         try
         {
             var (address, bytes) = buffers.DeviceResult(n, pixels);
@@ -156,8 +156,16 @@ public sealed partial class GeneratorSession
     /// the latents of images <paramref name="first"/> … into them, sets the labels, and runs the model into the buffers'
     /// float images or pixels. The caller copies the result out and returns the buffers.
     /// </summary>
-    private RunBuffers RunBatch(int n, long seed, long first, int? classIndex, bool pixels, bool toHost = true)
+    /// <param name="n">Latents to run (a model with a fixed batch runs its whole batch).</param>
+    /// <param name="images">Images the caller asked for, for <see cref="GeneratorMetrics"/>.</param>
+    /// <param name="seed">The seed of the latents.</param>
+    /// <param name="first">The index of the first image.</param>
+    /// <param name="classIndex">The class asked for, or null.</param>
+    /// <param name="pixels">8-bit pixels rather than floats.</param>
+    /// <param name="toHost">Whether a CUDA run copies its result to the host.</param>
+    private RunBuffers RunBatch(int n, int images, long seed, long first, int? classIndex, bool pixels, bool toHost = true)
     {
+        var started = GeneratorMetrics.Start();
         var buffers = Rent();
         try
         {
@@ -174,6 +182,7 @@ public sealed partial class GeneratorSession
             {
                 buffers.Run(_runOptions, n, pixels, toHost);
             }
+            GeneratorMetrics.RecordBatch(started, images, !toHost ? _metricTags.Device : pixels ? _metricTags.Pixels : _metricTags.Float);
             return buffers;
         }
         catch
@@ -213,17 +222,21 @@ public sealed partial class GeneratorSession
         for (var start = 0; start < count; start += batch)
         {
             var n = Math.Min(batch, count - start);
+            var started = GeneratorMetrics.Start();
             if (Contract.FixedBatchSize is { } fixedBatch)
             {
                 RunPadded(latents.Slice(start * Contract.LatentDim, n * Contract.LatentDim),
                     labels.IsEmpty ? default : labels.Slice(start, n), destination.Slice(start * Contract.ValuesPerImage, n * Contract.ValuesPerImage), n, fixedBatch);
-                continue;
             }
-            RunChunk(
-                latents.Slice(start * Contract.LatentDim, n * Contract.LatentDim),
-                labels.IsEmpty ? default : labels.Slice(start, n),
-                destination.Slice(start * Contract.ValuesPerImage, n * Contract.ValuesPerImage),
-                n);
+            else
+            {
+                RunChunk(
+                    latents.Slice(start * Contract.LatentDim, n * Contract.LatentDim),
+                    labels.IsEmpty ? default : labels.Slice(start, n),
+                    destination.Slice(start * Contract.ValuesPerImage, n * Contract.ValuesPerImage),
+                    n);
+            }
+            GeneratorMetrics.RecordBatch(started, n, _metricTags.Float);
         }
     }
 

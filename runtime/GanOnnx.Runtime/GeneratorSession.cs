@@ -13,6 +13,8 @@ public sealed partial class GeneratorSession : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions;
+    /// <summary>The tags of this session's measurements (<see cref="GeneratorMetrics"/>) for float, 8-bit and device output.</summary>
+    private readonly (KeyValuePair<string, object?>[] Float, KeyValuePair<string, object?>[] Pixels, KeyValuePair<string, object?>[] Device) _metricTags;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly System.Collections.Concurrent.ConcurrentBag<RunBuffers> _buffers = [];
@@ -26,6 +28,7 @@ public sealed partial class GeneratorSession : IDisposable
     /// <param name="options">How to run it.</param>
     private GeneratorSession(string source, byte[]? model, string? path, GeneratorOptions? options)
     {
+        var loadStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         Options = options ?? new GeneratorOptions();
         Options.Validate();
         Source = source;
@@ -67,6 +70,9 @@ public sealed partial class GeneratorSession : IDisposable
             _outputNames = [Contract.ImageOutputName];
             _runOptions = new RunOptions();
             if (Provider == ExecutionProvider.Cuda) _cuda = new CudaDataPath(Options.DeviceId, Options.CudaGraph);
+            var name = path is not null ? Path.GetFileName(path) : source;
+            _metricTags = (GeneratorMetrics.Tags(name, Provider, "float"), GeneratorMetrics.Tags(name, Provider, "uint8"), GeneratorMetrics.Tags(name, Provider, "device"));
+            GeneratorMetrics.LoadDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(loadStarted).TotalSeconds, _metricTags.Float.AsSpan(0, 2));
         }
         catch
         {
