@@ -65,19 +65,29 @@ internal static class BenchCommand
             if (plan.Outputs.All(o => o == "device") && !cudaAsked)
                 throw new GanOnnxException("--outputs device leaves the images on the GPU: CUDA rows only, and --providers has no cuda (or auto); add float or uint8.");
             var fileCount = parse.GetValue(files);
-            if (fileCount < 0) throw new GanOnnxException($"--files is {fileCount}; it must be 0 (skip) or more.");
+            if (fileCount is < 0 or 1) throw new GanOnnxException($"--files is {fileCount}; it must be 0 (skip) or at least 2 (the plain inference is timed before the files and halfway through them).");
             var compressions = ListOption.Words("--png-compression", parse.GetValue(filesPng)!, ["small", "none"]).Select(GanOnnxCli.ParsePngCompression).Distinct().ToArray();
             var histogramPath = parse.GetValue(histogram) is { } given ? GanOnnxCli.ImagePath("--histogram", given) : null;
 
             var results = plan.Run(error);
             if (results.Count == 0) throw new GanOnnxException("No provider could run the model; see the messages above.");
             output.Write(BenchmarkReport.Table(results));
-            output.WriteLine(StageBreakdown.Measure(paths[0], plan.BatchSizes.Max()).ToString());
+            var stages = StageBreakdown.Measure(paths[0], plan.BatchSizes.Max());
+            output.WriteLine(stages.ToString());
+            var comparisons = new List<FilesComparison>();
             if (fileCount > 0)
                 foreach (var threadCount in plan.ThreadCounts)
                     foreach (var png in compressions)
-                        output.WriteLine(FilesComparison.Measure(paths[0], fileCount, plan.BatchSizes.Max(), threadCount, parse.GetValue(filesDir), plan.Settings, png).ToString());
-            if (parse.GetValue(json) is { } jsonPath) AtomicFile.Write(jsonPath, System.Text.Encoding.UTF8.GetBytes(BenchmarkReport.Json(results)));
+                    {
+                        comparisons.Add(FilesComparison.Measure(paths[0], fileCount, plan.BatchSizes.Max(), threadCount, parse.GetValue(filesDir), plan.Settings, png));
+                        output.WriteLine(comparisons[^1].ToString());
+                    }
+            if (parse.GetValue(json) is { } jsonPath)
+                AtomicFile.Write(jsonPath, System.Text.Encoding.UTF8.GetBytes(BenchmarkReport.Json(results, new Dictionary<string, object>
+                {
+                    ["stages"] = stages,
+                    ["files"] = comparisons,
+                })));
             if (parse.GetValue(markdown) is { } mdPath) AtomicFile.Write(mdPath, System.Text.Encoding.UTF8.GetBytes(BenchmarkReport.Markdown(results)));
             if (histogramPath is not null) LatencyHistogram.Save(results, histogramPath);
             return 0;

@@ -42,8 +42,20 @@ public static class BenchmarkReport
     }
 
     /// <summary>JSON (latencies included).</summary>
+    /// <summary>The rows as a JSON array.</summary>
     public static string Json(IReadOnlyList<BenchmarkResult> results) =>
         JsonSerializer.Serialize(results, JsonOptions);
+
+    /// <summary>
+    /// The record <c>ganonnx bench --json</c> writes: an object whose <c>results</c> are the rows, beside the
+    /// <paramref name="sections"/> measured with them (where the time goes, the files comparison), in the same naming.
+    /// </summary>
+    public static string Json(IReadOnlyList<BenchmarkResult> results, IReadOnlyDictionary<string, object> sections)
+    {
+        var record = new Dictionary<string, object> { ["tool"] = "ganonnx bench", ["results"] = results };
+        foreach (var (name, value) in sections) record[name] = value;
+        return JsonSerializer.Serialize(record, JsonOptions);
+    }
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 

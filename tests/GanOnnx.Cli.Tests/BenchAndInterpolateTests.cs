@@ -8,6 +8,15 @@ public class BenchAndInterpolateTests
 {
     private static (int Code, string Output, string Error) Run(params string[] args) => CliRunner.Run(args);
 
+    /// <summary>The rows of a <c>bench --json</c> record.</summary>
+    private static List<BenchmarkResult> Rows(string path)
+    {
+        using var record = JsonDocument.Parse(File.ReadAllText(path));
+        Assert.That(record.RootElement.GetProperty("tool").GetString(), Is.EqualTo("ganonnx bench"));
+        return record.RootElement.GetProperty("results").Deserialize<List<BenchmarkResult>>(
+            new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!;
+    }
+
     [Test]
     public void BenchReportsEveryConfigurationAsTableJsonMarkdownAndHistogram()
     {
@@ -17,8 +26,7 @@ public class BenchAndInterpolateTests
             "--histogram", Path.Combine(folder, "b.png"));
         Assert.That(code, Is.EqualTo(0), error);
         Assert.That(output, Does.Contain("p50 ms").And.Contain("images/s").And.Contain("onnxruntime-cpu"));
-        var results = JsonSerializer.Deserialize<List<BenchmarkResult>>(File.ReadAllText(Path.Combine(folder, "b.json")),
-            new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!;
+        var results = Rows(Path.Combine(folder, "b.json"));
         Assert.That(results.Select(r => (r.Threads, r.Batch)), Is.EqualTo(new[] { (1, 1), (1, 4), (2, 1), (2, 4) }));
         foreach (var r in results)
         {
@@ -45,8 +53,7 @@ public class BenchAndInterpolateTests
         var (code, _, error) = Run("bench", "--model", TestPaths.ShippedModel, "--batch-sizes", "1,4", "--outputs", "float,uint8", "--peer",
             "--duration", "0.05", "--warmup", "1", "--json", ganonnx);
         Assert.That(code, Is.Zero, error);
-        var rows = JsonSerializer.Deserialize<List<BenchmarkResult>>(File.ReadAllText(ganonnx),
-            new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!;
+        var rows = Rows(ganonnx);
         var ours = rows.Where(r => !r.Target.StartsWith("plain-")).ToList();
         Assert.That(ours.Select(r => (r.Output, r.Batch)), Is.EquivalentTo(new[] { ("float", 1), ("float", 4), ("uint8", 1), ("uint8", 4) }));
         object Row(string mode, string precision, BenchmarkResult r, double share) => new Dictionary<string, object>
@@ -237,17 +244,37 @@ public class BenchAndInterpolateTests
     public void BenchFilesComparesGenerateWithPlainInferenceForEachPngSetting()
     {
         var folder = TestPaths.NewTempFolder();
+        var json = Path.Combine(TestPaths.NewTempFolder(), "bench.json");
         var (code, output, error) = Run("bench", "--model", TestPaths.ShippedModel, "--batch-sizes", "16", "--threads", "1", "--duration", "0.05",
-            "--files", "48", "--png-compression", "small,none", "--files-dir", folder);
+            "--files", "48", "--png-compression", "small,none", "--files-dir", folder, "--json", json);
         Assert.That(code, Is.EqualTo(0), error);
         var lines = output.Split('\n').Where(l => l.StartsWith("files:", StringComparison.Ordinal)).ToList();
         Assert.That(lines, Has.Count.EqualTo(2));
-        Assert.That(lines[0], Does.Contain("wrote 48 PNG files (compressed) at").And.Contain("× plain ONNX Runtime").And.Contain("batch 16, 1 threads"));
+        Assert.That(lines[0], Does.Contain("wrote 48 PNG files (compressed) at").And.Contain("× plain ONNX Runtime").And.Contain("batch 16, 1 threads")
+            .And.Contain("before the files").And.Contain("halfway"));
         Assert.That(lines[1], Does.Contain("wrote 48 PNG files (stored) at"));
         Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty, "the files are deleted afterwards");
+
+        // The record keeps what the text says: the rows, where the time goes, and each files comparison.
+        using var record = JsonDocument.Parse(File.ReadAllText(json));
+        var files = record.RootElement.GetProperty("files").EnumerateArray().ToList();
+        Assert.That(files.Select(f => f.GetProperty("png").GetString()), Is.EqualTo(new[] { "compressed", "stored" }));
+        foreach (var f in files)
+        {
+            Assert.That(f.GetProperty("files").GetInt64(), Is.EqualTo(48));
+            var plain = (f.GetProperty("plain_before_images_per_second").GetDouble() + f.GetProperty("plain_halfway_images_per_second").GetDouble()) / 2;
+            Assert.That(f.GetProperty("plain_images_per_second").GetDouble(), Is.EqualTo(plain).Within(1e-9));
+            Assert.That(f.GetProperty("ratio").GetDouble(), Is.EqualTo(f.GetProperty("generate_images_per_second").GetDouble() / plain).Within(1e-9));
+        }
+        Assert.That(record.RootElement.GetProperty("stages").GetProperty("inference_us").GetDouble(), Is.GreaterThan(0));
+        Assert.That(record.RootElement.GetProperty("results").GetArrayLength(), Is.EqualTo(1));
         (code, _, error) = Run("bench", "--model", TestPaths.ShippedModel, "--files", "8", "--png-compression", "zip");
         Assert.That(code, Is.EqualTo(1));
         Assert.That(error, Does.Contain("--png-compression"));
+        (code, output, error) = Run("bench", "--model", TestPaths.ShippedModel, "--files", "1");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("--files is 1; it must be 0 (skip) or at least 2"));
+        Assert.That(output, Is.Empty, "refused before any timing");
     }
 
     [Test]

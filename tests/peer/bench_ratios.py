@@ -14,9 +14,12 @@ best fp32; then the same for fp16 where both have it. A ratio above 1 means GanO
 import argparse, glob, json, os, sys
 
 def load_ganonnx(path):
-    with open(path) as fh: rows = json.load(fh)
-    if not isinstance(rows, list): raise ValueError(f"{path}: not a `ganonnx bench --json` file (expected a list of rows)")
-    return rows
+    """The rows of a `ganonnx bench --json` record: {"tool": "ganonnx bench", "results": [...], ...}, or the bare list of
+    rows that records written before 2026-12-04 hold."""
+    with open(path) as fh: record = json.load(fh)
+    if isinstance(record, dict) and record.get("tool") == "ganonnx bench": record = record.get("results")
+    if not isinstance(record, list): raise ValueError(f"{path}: not a `ganonnx bench --json` file (expected its record or a list of rows)")
+    return record
 
 def load_pytorch(path):
     with open(path) as fh: record = json.load(fh)
