@@ -8,7 +8,7 @@ namespace GanOnnx.Cli;
 /// <summary>
 /// The batch-export bar of <c>ganonnx bench --files N</c>: images per second of <c>ganonnx generate</c> writing N PNG files
 /// (its default pipeline for the thread budget) against plain ONNX Runtime inference of the same file, with no files, at
-/// the same batch size and thread count, measured in the same run. The plain inference is timed before the files and
+/// the same batch size and thread count (with no count given, the processor count on both sides), measured in the same run. The plain inference is timed before the files and
 /// again halfway through them (the second half of the files continues the job), and the files are compared with the
 /// mean of the two: on a shared machine the speed drifts by ±10 % within a minute, and one plain figure taken before
 /// the files compared a different moment's machine.
@@ -25,11 +25,14 @@ internal sealed record FilesComparison(long Files, int Batch, int Threads, strin
     public static FilesComparison Measure(string modelPath, long files, int batch, int threads, string? folder, BenchmarkSettings settings, PngCompression png = PngCompression.Small)
     {
         if (files < 2) throw new GanOnnxException($"--files is {files}; it must be at least 2 (the plain inference is timed before the files and halfway through them).");
+        // "Automatic" is the processor count on both sides: ONNX Runtime's own default can be fewer threads (one on the
+        // project's 2-vCPU machine, against generate's two workers), which made the comparison one of unequal threads.
+        threads = threads == 0 ? Environment.ProcessorCount : threads;
         double Plain() => InferenceBenchmark.Measure(() => new PlainOnnxRuntimeTarget(modelPath, threads), batch, threads, settings).ImagesPerSecond;
         folder = Path.Combine(folder ?? Path.GetTempPath(), "ganonnx-bench-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
-            var pipeline = ExportPipeline.For(ExecutionProvider.Cpu, threads == 0 ? Environment.ProcessorCount : threads);
+            var pipeline = ExportPipeline.For(ExecutionProvider.Cpu, threads);
             using var session = GeneratorSession.Load(modelPath, pipeline.Apply(new GeneratorOptions { MaxBatchSize = batch }));
             BatchExportResult Export(long start, long count) => BatchExporter.RunAsync(session, new BatchExportOptions
             {
@@ -56,6 +59,6 @@ internal sealed record FilesComparison(long Files, int Batch, int Threads, strin
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"files: 'generate' wrote {Files} PNG files ({Png}) at {GenerateImagesPerSecond:F0} images/s = {Ratio:F2}× plain ONNX Runtime " +
         $"inference with no files ({PlainImagesPerSecond:F0} images/s: {PlainBeforeImagesPerSecond:F0} before the files, {PlainHalfwayImagesPerSecond:F0} halfway), " +
-        $"batch {Batch}, {(Threads == 0 ? "automatic" : Threads.ToString(CultureInfo.InvariantCulture))} threads " +
+        $"batch {Batch}, {Threads} threads on both sides " +
         $"(inference {InferenceSeconds:F2} s, encoding and writing {EncodeSeconds:F2} s across threads)");
 }

@@ -250,7 +250,7 @@ public class BenchAndInterpolateTests
         Assert.That(code, Is.EqualTo(0), error);
         var lines = output.Split('\n').Where(l => l.StartsWith("files:", StringComparison.Ordinal)).ToList();
         Assert.That(lines, Has.Count.EqualTo(2));
-        Assert.That(lines[0], Does.Contain("wrote 48 PNG files (compressed) at").And.Contain("× plain ONNX Runtime").And.Contain("batch 16, 1 threads")
+        Assert.That(lines[0], Does.Contain("wrote 48 PNG files (compressed) at").And.Contain("× plain ONNX Runtime").And.Contain("batch 16, 1 threads on both sides")
             .And.Contain("before the files").And.Contain("halfway"));
         Assert.That(lines[1], Does.Contain("wrote 48 PNG files (stored) at"));
         Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty, "the files are deleted afterwards");
@@ -271,6 +271,12 @@ public class BenchAndInterpolateTests
         (code, _, error) = Run("bench", "--model", TestPaths.ShippedModel, "--files", "8", "--png-compression", "zip");
         Assert.That(code, Is.EqualTo(1));
         Assert.That(error, Does.Contain("--png-compression"));
+        // With no --threads both sides get the processor count: ONNX Runtime's own default was one thread on the 2-vCPU
+        // machine, against generate's two workers.
+        (code, output, error) = Run("bench", "--model", TestPaths.ShippedModel, "--batch-sizes", "4", "--duration", "0.02", "--files", "8", "--files-dir", folder);
+        Assert.That(code, Is.EqualTo(0), error);
+        Assert.That(output, Does.Contain($"batch 4, {Environment.ProcessorCount} threads on both sides"));
+
         (code, output, error) = Run("bench", "--model", TestPaths.ShippedModel, "--files", "1");
         Assert.That(code, Is.EqualTo(1));
         Assert.That(error, Does.Contain("--files is 1; it must be 0 (skip) or at least 2"));
