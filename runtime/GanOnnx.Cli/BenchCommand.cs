@@ -16,7 +16,7 @@ internal static class BenchCommand
         var model = new Option<string>("--model") { Description = "The generator's ONNX file, or several separated by commas (e.g. its fp32 and fp16 exports).", Required = true };
         var providers = new Option<string>("--providers") { Description = "Comma-separated: cpu, cuda, directml, auto.", DefaultValueFactory = _ => "cpu" };
         var batches = new Option<string>("--batch-sizes") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => "1,64,256" };
-        var threads = new Option<string>("--threads") { Description = "Comma-separated intra-op thread counts (0 = ONNX Runtime's choice).", DefaultValueFactory = _ => "0" };
+        var threads = new Option<string>("--threads") { Description = "Comma-separated intra-op thread counts (0 = automatic: GanOnnx's default, one per physical core, for its rows; ONNX Runtime's own default for the plain peer, as by hand).", DefaultValueFactory = _ => "0" };
         var outputs = new Option<string>("--outputs") { Description = "Comma-separated: float (the model's float32), uint8 (pixels mapped inside the graph), device (float32 left on the GPU; CUDA rows only).", DefaultValueFactory = _ => "float" };
         var cudaGraph = new Option<string>("--cuda-graph") { Description = "Comma-separated: off and/or on (CUDA graphs; CUDA rows only).", DefaultValueFactory = _ => "off" };
         var peer = new Option<bool>("--peer") { Description = "Also time plain ONNX Runtime by hand (InferenceSession.Run on a fixed tensor) on each provider." };

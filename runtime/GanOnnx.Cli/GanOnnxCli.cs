@@ -149,7 +149,7 @@ public static class GanOnnxCli
         var quiet = new Option<bool>("--quiet") { Description = "No progress output." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace files of this job that another model or other options made (default: refuse)." };
         var workers = new Option<int?>("--inference-workers") { Description = "Inference calls run at once, each on its own batches (default: see --threads)." };
-        var intraOp = new Option<int?>("--intra-op-threads") { Description = "ONNX Runtime threads inside one call, 0 = ONNX Runtime's choice (default: see --threads)." };
+        var intraOp = new Option<int?>("--intra-op-threads") { Description = "ONNX Runtime threads inside one call, 0 = one per physical core (default: see --threads)." };
         var provider = ProviderOption();
         var cudaPath = CudaPathOption();
         var cudaGraph = CudaGraphOption();

@@ -15,7 +15,10 @@ public sealed record GeneratorOptions
     /// <summary>Largest batch one inference call runs; larger requests are split. Default 64, at least 1, at most <see cref="BatchSizeLimit"/>.</summary>
     public int MaxBatchSize { get; init; } = 64;
 
-    /// <summary>Threads ONNX Runtime uses inside one operator on the CPU; 0 lets ONNX Runtime choose. Default 0.</summary>
+    /// <summary>
+    /// Threads ONNX Runtime uses inside one operator on the CPU. Default 0, automatic: on Linux one per physical core, at
+    /// most <see cref="Environment.ProcessorCount"/> (the process's CPU limit); elsewhere ONNX Runtime's own choice.
+    /// </summary>
     public int IntraOpThreads { get; init; }
 
     /// <summary>

@@ -38,7 +38,8 @@ public sealed partial class GeneratorSession : IDisposable
 
         var available = ProviderSelection.Available(); // first: a missing native library becomes a GanOnnxException naming the packages
         using var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        if (Options.IntraOpThreads > 0) sessionOptions.IntraOpNumThreads = Options.IntraOpThreads;
+        var intraOp = Options.IntraOpThreads > 0 ? Options.IntraOpThreads : CpuTopology.DefaultIntraOpThreads;
+        if (intraOp > 0) sessionOptions.IntraOpNumThreads = intraOp;
         if (!Options.IntraOpSpinning) sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         (Provider, ProviderReport) = ProviderSelection.Apply(sessionOptions, Options, available);
 
