@@ -65,7 +65,7 @@ internal static partial class CommandLineRun
                 var near = Nearest(token, names);
                 var what = token.StartsWith('-') ? $"'{token}' is not an option of '{CommandPath(parse.CommandResult, program)}'"
                     : command.Subcommands.Count > 0 ? $"'{token}' is not a command of '{CommandPath(parse.CommandResult, program)}'"
-                    : $"'{token}' is not expected here (every value follows its flag, e.g. --count 16)";
+                    : $"'{token}' is not expected here (each value follows its flag: --flag value)";
                 yield return near.Count > 0 ? $"{what}; did you mean {string.Join(" or ", near)}?" : $"{what}.";
             }
             else if (Required().Match(problem) is { Success: true } required)
