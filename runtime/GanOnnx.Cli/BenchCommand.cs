@@ -72,6 +72,10 @@ internal static class BenchCommand
             var results = plan.Run(error);
             if (results.Count == 0) throw new GanOnnxException("No provider could run the model; see the messages above.");
             output.Write(BenchmarkReport.Table(results));
+            if (results.Any(r => r.Threads == 0 && r.Target.EndsWith("-cpu", StringComparison.Ordinal)))
+                output.WriteLine(GeneratorOptions.AutomaticIntraOpThreads > 0
+                    ? $"threads 'auto': {GeneratorOptions.AutomaticIntraOpThreads} for GanOnnx (one per physical core, within the process's CPU limit); ONNX Runtime's own default for the plain peer"
+                    : "threads 'auto': ONNX Runtime's own default");
             var stages = StageBreakdown.Measure(paths[0], plan.BatchSizes.Max());
             output.WriteLine(stages.ToString());
             var comparisons = new List<FilesComparison>();

@@ -21,6 +21,9 @@ public sealed record GeneratorOptions
     /// </summary>
     public int IntraOpThreads { get; init; }
 
+    /// <summary>What <see cref="IntraOpThreads"/> 0 means on this machine: a thread count, or 0 where ONNX Runtime chooses.</summary>
+    public static int AutomaticIntraOpThreads => CpuTopology.DefaultIntraOpThreads;
+
     /// <summary>
     /// Whether ONNX Runtime's CPU threads spin while they wait for work (faster hand-over, but the spinning takes cores
     /// from other work in the process, such as image encoders). Default true; batch export turns it off.
