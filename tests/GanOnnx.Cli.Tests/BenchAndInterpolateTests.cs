@@ -276,6 +276,8 @@ public class BenchAndInterpolateTests
         (code, output, error) = Run("bench", "--model", TestPaths.ShippedModel, "--batch-sizes", "4", "--duration", "0.02", "--files", "8", "--files-dir", folder);
         Assert.That(code, Is.EqualTo(0), error);
         Assert.That(output, Does.Contain($"batch 4, {Environment.ProcessorCount} threads on both sides"));
+        Assert.That(output, Does.Contain(Runtime.GeneratorOptions.AutomaticIntraOpThreads > 0
+            ? $"threads 'auto': {Runtime.GeneratorOptions.AutomaticIntraOpThreads} for GanOnnx" : "threads 'auto': ONNX Runtime's own default"));
 
         (code, output, error) = Run("bench", "--model", TestPaths.ShippedModel, "--files", "1");
         Assert.That(code, Is.EqualTo(1));
