@@ -19,6 +19,7 @@ public sealed partial class GeneratorSession
         Guard.NonNegative(count);
         Guard.IndexRange(startIndex, count);
         CheckClass(classIndex);
+        Guard.FitsOneArray(count, Contract.ValuesPerImage);
         var pixels = new float[(long)count * Contract.ValuesPerImage];
         GenerateInto(pixels, count, seed, startIndex, classIndex);
         return new ImageBatch(pixels, count, Contract.Channels, Contract.Height, Contract.Width, Contract.ValueRange, seed, startIndex, LabelsFor(count, startIndex, classIndex));
@@ -40,9 +41,11 @@ public sealed partial class GeneratorSession
     /// </summary>
     public PixelBatch GeneratePixels(int count, long seed, long startIndex = 0, int? classIndex = null)
     {
+        RequirePixelOutput(); // before the array is made, which may be large
         Guard.NonNegative(count);
         Guard.IndexRange(startIndex, count);
         CheckClass(classIndex);
+        Guard.FitsOneArray(count, Contract.ValuesPerImage);
         var pixels = new byte[(long)count * Contract.ValuesPerImage];
         GeneratePixelsInto(pixels, count, seed, startIndex, classIndex);
         return new PixelBatch(pixels, count, Contract.Channels, Contract.Height, Contract.Width, Options.PixelOutput, seed, startIndex, LabelsFor(count, startIndex, classIndex));
@@ -199,6 +202,7 @@ public sealed partial class GeneratorSession
     public ImageBatch GenerateFromLatents(ReadOnlySpan<float> latents, ReadOnlySpan<long> labels = default)
     {
         var count = CountOf(latents);
+        Guard.FitsOneArray(count, Contract.ValuesPerImage);
         var pixels = new float[(long)count * Contract.ValuesPerImage];
         var labelCopy = labels.IsEmpty ? null : labels.ToArray();
         Run(latents, labelCopy, pixels);

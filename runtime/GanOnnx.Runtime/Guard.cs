@@ -16,6 +16,17 @@ internal static class Guard
     }
 
     /// <summary>
+    /// <paramref name="count"/> images of <paramref name="valuesPerImage"/> values fit in one .NET array (at most
+    /// <see cref="Array.MaxLength"/> elements); more used to end in "Arithmetic operation resulted in an overflow".
+    /// </summary>
+    public static void FitsOneArray(int count, int valuesPerImage, [CallerArgumentExpression(nameof(count))] string? name = null)
+    {
+        if ((long)count * valuesPerImage > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(name, count, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{count:N0} images of {valuesPerImage:N0} values are {(long)count * valuesPerImage:N0} values, more than one array holds ({Array.MaxLength:N0}); generate them in parts (GenerateInto with a buffer you reuse, or GenerateBatchesAsync)."));
+    }
+
+    /// <summary>
     /// Indices <paramref name="startIndex"/> … + <paramref name="count"/> − 1 (count already checked): the start is not
     /// negative and the range ends before <see cref="long.MaxValue"/>, the rule <c>BatchExportOptions</c> applies too.
     /// </summary>

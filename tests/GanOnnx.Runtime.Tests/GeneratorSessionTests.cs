@@ -96,6 +96,10 @@ public class GeneratorSessionTests
         Assert.That(() => _session.GenerateFromLatents(latents), Throws.ArgumentException.With.Message.Contains("non-finite"));
         Assert.That(() => _session.GenerateFromLatents(new float[dim + 1]), Throws.ArgumentException.With.Message.Contains("multiple"));
         Assert.That(() => _session.Generate(-1, 1), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        // More images than one array holds was an OverflowException ("Arithmetic operation resulted in an overflow").
+        Assert.That(() => _session.Generate(int.MaxValue, 1), Throws.InstanceOf<ArgumentOutOfRangeException>()
+            .With.Message.Contains("more than one array holds").And.Message.Contains("generate them in parts"));
+        Assert.That(() => _session.GeneratePixels(3_000_000, 1), Throws.InstanceOf<InvalidOperationException>(), "a pixel output is checked first");
         // Indices past long.MaxValue − 1 do not exist; the last ones do (the batch export's rule).
         Assert.That(() => _session.Generate(3, 1, startIndex: long.MaxValue - 2), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains($"the last index is {long.MaxValue - 1}"));
         Assert.That(() => _session.GenerateInto(new float[3 * _session.Contract.ValuesPerImage], 3, 1, startIndex: long.MaxValue), Throws.InstanceOf<ArgumentOutOfRangeException>());
