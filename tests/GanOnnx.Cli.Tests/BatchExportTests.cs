@@ -218,6 +218,20 @@ public class BatchExportTests
         File.WriteAllText(file, "x");
         Assert.That(async () => await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 2, Folder = Path.Combine(file, "sub") }),
             Throws.InstanceOf<IOException>());
+        // An empty folder name said "Value cannot be null. (Parameter 'path')".
+        Assert.That(async () => await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 2, Folder = " " }),
+            Throws.InstanceOf<GanOnnxException>().With.Message.EqualTo("BatchExportOptions.Folder is empty; give the folder to write to (it is created if missing)."));
+    }
+
+    [Test]
+    public void AnExportCancelledBeforeItStartsMakesNoFolder()
+    {
+        var folder = Path.Combine(TestPaths.NewTempFolder(), "out");
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.That(async () => await BatchExporter.RunAsync(_session, new BatchExportOptions { Count = 2, Folder = folder }, cancellationToken: cancelled.Token),
+            Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(Directory.Exists(folder), Is.False);
     }
 }
 

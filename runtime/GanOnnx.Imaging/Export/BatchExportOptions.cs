@@ -50,6 +50,7 @@ public sealed record BatchExportOptions
     /// <summary>Throws <see cref="GanOnnxException"/> naming the first bad option.</summary>
     public void Validate()
     {
+        if (string.IsNullOrWhiteSpace(Folder)) throw new GanOnnxException("BatchExportOptions.Folder is empty; give the folder to write to (it is created if missing).");
         if (Count < 1) throw new GanOnnxException($"BatchExportOptions.Count is {Count}; it must be at least 1.");
         if (StartIndex < 0) throw new GanOnnxException($"BatchExportOptions.StartIndex is {StartIndex}; it must be 0 or more.");
         if (StartIndex > long.MaxValue - Count) throw new GanOnnxException($"BatchExportOptions.StartIndex {StartIndex} + BatchExportOptions.Count {Count} is past the end of the index range: the last index is {long.MaxValue - 1}.");

@@ -31,6 +31,7 @@ public static class BatchExporter
         if (options.ClassIndex is { } asked && session.DescribeClassProblem(asked) is { } problem) throw new GanOnnxException($"BatchExportOptions.ClassIndex: {problem}");
 
         if (File.Exists(options.Folder)) throw new GanOnnxException($"BatchExportOptions.Folder: '{options.Folder}' is a file; give a folder (it is created if missing).");
+        cancellationToken.ThrowIfCancellationRequested(); // before the folder is made
         Directory.CreateDirectory(options.Folder);
         // Temporary files left by a killed run never look complete (hidden, ".partial"); remove them when this process is
         // the only writer. Shards may share a folder, so a sharded run leaves other writers' temporary files alone.
