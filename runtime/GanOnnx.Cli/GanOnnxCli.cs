@@ -244,6 +244,9 @@ public static class GanOnnxCli
     /// </summary>
     internal static string ImagePath(string flag, string path)
     {
+        // Up front: the images are made before they are saved, and a folder would be found out only then.
+        if (Directory.Exists(path) || Path.EndsInDirectorySeparator(path))
+            throw new GanOnnxException($"{flag}: '{path}' is a folder; give the name of the image file to write (for example '{Path.Combine(path, "grid.png")}').");
         try
         {
             ImageEncoder.FormatOf(path);

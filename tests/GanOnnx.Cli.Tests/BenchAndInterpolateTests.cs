@@ -216,6 +216,21 @@ public class BenchAndInterpolateTests
     }
 
     [Test]
+    public void InterpolateOrAHistogramIntoAFolderIsRefusedBeforeAnyImageIsMade()
+    {
+        var folder = TestPaths.NewTempFolder();
+        var (code, output, error) = Run("interpolate", "--model", TestPaths.ShippedModel, "--seeds", "1,2", "--out", folder);
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain($"--out: '{folder}' is a folder; give the name of the image file to write (for example '{Path.Combine(folder, "grid.png")}')."));
+        Assert.That(output, Is.Empty);
+        (code, output, error) = Run("bench", "--model", TestPaths.ShippedModel, "--batch-sizes", "1", "--duration", "0.01", "--histogram", folder + "/");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain($"--histogram: '{folder}/' is a folder"));
+        Assert.That(output, Is.Empty, "refused before timing");
+        Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty);
+    }
+
+    [Test]
     public void InterpolateToAnUnknownImageExtensionFailsBeforeWritingAnything()
     {
         var folder = TestPaths.NewTempFolder();
