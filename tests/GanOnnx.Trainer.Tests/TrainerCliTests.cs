@@ -8,6 +8,34 @@ public class TrainerCliTests
     private static (int Code, string Output, string Error) Run(params string[] args) => TestData.RunCli(args);
 
     [Test]
+    public void ANewRunIntoAFolderThatHoldsARunIsRefusedAndTheRunIsKept()
+    {
+        // A forgotten --resume used to start afresh and overwrite the run's checkpoint.
+        var data = TestData.IdxFolder(count: 32);
+        var run = TestData.NewTempFolder();
+        string[] tiny = ["--arch", "mlp", "--width", "8", "--latent", "8", "--batch-size", "16", "--sample-every", "0"];
+        var (code, _, error) = Run(["train", "--data", data, "--out", run, "--steps", "2", .. tiny]);
+        Assert.That(code, Is.EqualTo(0), error);
+        var checkpoint = Path.Combine(run, "checkpoint.gockpt");
+        var before = File.ReadAllBytes(checkpoint);
+
+        (code, _, error) = Run(["train", "--data", data, "--out", run, "--steps", "4", .. tiny]);
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain($"'{run}' already holds a training run ('{checkpoint}'); a new run would overwrite it. Continue it with --resume '{checkpoint}'"));
+        Assert.That(File.ReadAllBytes(checkpoint), Is.EqualTo(before));
+
+        (code, _, error) = Run(["train", "--data", data, "--out", run, "--steps", "4", "--resume", checkpoint, .. tiny]);
+        Assert.That(code, Is.EqualTo(0), error);
+        Assert.That(Training.Checkpoint.LoadHeader(checkpoint).Step, Is.EqualTo(4));
+
+        var file = Path.Combine(TestData.NewTempFolder(), "a-file");
+        File.WriteAllText(file, "x");
+        (code, _, error) = Run(["train", "--data", data, "--out", file, "--steps", "2", .. tiny]);
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain($"The output folder '{file}' is a file; give a folder"));
+    }
+
+    [Test]
     public void TheDiscriminatorOptionsReachTheCheckpoint()
     {
         var data = TestData.IdxFolder(count: 32);

@@ -75,6 +75,8 @@ public sealed class GanTrainer
             throw new TrainerException($"The dataset '{data.Name}' has {data.Channels}×{data.Height}×{data.Width} images but the model makes {Model.Channels}×{Model.ImageSize}×{Model.ImageSize}.");
         if (Model.NumClasses > 0 && data.ClassNames.Count > Model.NumClasses)
             throw new TrainerException($"The dataset '{data.Name}' has {data.ClassNames.Count} classes but the model is built for {Model.NumClasses}.");
+        if (File.Exists(OutputFolder)) throw new TrainerException($"The output folder '{OutputFolder}' is a file; give a folder (it is created if missing).");
+        if (resumeFrom is null) RefuseToOverwriteARun();
         var resume = resumeFrom is null ? null : Checkpoint.Load(resumeFrom);
         if (resume is not null) CheckResumable(resume, resumeFrom!, data);
         // A warm start (TrainingOptions.InitFrom) is read once, at the start; a resumed run has its weights already.
@@ -107,6 +109,21 @@ public sealed class GanTrainer
         {
             NativeConvolutions.Enabled = nativeBefore; // the choice is this run's, not the process's
         }
+    }
+
+    /// <summary>
+    /// A new run into a folder that holds another run's checkpoints would overwrite them (hours of training, lost to a
+    /// forgotten --resume): refused, naming the checkpoint to resume from.
+    /// </summary>
+    private void RefuseToOverwriteARun()
+    {
+        var kept = Path.Combine(OutputFolder, "checkpoints");
+        var latest = File.Exists(FinalCheckpointPath) ? FinalCheckpointPath
+            : Directory.Exists(kept) ? Directory.EnumerateFiles(kept, "*.gockpt").Order(StringComparer.Ordinal).LastOrDefault()
+            : null;
+        if (latest is null) return;
+        throw new TrainerException($"'{OutputFolder}' already holds a training run ('{latest}'); a new run would overwrite it. " +
+            $"Continue it with --resume '{latest}', train into another folder, or delete the folder to start over.");
     }
 
     /// <summary>The training loop: (1) update D, (2) update G, then log, evaluate, sample and checkpoint when due.</summary>
