@@ -19,8 +19,9 @@ internal static class DoctorCommand
         var command = new Command("doctor", "Show the ONNX Runtime, CUDA and cuDNN this machine has, and which execution providers are usable.") { cudaPath, require };
         command.SetAction(parse => GanOnnxCli.Guarded(error, () =>
         {
-            var required = (parse.GetValue(require) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(GanOnnxCli.ParseProvider).ToList();
+            var required = parse.GetValue(require) is { } requireText
+                ? ListOption.Words("--require", requireText, ["cpu", "cuda", "directml", "dml"]).Select(GanOnnxCli.ParseProvider).ToList()
+                : [];
             var available = GeneratorSession.AvailableProviders(); // throws a GanOnnxException naming the packages when no native ONNX Runtime loads
             output.WriteLine($"ONNX Runtime: {OrtEnv.Instance().GetVersionString()}, providers built in: {string.Join(", ", available)}");
             var cudaBuiltIn = available.Contains("CUDAExecutionProvider");

@@ -111,6 +111,16 @@ public class GpuPathTests
     }
 
     [Test]
+    public void DoctorNamesItsOwnFlagForAnUnknownProvider()
+    {
+        // It said "--provider is 'tpu'", a flag doctor does not have.
+        var (code, output, error) = CliRunner.Run("doctor", "--require", "cpu,tpu");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("error: --require has 'tpu'; choose among cpu, cuda, directml, dml."));
+        Assert.That(output, Is.Empty);
+    }
+
+    [Test]
     public void CudaAskedForOnTheCpuBuildExitsOneNamingThePackage()
     {
         var (code, _, error) = CliRunner.Run("generate", "--model", TestPaths.ShippedModel, "--count", "2", "--out", TestPaths.NewTempFolder(), "--provider", "cuda", "--quiet");
