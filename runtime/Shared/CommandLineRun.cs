@@ -139,13 +139,13 @@ internal static partial class CommandLineRun
     }
 
     /// <summary>
-    /// The names nearest <paramref name="token"/> within a small edit distance, and those it begins ("--trunc"), closest
-    /// first, at most three.
+    /// The names nearest <paramref name="token"/> within a small edit distance, and those it begins ("--trunc") or ends a
+    /// part of ("--background" for "--emoji-background"), closest first, at most three.
     /// </summary>
     internal static List<string> Nearest(string token, IEnumerable<string> names)
     {
         var close = names.Distinct()
-            .Select(n => (Name: n, Distance: Distance(token, n), Prefix: token.Trim('-').Length >= 3 && n.StartsWith(token, StringComparison.Ordinal)))
+            .Select(n => (Name: n, Distance: Distance(token, n), Prefix: Related(token, n)))
             .Where(s => s.Distance <= Math.Max(2, token.Length / 3) || s.Prefix)
             .ToList();
         if (close.Count == 0) return [];
@@ -153,6 +153,14 @@ internal static partial class CommandLineRun
         return close.Where(s => s.Distance == best || s.Prefix)
             .OrderBy(s => s.Distance).ThenBy(s => s.Name, StringComparer.Ordinal)
             .Take(3).Select(s => s.Name).ToList();
+    }
+
+    /// <summary>"--trunc" for "--truncation", "--background" for "--emoji-background": a name the token begins, or holds whole.</summary>
+    private static bool Related(string token, string name)
+    {
+        var word = token.TrimStart('-');
+        return (word.Length >= 3 && name.StartsWith(token, StringComparison.Ordinal))
+            || (word.Length >= 4 && name.TrimStart('-').Split('-').Length > 1 && name.Contains("-" + word, StringComparison.Ordinal));
     }
 
     /// <summary>Levenshtein distance.</summary>

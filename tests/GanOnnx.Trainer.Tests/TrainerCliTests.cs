@@ -127,6 +127,27 @@ public class TrainerCliTests
         Assert.That(error, Does.Contain("Run 'ganonnx-train train --help' for the options."));
     }
 
+    [TestCase("0")]
+    [TestCase("1")]
+    public void EvalRefusesTooFewImagesByItsOwnFlag(string count)
+    {
+        // 0 ended in an unhandled "System.ArgumentException: tensors" with a stack trace; 1 was named as train's --eval-count.
+        var model = Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-dcgan", "model.onnx");
+        var (code, output, error) = Run("eval", "--data", TestData.IdxFolder(count: 16), "--model", model, "--count", count);
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain($"error: --count is {count}; the Fréchet distance needs at least 2 images"));
+        Assert.That(error, Does.Not.Contain("   at "), "no stack trace");
+        Assert.That(output, Is.Empty, "refused before the classifier is loaded or trained");
+    }
+
+    [Test]
+    public void AFlagThatIsPartOfAnotherIsSuggested()
+    {
+        var (code, _, error) = Run("data", "--out", TestData.NewTempFolder(), "--background", "red");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("error: '--background' is not an option of 'ganonnx-train data'; did you mean --emoji-background?"));
+    }
+
     [Test]
     public void AnUnknownFlagAmongACommandsArgumentsIsNamedAsAFlag()
     {

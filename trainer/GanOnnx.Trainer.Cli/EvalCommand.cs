@@ -24,6 +24,8 @@ internal static class EvalCommand
             var modelPath = parse.GetValue(model);
             var checkpointPath = parse.GetValue(checkpoint);
             if ((modelPath is null) == (checkpointPath is null)) throw new TrainerException("Give exactly one of --model (ONNX) or --checkpoint.");
+            // Before the classifier loads: 0 ended in an unhandled "tensors" exception, and 1 was named as training's --eval-count.
+            if (parse.GetValue(count) < 2) throw new TrainerException($"--count is {parse.GetValue(count)}; the Fréchet distance needs at least 2 images (use thousands).");
             using var evaluator = Evaluator.Open(parse.GetValue(data)!, parse.GetValue(classifierOption), log: output);
             var started = DateTime.UtcNow;
             QualityScores scores;

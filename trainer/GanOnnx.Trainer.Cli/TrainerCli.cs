@@ -31,7 +31,7 @@ public static class TrainerCli
         {
             return action();
         }
-        catch (Exception ex) when (ex is TrainerException or GanOnnxException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is TrainerException or GanOnnxException or ArgumentException or IOException or UnauthorizedAccessException)
         {
             error.WriteLine($"error: {WithFlags(ex.Message)}");
             return 1;
