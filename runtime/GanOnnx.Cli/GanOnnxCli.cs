@@ -298,6 +298,9 @@ public static class GanOnnxCli
             output.WriteLine($"quality:      {(c.Quality.Count == 0 ? "(not measured)" : string.Join(", ", c.Quality.Select(kv => $"{kv.Key} {FormatScore(kv.Value)}")))}");
             output.WriteLine($"contract:     {(c.InferredFromShapes ? "inferred from shapes (no GanOnnx metadata)" : "from metadata")}");
             output.WriteLine($"provider:     {session.ProviderReport}");
+            output.WriteLine(GeneratorOptions.AutomaticIntraOpThreads > 0
+                ? $"cpu threads:  {GeneratorOptions.AutomaticIntraOpThreads} per inference call by default (one per physical core, within this process's CPU limit of {Environment.ProcessorCount})"
+                : "cpu threads:  ONNX Runtime's own default per inference call");
             output.WriteLine($"available:    {string.Join(", ", GeneratorSession.AvailableProviders())}");
             return 0;
         }));

@@ -73,6 +73,8 @@ public class GanOnnxCliTests
         var (code, output, error) = Run("info", "--model", TestPaths.ShippedModel);
         Assert.That(code, Is.EqualTo(0), error);
         Assert.That(output, Does.Contain("float32[batch, 1, 28, 28]").And.Contain("CPUExecutionProvider").And.Contain("from metadata"));
+        Assert.That(output, Does.Contain(Runtime.GeneratorOptions.AutomaticIntraOpThreads > 0
+            ? $"cpu threads:  {Runtime.GeneratorOptions.AutomaticIntraOpThreads} per inference call by default" : "cpu threads:  ONNX Runtime's own default"));
     }
 
     [Test]
