@@ -8,10 +8,11 @@ namespace GanOnnx.Cli;
 /// <summary>
 /// The batch-export bar of <c>ganonnx bench --files N</c>: images per second of <c>ganonnx generate</c> writing N PNG files
 /// (its default pipeline for the thread budget) against plain ONNX Runtime inference of the same file, with no files, at
-/// the same batch size and thread count (with no count given, the processor count on both sides), measured in the same run. The plain inference is timed before the files and
-/// again halfway through them (the second half of the files continues the job), and the files are compared with the
-/// mean of the two: on a shared machine the speed drifts by ±10 % within a minute, and one plain figure taken before
-/// the files compared a different moment's machine.
+/// the same batch size and thread count (with no count given, the processor count on both sides), measured in the same
+/// run. The plain inference is timed before the files and again halfway through them (the second half of the files
+/// continues the job; <c>bench</c> asks for at least 2), and the files are compared with the mean of the two: on a shared
+/// machine the speed drifts by ±10 % within a minute, and one plain figure taken before the files compared a different
+/// moment's machine.
 /// </summary>
 internal sealed record FilesComparison(long Files, int Batch, int Threads, string Png, double PlainBeforeImagesPerSecond, double PlainHalfwayImagesPerSecond,
     double GenerateImagesPerSecond, double InferenceSeconds, double EncodeSeconds)
@@ -24,7 +25,6 @@ internal sealed record FilesComparison(long Files, int Batch, int Threads, strin
 
     public static FilesComparison Measure(string modelPath, long files, int batch, int threads, string? folder, BenchmarkSettings settings, PngCompression png = PngCompression.Small)
     {
-        if (files < 2) throw new GanOnnxException($"--files is {files}; it must be at least 2 (the plain inference is timed before the files and halfway through them).");
         // "Automatic" is the processor count on both sides: ONNX Runtime's own default can be fewer threads (one on the
         // project's 2-vCPU machine, against generate's two workers), which made the comparison one of unequal threads.
         threads = threads == 0 ? Environment.ProcessorCount : threads;

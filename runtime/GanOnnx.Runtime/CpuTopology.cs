@@ -27,7 +27,7 @@ internal static class CpuTopology
             foreach (var cpu in Directory.EnumerateDirectories(sysCpu, "cpu*"))
             {
                 var name = Path.GetFileName(cpu);
-                if (name.Length < 4 || !name.AsSpan(3).ToString().All(char.IsAsciiDigit)) continue; // cpufreq, cpuidle
+                if (name.Length < 4 || !name[3..].All(char.IsAsciiDigit)) continue; // cpufreq, cpuidle
                 var siblings = Path.Combine(cpu, "topology", "thread_siblings_list");
                 if (File.Exists(siblings)) cores.Add(File.ReadAllText(siblings).Trim());
             }

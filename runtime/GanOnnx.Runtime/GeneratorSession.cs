@@ -73,7 +73,8 @@ public sealed partial class GeneratorSession : IDisposable
             if (Provider == ExecutionProvider.Cuda) _cuda = new CudaDataPath(Options.DeviceId, Options.CudaGraph);
             var name = path is not null ? Path.GetFileName(path) : source;
             _metricTags = (GeneratorMetrics.Tags(name, Provider, "float"), GeneratorMetrics.Tags(name, Provider, "uint8"), GeneratorMetrics.Tags(name, Provider, "device"));
-            GeneratorMetrics.LoadDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(loadStarted).TotalSeconds, _metricTags.Float.AsSpan(0, 2));
+            GeneratorMetrics.LoadDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(loadStarted).TotalSeconds,
+                _metricTags.Float.AsSpan(0, 2)); // model and provider, the first two tags: a load has no output
         }
         catch
         {
