@@ -165,6 +165,8 @@ public static class GanOnnxCli
             var png = ParsePngCompression(parse.GetValue(pngCompression)!);
             if (fileFormat != ImageFileFormat.Png && parse.GetResult(pngCompression) is { Implicit: false })
                 throw new GanOnnxException($"--png-compression applies to PNG files; --format is {parse.GetValue(format)}.");
+            if (parse.GetValue(noGrid) && parse.GetValue(gridLabels))
+                throw new GanOnnxException("--grid-labels captions grid.png, and --no-grid writes none; give one of them.");
             var providerChoice = ParseProvider(parse.GetValue(provider)!);
             if (parse.GetValue(threads) is < 1 or > 256) throw new GanOnnxException($"--threads is {parse.GetValue(threads)}; it must be between 1 and 256.");
             var pipeline = ExportPipeline.For(providerChoice, parse.GetValue(threads));

@@ -68,6 +68,17 @@ public class GanOnnxCliTests
     }
 
     [Test]
+    public void GridLabelsWithNoGridIsRefusedBeforeAnyImage()
+    {
+        // --grid-labels was ignored without a word when --no-grid was given too.
+        var folder = Path.Combine(TestPaths.NewTempFolder(), "out");
+        var (code, _, error) = Run("generate", "--model", TestPaths.ShippedModel, "--count", "2", "--out", folder, "--no-grid", "--grid-labels");
+        Assert.That(code, Is.EqualTo(1));
+        Assert.That(error, Does.Contain("error: --grid-labels captions grid.png, and --no-grid writes none; give one of them."));
+        Assert.That(Directory.Exists(folder), Is.False);
+    }
+
+    [Test]
     public void InfoPrintsTheContract()
     {
         var (code, output, error) = Run("info", "--model", TestPaths.ShippedModel);
