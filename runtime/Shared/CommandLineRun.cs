@@ -9,9 +9,10 @@ namespace GanOnnx;
 /// <summary>
 /// Runs a parsed command line in the invariant culture (numbers are read and written with '.', whatever the machine's
 /// locale: under de-DE, .NET would read "--truncation 0.5" as 5), and reports a command line that does not parse the
-/// way the rest of the program reports bad input: an <c>error:</c> line per problem in the flags' own words ("--count is 'abc'; it must be a whole number",
-/// not "as expected type 'System.Nullable`1[System.Int64]'"), the nearest flag or command for a misspelt one, and where
-/// the help is, instead of the whole help page after the errors. Exit code 1. Linked into both command lines.
+/// way the rest of the program reports bad input: an <c>error:</c> line per problem in the flags' own words ("--count is
+/// 'abc'; it must be a whole number", not "as expected type 'System.Nullable`1[System.Int64]'"), the nearest flag or
+/// command for a misspelt one, and where the help is, instead of the whole help page after the errors. Exit code 1.
+/// Linked into both command lines.
 /// </summary>
 internal static partial class CommandLineRun
 {
@@ -60,8 +61,8 @@ internal static partial class CommandLineRun
             {
                 var token = unknown.Groups["token"].Value;
                 var names = token.StartsWith('-')
-                    ? command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name))
-                    : command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name);
+                    ? OptionNames(command)
+                    : CommandNames(command);
                 var near = Nearest(token, names);
                 var what = token.StartsWith('-') ? $"'{token}' is not an option of '{CommandPath(parse.CommandResult, program)}'"
                     : command.Subcommands.Count > 0 ? $"'{token}' is not a command of '{CommandPath(parse.CommandResult, program)}'"
@@ -78,7 +79,7 @@ internal static partial class CommandLineRun
             }
             else if (problem == "Required command was not provided.")
             {
-                yield return $"'{CommandPath(parse.CommandResult, program)}' needs a command: {string.Join(", ", command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))}.";
+                yield return $"'{CommandPath(parse.CommandResult, program)}' needs a command: {string.Join(", ", CommandNames(command))}.";
             }
             else
             {
@@ -118,11 +119,17 @@ internal static partial class CommandLineRun
         foreach (var argument in parse.CommandResult.Children.OfType<ArgumentResult>())
             foreach (var token in argument.Tokens.Where(t => t.Value.StartsWith("--", StringComparison.Ordinal) && t.Value.Length > 2))
             {
-                var near = Nearest(token.Value, command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name)));
+                var near = Nearest(token.Value, OptionNames(command));
                 yield return $"'{token.Value}' is not an option of '{CommandPath(parse.CommandResult, program)}'"
                     + (near.Count > 0 ? $"; did you mean {string.Join(" or ", near)}?" : $"; its {argument.Argument.Name} are given without a flag.");
             }
     }
+
+    /// <summary>The flags a user may type for <paramref name="command"/>: every visible option's name and aliases.</summary>
+    private static IEnumerable<string> OptionNames(Command command) => command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name));
+
+    /// <summary>The visible subcommands of <paramref name="command"/>.</summary>
+    private static IEnumerable<string> CommandNames(Command command) => command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name);
 
     /// <summary>What a value of the named .NET type must be, in words.</summary>
     private static string Expected(string type)
