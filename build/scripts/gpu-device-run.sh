@@ -40,7 +40,7 @@ done
 for f in "$work"/measure/torch-*.txt; do
   echo "--- $(basename "$f" .txt)"; grep -v '^--- ' "$f" | tr -s ' ' | tail -n 40
 done
-for f in files-cuda files-cuda-stored compare-cuda-fp32 compare-cuda-tf32 torch-compare compare-cuda-fp16 doctor; do
+for f in files-cuda files-cuda-stored compare-cuda-fp32 compare-cuda-tf32 torch-compare compare-cuda-fp16 compare-cuda-subpixel doctor; do
   [ -f "$work/measure/$f.txt" ] && { echo "--- $f"; tail -n 25 "$work/measure/$f.txt"; }
 done
 [ -f "$work/measure/ratios.md" ] && { echo "--- GanOnnx ÷ PyTorch"; cat "$work/measure/ratios.md"; }

@@ -76,12 +76,18 @@ step grid-cuda "$g" generate --model models/mnist-dcgan/model.onnx --count 64 --
 benchBoth "${shipped[@]:0:2}"
 # ONNX Runtime's own CUDA kernels were 0.4–0.5× PyTorch's at large batches on 2026-12-04 (plain ORT by hand too), worst
 # for the 64×64 RGB model; try its layout and algorithm choices on that model, best variant only (uint8, CUDA graphs).
-tuned() { # tuned SUFFIX FLAG: emoji-dcgan with one CUDA tuning flag
+tuned() { # tuned SUFFIX FLAG [VALUE]: emoji-dcgan with one tuning flag
   step "bench-cuda-emoji-dcgan-$1" "$g" bench --model models/emoji-dcgan/model.onnx --providers cuda --batch-sizes "$batches" --outputs uint8 --cuda-graph on \
-    --peer "$2" --duration "$seconds" --warmup 3 "${cudaArgs[@]}" --json "$out/bench-cuda-emoji-dcgan-$1.json" --markdown "$out/bench-cuda-emoji-dcgan-$1.md"
+    --peer "${@:2}" --duration "$seconds" --warmup 3 "${cudaArgs[@]}" --json "$out/bench-cuda-emoji-dcgan-$1.json" --markdown "$out/bench-cuda-emoji-dcgan-$1.md"
 }
 tuned nhwc --cuda-nhwc
 tuned heuristic --cudnn-heuristic
+# The sub-pixel rewrite of the last two upsampling layers (GeneratorOptions.SubPixel; 1.6× on the CPU, off on CUDA by
+# default until measured): its images on CUDA against the CPU's, then its speed on both models.
+step compare-cuda-subpixel "$g" dump --model models/mnist-dcgan/model.onnx --count 64 --seed 42 --out "$out/dump-cuda-subpixel" --provider cuda --no-tf32 --subpixel on "${cudaArgs[@]}" --compare "$out/dump-cpu" --tolerance 1e-3
+tuned subpixel --subpixel on
+step bench-cuda-mnist-dcgan-subpixel "$g" bench --model models/mnist-dcgan/model.onnx --providers cuda --batch-sizes "$batches" --outputs float --cuda-graph on \
+  --subpixel off,on --duration "$seconds" --warmup 3 "${cudaArgs[@]}" --json "$out/bench-cuda-mnist-dcgan-subpixel.json" --markdown "$out/bench-cuda-mnist-dcgan-subpixel.md"
 # Images left on the GPU (GenerateOnDevice: no copy to the host, as an app that goes on on the GPU would use them),
 # against PyTorch's 'device' rows (torch-mnist-dcgan.json); first run on a GPU.
 step bench-cuda-mnist-dcgan-device "$g" bench --model models/mnist-dcgan/model.onnx --providers cuda --batch-sizes "$batches" --outputs device --cuda-graph off,on \

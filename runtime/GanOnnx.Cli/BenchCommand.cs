@@ -19,8 +19,9 @@ internal static class BenchCommand
         var threads = new Option<string>("--threads") { Description = "Comma-separated intra-op thread counts (0 = automatic: GanOnnx's default, one per physical core, for its rows; ONNX Runtime's own default for the plain peer, as by hand).", DefaultValueFactory = _ => "0" };
         var outputs = new Option<string>("--outputs") { Description = "Comma-separated: float (the model's float32), uint8 (pixels mapped inside the graph), device (float32 left on the GPU; CUDA rows only).", DefaultValueFactory = _ => "float" };
         var cudaGraph = new Option<string>("--cuda-graph") { Description = "Comma-separated: off and/or on (CUDA graphs; CUDA rows only).", DefaultValueFactory = _ => "off" };
+        var subPixel = new Option<string>("--subpixel") { Description = "Comma-separated: auto (the CPU only), on and/or off: GanOnnx's rows with a DCGAN's last two upsampling layers as sub-pixel convolutions or as the model has them.", DefaultValueFactory = _ => "auto" };
         var peer = new Option<bool>("--peer") { Description = "Also time plain ONNX Runtime by hand (InferenceSession.Run on a fixed tensor) on each provider." };
-        var files = new Option<long>("--files") { Description = "Also write this many PNG files with 'generate' and compare with plain ONNX Runtime at the largest batch (0 = skip).", DefaultValueFactory = _ => 0 };
+        var files = new Option<long>("--files") { Description = "Also write this many PNG files with 'generate' and compare with plain ONNX Runtime at the largest batch (0 = skip; generate runs with the first --subpixel mode).", DefaultValueFactory = _ => 0 };
         var filesPng = new Option<string>("--png-compression") { Description = "--files: small (compressed), none (stored) or both, comma-separated.", DefaultValueFactory = _ => "small" };
         var filesDir = new Option<string?>("--files-dir") { Description = "Where --files writes (in a new folder, deleted after; default: the system temporary folder)." };
         var duration = new Option<double>("--duration") { Description = "Seconds of timed calls per configuration.", DefaultValueFactory = _ => 3.0 };
@@ -33,7 +34,7 @@ internal static class BenchCommand
         var cudaTuning = GanOnnxCli.CudaTuning.Create();
         var command = new Command("bench", "Measure session creation, first run, latency percentiles, throughput and memory, beside plain ONNX Runtime.")
         {
-            model, providers, batches, threads, outputs, cudaGraph, peer, files, filesPng, filesDir, duration, warmup, iterations, json, markdown, histogram, cudaPath,
+            model, providers, batches, threads, outputs, cudaGraph, subPixel, peer, files, filesPng, filesDir, duration, warmup, iterations, json, markdown, histogram, cudaPath,
         };
         cudaTuning.AddTo(command);
         command.SetAction(parse => GanOnnxCli.Guarded(error, () =>
@@ -49,6 +50,7 @@ internal static class BenchCommand
                 ThreadCounts = ListOption.Ints("--threads", parse.GetValue(threads)!, 0),
                 Outputs = ListOption.Words("--outputs", parse.GetValue(outputs)!, ["float", "uint8", "device"]),
                 CudaGraphs = ListOption.Words("--cuda-graph", parse.GetValue(cudaGraph)!, ["off", "on"]).Select(w => w == "on").ToArray(),
+                SubPixel = ListOption.Words("--subpixel", parse.GetValue(subPixel)!, ["auto", "on", "off"]).Select(GanOnnxCli.ParseSubPixel).Distinct().ToArray(),
                 Peer = parse.GetValue(peer),
                 CudaLibraryFolders = GanOnnxCli.ParseFolders(parse.GetValue(cudaPath)),
                 Tuning = cudaTuning.Apply(parse, new GeneratorOptions()),
@@ -83,7 +85,7 @@ internal static class BenchCommand
                 foreach (var threadCount in plan.ThreadCounts)
                     foreach (var png in compressions)
                     {
-                        comparisons.Add(FilesComparison.Measure(paths[0], fileCount, plan.BatchSizes.Max(), threadCount, parse.GetValue(filesDir), plan.Settings, png));
+                        comparisons.Add(FilesComparison.Measure(paths[0], fileCount, plan.BatchSizes.Max(), threadCount, parse.GetValue(filesDir), plan.Settings, png, plan.SubPixel[0]));
                         output.WriteLine(comparisons[^1].ToString());
                     }
             if (parse.GetValue(json) is { } jsonPath)
@@ -108,6 +110,7 @@ internal static class BenchCommand
         public required int[] ThreadCounts { get; init; }
         public string[] Outputs { get; init; } = ["float"];
         public bool[] CudaGraphs { get; init; } = [false];
+        public SubPixelMode[] SubPixel { get; init; } = [SubPixelMode.Auto];
         public bool Peer { get; init; }
         public IReadOnlyList<string> CudaLibraryFolders { get; init; } = [];
         /// <summary>The CUDA math and layout every CUDA row uses (TF32, NHWC, cuDNN search), the plain peer's too.</summary>
@@ -127,17 +130,18 @@ internal static class BenchCommand
                     {
                         foreach (var graph in CudaGraphs.Where(g => !g || provider is ExecutionProvider.Cuda or ExecutionProvider.Auto))
                             foreach (var output in Outputs.Where(o => o != "device" || provider is ExecutionProvider.Cuda or ExecutionProvider.Auto))
-                                foreach (var threads in ThreadCounts)
-                                    foreach (var batch in BatchSizes)
-                                    {
-                                        var options = Tuning with
+                                foreach (var subPixel in SubPixel)
+                                    foreach (var threads in ThreadCounts)
+                                        foreach (var batch in BatchSizes)
                                         {
-                                            Provider = provider, IntraOpThreads = threads, MaxBatchSize = batch, CudaGraph = graph,
-                                            PixelOutput = output == "uint8" ? PixelLayout.Nhwc : PixelLayout.None, CudaLibraryFolders = CudaLibraryFolders,
-                                        };
-                                        var result = InferenceBenchmark.Measure(() => new OnnxRuntimeTarget(path, options, onDevice: output == "device"), batch, threads, Settings);
-                                        results.Add(Described(result with { Model = name, Output = output, CudaGraph = graph }));
-                                    }
+                                            var options = Tuning with
+                                            {
+                                                Provider = provider, IntraOpThreads = threads, MaxBatchSize = batch, CudaGraph = graph, SubPixel = subPixel,
+                                                PixelOutput = output == "uint8" ? PixelLayout.Nhwc : PixelLayout.None, CudaLibraryFolders = CudaLibraryFolders,
+                                            };
+                                            var result = InferenceBenchmark.Measure(() => new OnnxRuntimeTarget(path, options, onDevice: output == "device"), batch, threads, Settings);
+                                            results.Add(Described(result with { Model = name, Output = output, CudaGraph = graph }));
+                                        }
                         if (Peer && provider is ExecutionProvider.Cpu or ExecutionProvider.Cuda)
                             foreach (var threads in ThreadCounts)
                                 foreach (var batch in BatchSizes)

@@ -39,9 +39,10 @@ internal static class DumpCommand
         var provider = GanOnnxCli.ProviderOption();
         var cudaPath = GanOnnxCli.CudaPathOption();
         var cudaTuning = GanOnnxCli.CudaTuning.Create();
+        var subPixel = GanOnnxCli.SubPixelOption();
         var command = new Command("dump", "Write raw latents and float32 images (and compare them with another dump).")
         {
-            model, count, seed, start, outDir, compare, tolerance, provider, cudaPath,
+            model, count, seed, start, outDir, compare, tolerance, provider, cudaPath, subPixel,
         };
         cudaTuning.AddTo(command);
         command.SetAction(parse => GanOnnxCli.Guarded(error, () =>
@@ -56,6 +57,7 @@ internal static class DumpCommand
             using var session = GeneratorSession.Load(parse.GetValue(model)!, cudaTuning.Apply(parse, new GeneratorOptions
             {
                 Provider = GanOnnxCli.ParseProvider(parse.GetValue(provider)!), CudaLibraryFolders = GanOnnxCli.ParseFolders(parse.GetValue(cudaPath)),
+                SubPixel = GanOnnxCli.ParseSubPixel(parse.GetValue(subPixel)!),
             }));
             var c = session.Contract;
             var (s, first) = (parse.GetValue(seed), parse.GetValue(start));

@@ -15,7 +15,7 @@ namespace GanOnnx.Cli;
 /// moment's machine.
 /// </summary>
 internal sealed record FilesComparison(long Files, int Batch, int Threads, string Png, double PlainBeforeImagesPerSecond, double PlainHalfwayImagesPerSecond,
-    double GenerateImagesPerSecond, double InferenceSeconds, double EncodeSeconds)
+    double GenerateImagesPerSecond, double InferenceSeconds, double EncodeSeconds, int SubPixel = 0)
 {
     /// <summary>The mean of the two plain measurements.</summary>
     public double PlainImagesPerSecond => (PlainBeforeImagesPerSecond + PlainHalfwayImagesPerSecond) / 2;
@@ -23,7 +23,8 @@ internal sealed record FilesComparison(long Files, int Batch, int Threads, strin
     /// <summary>Files per second against <see cref="PlainImagesPerSecond"/>: the bar is 1.0.</summary>
     public double Ratio => GenerateImagesPerSecond / PlainImagesPerSecond;
 
-    public static FilesComparison Measure(string modelPath, long files, int batch, int threads, string? folder, BenchmarkSettings settings, PngCompression png = PngCompression.Small)
+    public static FilesComparison Measure(string modelPath, long files, int batch, int threads, string? folder, BenchmarkSettings settings,
+        PngCompression png = PngCompression.Small, SubPixelMode subPixel = SubPixelMode.Auto)
     {
         // "Automatic" is the processor count on both sides: ONNX Runtime's own default can be fewer threads (one on the
         // project's 2-vCPU machine, against generate's two workers), which made the comparison one of unequal threads.
@@ -33,7 +34,7 @@ internal sealed record FilesComparison(long Files, int Batch, int Threads, strin
         try
         {
             var pipeline = ExportPipeline.For(ExecutionProvider.Cpu, threads);
-            using var session = GeneratorSession.Load(modelPath, pipeline.Apply(new GeneratorOptions { MaxBatchSize = batch }));
+            using var session = GeneratorSession.Load(modelPath, pipeline.Apply(new GeneratorOptions { MaxBatchSize = batch, SubPixel = subPixel }));
             BatchExportResult Export(long start, long count) => BatchExporter.RunAsync(session, new BatchExportOptions
             {
                 Count = count, StartIndex = start, Folder = folder, Grid = false, EncoderThreads = pipeline.EncoderThreads,
@@ -48,7 +49,7 @@ internal sealed record FilesComparison(long Files, int Batch, int Threads, strin
             var seconds = first.Elapsed.TotalSeconds + second.Elapsed.TotalSeconds;
             return new FilesComparison(files, batch, threads, png == PngCompression.None ? "stored" : "compressed", before, halfway,
                 (first.Written + second.Written) / Math.Max(seconds, 1e-9),
-                (first.InferenceTime + second.InferenceTime).TotalSeconds, (first.EncodeTime + second.EncodeTime).TotalSeconds);
+                (first.InferenceTime + second.InferenceTime).TotalSeconds, (first.EncodeTime + second.EncodeTime).TotalSeconds, session.SubPixelRewrites);
         }
         finally
         {
@@ -56,9 +57,15 @@ internal sealed record FilesComparison(long Files, int Batch, int Threads, strin
         }
     }
 
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"files: 'generate' wrote {Files} PNG files ({Png}) at {GenerateImagesPerSecond:F0} images/s = {Ratio:F2}× plain ONNX Runtime " +
-        $"inference with no files ({PlainImagesPerSecond:F0} images/s: {PlainBeforeImagesPerSecond:F0} before the files, {PlainHalfwayImagesPerSecond:F0} halfway), " +
-        $"batch {Batch}, {Threads} threads on both sides " +
-        $"(inference {InferenceSeconds:F2} s, encoding and writing {EncodeSeconds:F2} s across threads)");
+    public override string ToString()
+    {
+        var graphs = SubPixel > 0
+            ? $"'generate' with {2 * SubPixel} ConvTranspose layers as sub-pixel convolutions, the peer with the file's own graph"
+            : "the file's own graph on both sides";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"files: 'generate' wrote {Files} PNG files ({Png}) at {GenerateImagesPerSecond:F0} images/s = {Ratio:F2}× plain ONNX Runtime " +
+            $"inference with no files ({PlainImagesPerSecond:F0} images/s: {PlainBeforeImagesPerSecond:F0} before the files, {PlainHalfwayImagesPerSecond:F0} halfway), " +
+            $"batch {Batch}, {Threads} threads on both sides, {graphs} " +
+            $"(inference {InferenceSeconds:F2} s, encoding and writing {EncodeSeconds:F2} s across threads)");
+    }
 }

@@ -113,6 +113,20 @@ public static class GanOnnxCli
         };
     }
 
+    internal static Option<string> SubPixelOption() => new("--subpixel")
+    {
+        Description = "Run a DCGAN's last two upsampling layers as sub-pixel convolutions (same images up to float32 rounding; ≈ 1.7× faster for mnist-dcgan on the CPU): auto (the CPU only), on or off.",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    internal static SubPixelMode ParseSubPixel(string text) => text.ToLowerInvariant() switch
+    {
+        "auto" => SubPixelMode.Auto,
+        "on" => SubPixelMode.On,
+        "off" => SubPixelMode.Off,
+        _ => throw new GanOnnxException($"--subpixel is '{text}'; choose auto, on or off."),
+    };
+
     internal static Option<bool> CudaGraphOption() => new("--cuda-graph") { Description = "CUDA: capture and replay a CUDA graph per batch size." };
 
     internal static IReadOnlyList<string> ParseFolders(string? text) =>
@@ -154,9 +168,10 @@ public static class GanOnnxCli
         var cudaPath = CudaPathOption();
         var cudaGraph = CudaGraphOption();
         var cudaTuning = CudaTuning.Create();
+        var subPixel = SubPixelOption();
         var command = new Command("generate", "Write images (PNG/JPEG/WebP), a manifest and a grid from a generator; resumable and shardable.")
         {
-            model, count, perClass, seed, start, outDir, format, quality, pngCompression, noGrid, gridLabels, label, batch, truncation, shard, shards, threads, quiet, overwrite, workers, intraOp, provider, cudaPath, cudaGraph,
+            model, count, perClass, seed, start, outDir, format, quality, pngCompression, noGrid, gridLabels, label, batch, truncation, shard, shards, threads, quiet, overwrite, workers, intraOp, provider, cudaPath, cudaGraph, subPixel,
         };
         cudaTuning.AddTo(command);
         command.SetAction(parse => Guarded(error, () =>
@@ -179,6 +194,7 @@ public static class GanOnnxCli
             {
                 Provider = providerChoice, MaxBatchSize = parse.GetValue(batch), Truncation = parse.GetValue(truncation),
                 CudaLibraryFolders = ParseFolders(parse.GetValue(cudaPath)), CudaGraph = parse.GetValue(cudaGraph),
+                SubPixel = ParseSubPixel(parse.GetValue(subPixel)!),
             })));
             var shardText = parse.GetValue(shard);
             var selected = shardText is not null ? Shard.Parse(shardText, "--shard") : Shard.FromEnvironment(parse.GetValue(shards), countName: "--shards N") ?? Shard.All;
@@ -280,12 +296,14 @@ public static class GanOnnxCli
         var model = ModelOption();
         var provider = ProviderOption();
         var cudaPath = CudaPathOption();
-        var command = new Command("info", "Print a generator's contract and the providers this machine offers.") { model, provider, cudaPath };
+        var subPixel = SubPixelOption();
+        var command = new Command("info", "Print a generator's contract and the providers this machine offers.") { model, provider, cudaPath, subPixel };
         command.SetAction(parse => Guarded(error, () =>
         {
             using var session = GeneratorSession.Load(parse.GetValue(model)!, new GeneratorOptions
             {
                 Provider = ParseProvider(parse.GetValue(provider)!), CudaLibraryFolders = ParseFolders(parse.GetValue(cudaPath)),
+                SubPixel = ParseSubPixel(parse.GetValue(subPixel)!),
             });
             var c = session.Contract;
             output.WriteLine($"model:        {session.Source}");
@@ -300,6 +318,11 @@ public static class GanOnnxCli
             output.WriteLine($"quality:      {(c.Quality.Count == 0 ? "(not measured)" : string.Join(", ", c.Quality.Select(kv => $"{kv.Key} {FormatScore(kv.Value)}")))}");
             output.WriteLine($"contract:     {(c.InferredFromShapes ? "inferred from shapes (no GanOnnx metadata)" : "from metadata")}");
             output.WriteLine($"provider:     {session.ProviderReport}");
+            output.WriteLine($"sub-pixel:    {(session.SubPixelRewrites > 0
+                ? $"on: {2 * session.SubPixelRewrites} ConvTranspose layers run as sub-pixel convolutions (--subpixel off runs the model's own graph)"
+                : session.Options.SubPixel == SubPixelMode.Off || (session.Options.SubPixel == SubPixelMode.Auto && session.Provider != ExecutionProvider.Cpu)
+                    ? $"off (--subpixel {session.Options.SubPixel.ToString().ToLowerInvariant()} on {session.Provider})"
+                    : "off: the model has no pair of 4×4, stride-2 ConvTranspose layers ending in at most 4 channels")}");
             output.WriteLine(GeneratorOptions.AutomaticIntraOpThreads > 0
                 ? $"cpu threads:  {GeneratorOptions.AutomaticIntraOpThreads} per inference call by default (one per physical core, within this process's CPU limit of {Environment.ProcessorCount})"
                 : "cpu threads:  ONNX Runtime's own default per inference call");

@@ -11,7 +11,7 @@ public static class BenchmarkReport
 
     private static string[] Row(BenchmarkResult r) =>
     [
-        r.Target + (r.CudaGraph ? "+graph" : "") + CudaSuffix(r), r.Model, r.Output, I(r.Batch), r.Threads == 0 ? "auto" : I(r.Threads), F(r.CreateMs, 1), F(r.FirstRunMs, 1),
+        r.Target + (r.CudaGraph ? "+graph" : "") + (r.SubPixel > 0 ? "+subpixel" : "") + CudaSuffix(r), r.Model, r.Output, I(r.Batch), r.Threads == 0 ? "auto" : I(r.Threads), F(r.CreateMs, 1), F(r.FirstRunMs, 1),
         F(r.P50Ms, 3), F(r.P90Ms, 3), F(r.P99Ms, 3), F(r.MaxMs, 3), F(r.ImagesPerSecond, 0), F(r.PeakMemoryMiB, 0),
         r.GpuMemoryMiB is { } gpu ? F(gpu, 0) : "-", I(r.Iterations),
     ];

@@ -57,6 +57,7 @@ public static class InferenceBenchmark
         {
             Target = target.Name,
             GpuMemoryMiB = (target as OnnxRuntimeTarget)?.GpuMemoryMiB,
+            SubPixel = (target as OnnxRuntimeTarget)?.Session.SubPixelRewrites,
             Batch = batch,
             Threads = threads,
             CreateMs = createMs,

@@ -90,6 +90,14 @@ public sealed record GeneratorOptions
     /// </summary>
     public PixelLayout PixelOutput { get; init; } = PixelLayout.None;
 
+    /// <summary>
+    /// Whether a DCGAN's last two upsampling layers run as sub-pixel convolutions (<see cref="SubPixelMode"/>): on the
+    /// CPU about 1.7× faster for <c>mnist-dcgan</c>, with images the same up to float32 rounding. Default
+    /// <see cref="SubPixelMode.Auto"/> (the CPU provider only); <see cref="GeneratorSession.SubPixelRewrites"/> says
+    /// whether the model had such layers.
+    /// </summary>
+    public SubPixelMode SubPixel { get; init; } = SubPixelMode.Auto;
+
     /// <summary>Truncation ψ in (0, 1] applied to sampled latents; 1 = none. Default 1.</summary>
     public float Truncation { get; init; } = 1f;
 
@@ -108,6 +116,8 @@ public sealed record GeneratorOptions
             throw new GanOnnxException($"{nameof(CudaMemoryLimitBytes)} is {CudaMemoryLimitBytes}; it must be 0 (no limit) or more.");
         if (!Enum.IsDefined(PixelOutput))
             throw new GanOnnxException($"{nameof(PixelOutput)} is {(int)PixelOutput}; allowed: None, Nhwc, Nchw.");
+        if (!Enum.IsDefined(SubPixel))
+            throw new GanOnnxException($"{nameof(SubPixel)} is {(int)SubPixel}; allowed: Auto, On, Off.");
         if (CudaGraph && Provider is not (ExecutionProvider.Cuda or ExecutionProvider.Auto))
             throw new GanOnnxException($"{nameof(CudaGraph)} is true but {nameof(Provider)} is {Provider}; CUDA graphs need Provider Cuda (or Auto).");
         if (CudaLibraryFolders is null || CudaLibraryFolders.Any(string.IsNullOrWhiteSpace))

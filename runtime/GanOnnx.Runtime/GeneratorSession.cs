@@ -45,13 +45,21 @@ public sealed partial class GeneratorSession : IDisposable
 
         try
         {
-            if (Options.PixelOutput == PixelLayout.None && path is not null)
+            var subPixel = Options.SubPixel == SubPixelMode.On || (Options.SubPixel == SubPixelMode.Auto && Provider == ExecutionProvider.Cpu);
+            var graph = model; // the bytes ONNX Runtime gets (the model's own, for ModelSha256, stay in 'model')
+            var rewrites = 0;
+            if (subPixel)
+            {
+                graph = SubPixelGraph.Rewrite(model ?? File.ReadAllBytes(path!), out rewrites);
+                SubPixelRewrites = rewrites;
+            }
+            if (Options.PixelOutput == PixelLayout.None && path is not null && rewrites == 0)
             {
                 _session = new InferenceSession(path, sessionOptions);
             }
             else
             {
-                var bytes = PixelGraph.Append(model ?? File.ReadAllBytes(path!), Options.PixelOutput, source);
+                var bytes = PixelGraph.Append(graph ?? File.ReadAllBytes(path!), Options.PixelOutput, source);
                 if (path is not null)
                     sessionOptions.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", Path.GetDirectoryName(path)!);
                 _session = new InferenceSession(bytes, sessionOptions);
@@ -133,6 +141,11 @@ public sealed partial class GeneratorSession : IDisposable
     public ModelContract Contract { get; }
     /// <summary>The options this session was created with.</summary>
     public GeneratorOptions Options { get; }
+    /// <summary>
+    /// How many pairs of upsampling layers run as sub-pixel convolutions (<see cref="GeneratorOptions.SubPixel"/>);
+    /// 0 when the option is off for this provider or the model has no such layers.
+    /// </summary>
+    public int SubPixelRewrites { get; }
     /// <summary>The execution provider in use.</summary>
     public ExecutionProvider Provider { get; }
     /// <summary>Which provider was chosen and why the others were not.</summary>

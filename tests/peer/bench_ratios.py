@@ -38,7 +38,10 @@ def ours(rows, output, batch, plain=False):
 
 def fmt(row): return "-" if row is None else f"{row['images_per_second']:,.0f}"
 def ratio(a, b): return "-" if a is None or b is None or b["images_per_second"] <= 0 else f"{a['images_per_second'] / b['images_per_second']:.2f}×"
-def variant(row): return "" if row is None else (" (graph)" if row.get("cuda_graph") else "")
+def variant(row):
+    """What GanOnnx's row ran besides the defaults: " (graph)", " (sub-pixel)" or both."""
+    parts = [] if row is None else [name for name, on in (("graph", row.get("cuda_graph")), ("sub-pixel", row.get("sub_pixel"))) if on]
+    return f" ({', '.join(parts)})" if parts else ""
 
 def table(name, ganonnx, pytorch, ganonnx_fp16=None):
     """Markdown lines for one model."""

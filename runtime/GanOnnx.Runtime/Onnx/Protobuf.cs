@@ -55,6 +55,26 @@ internal static class Protobuf
     public static ulong? Varint(ReadOnlyMemory<byte> message, int number) =>
         Fields(message).Where(f => f.Number == number && f.WireType == 0).Select(f => (ulong?)f.Varint).FirstOrDefault();
 
+    /// <summary>
+    /// The values of the repeated integer field numbered <paramref name="number"/>, whether written one field per value
+    /// (proto2's default) or packed into one length-delimited field (proto3's).
+    /// </summary>
+    public static List<long> RepeatedVarints(ReadOnlyMemory<byte> message, int number)
+    {
+        var values = new List<long>();
+        foreach (var field in Fields(message).Where(f => f.Number == number))
+        {
+            if (field.WireType == 0)
+            {
+                values.Add((long)field.Varint);
+                continue;
+            }
+            var span = field.Bytes.Span;
+            for (var pos = 0; pos < span.Length;) values.Add((long)ReadVarint(span, ref pos));
+        }
+        return values;
+    }
+
     /// <summary>A length-delimited field found in a stream: where its bytes start and how many there are.</summary>
     public readonly record struct StreamField(int Number, long Offset, long Length);
 
@@ -145,6 +165,9 @@ internal static class Protobuf
         }
 
         public Writer String(int number, string text) => Bytes(number, Encoding.UTF8.GetBytes(text));
+
+        /// <summary>A field read by <see cref="Fields(ReadOnlyMemory{byte})"/>, written again as it was.</summary>
+        public Writer Field(Field field) => field.WireType == 0 ? Varint(field.Number, (long)field.Varint) : Bytes(field.Number, field.Bytes.Span);
 
         public Writer Message(int number, Writer message) => Bytes(number, message.ToArray());
 

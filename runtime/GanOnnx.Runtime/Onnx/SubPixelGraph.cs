@@ -1,0 +1,326 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
+namespace GanOnnx.Runtime.Onnx;
+
+/// <summary>
+/// Rewrites a DCGAN's last two upsampling layers as sub-pixel convolutions (<see cref="SubPixelMode"/>).
+/// <para>
+/// A <c>ConvTranspose</c> with kernel 4, stride 2 and padding 1 makes output row 2m + a from input rows m and m − 1
+/// (a = 0: kernel rows 1 and 3) or m and m + 1 (a = 1: kernel rows 2 and 0), and likewise for columns. So each of its
+/// four output phases (a, b) is a plain 2×2 convolution of the input at the input's resolution, with the kernel taps
+/// picked out and padding (1 − a, 1 − b, a, b). Interleaving the phases back into one image is slow in ONNX Runtime
+/// (its DepthToSpace and Transpose move one float at a time), so the interleave is folded into the next layer instead:
+/// a stride-2 <c>ConvTranspose</c> W over the interleaved image equals a stride-4, 6×6, padding-1 <c>ConvTranspose</c>
+/// over the four phases stacked as channels, whose kernel for phase (a, b) is W shifted by (2a, 2b). That layer does
+/// 2.25× the multiply-adds of the one it replaces, so only a last layer with few output channels (an image's 1 or 3)
+/// is worth it; an element-wise activation between the two layers is applied to each phase.
+/// </para>
+/// <para>
+/// Only the pattern's nodes and weights change; everything else in the file is copied field by field. Weights are
+/// rearranged, never recomputed, so the graph means the same up to the order of float32 sums.
+/// </para>
+/// </summary>
+internal static class SubPixelGraph
+{
+    /// <summary>The most output channels of a last layer that the rewrite takes.</summary>
+    public const int MaxLastOutputs = 4;
+
+    /// <summary>Prefix of every name the rewrite adds.</summary>
+    public const string Prefix = "ganonnx_subpixel";
+
+    // Element-wise activations with one input and one output, applied to each phase as they were to the whole image.
+    private static readonly HashSet<string> Activations = ["Relu", "LeakyRelu", "Elu", "Selu", "Celu", "Sigmoid", "HardSigmoid", "Tanh", "Softplus"];
+
+    private const int ModelGraph = 7;
+    private const int GraphNode = 1, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12, GraphValueInfo = 13;
+    private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5, NodeDomain = 7;
+    private const int AttributeName = 1, AttributeInt = 3, AttributeString = 4, AttributeInts = 8, AttributeType = 20, AttributeTypeInt = 2, AttributeTypeInts = 7;
+    private const int TensorDims = 1, TensorDataType = 2, TensorFloatData = 4, TensorName = 8, TensorRawData = 9, TensorDataLocation = 14, TensorFloat = 1;
+    private const int ValueInfoName = 1;
+
+    private sealed record Node(int Index, string Name, string OpType, string Domain, string[] Inputs, string[] Outputs, List<ReadOnlyMemory<byte>> Attributes);
+
+    private sealed record Weight(long[] Dims, float[] Values);
+
+    /// <summary>One rewrite: the first layer, the activation between (or null) and the last layer.</summary>
+    private sealed record Pair(Node First, Node? Activation, Node Last, Weight W1, Weight? B1, Weight W2, Weight? B2);
+
+    /// <summary>
+    /// Returns <paramref name="model"/> with every matching pair of layers rewritten, and how many there were (0: the
+    /// model's bytes are returned as they are). A model this cannot read is returned as it is, for ONNX Runtime to judge.
+    /// </summary>
+    public static byte[] Rewrite(byte[] model, out int rewritten)
+    {
+        rewritten = 0;
+        List<Protobuf.Field> modelFields;
+        try
+        {
+            modelFields = Protobuf.Fields(model);
+        }
+        catch (GanOnnxException)
+        {
+            return model; // not ONNX: loading it says so
+        }
+        var graphs = modelFields.Where(f => f.Number == ModelGraph && f.WireType == 2).ToList();
+        if (graphs.Count != 1) return model;
+        var graphFields = Protobuf.Fields(graphs[0].Bytes);
+
+        var nodes = new List<Node>();
+        var initializers = new Dictionary<string, ReadOnlyMemory<byte>>(StringComparer.Ordinal);
+        var protectedNames = new HashSet<string>(StringComparer.Ordinal); // graph inputs and outputs
+        foreach (var field in graphFields)
+        {
+            if (field.WireType != 2) continue;
+            switch (field.Number)
+            {
+                case GraphNode: nodes.Add(ReadNode(nodes.Count, field.Bytes)); break;
+                case GraphInitializer: initializers.TryAdd(Protobuf.String(field.Bytes, TensorName) ?? "", field.Bytes); break;
+                case GraphInput or GraphOutput: protectedNames.Add(Protobuf.String(field.Bytes, ValueInfoName) ?? ""); break;
+            }
+        }
+        if (nodes.Any(n => n.Name.StartsWith(Prefix, StringComparison.Ordinal) || n.Outputs.Any(o => o.StartsWith(Prefix, StringComparison.Ordinal))))
+            return model; // rewritten already
+
+        var consumers = new Dictionary<string, List<Node>>(StringComparer.Ordinal);
+        var producers = new Dictionary<string, Node>(StringComparer.Ordinal);
+        foreach (var node in nodes)
+        {
+            foreach (var input in node.Inputs.Where(i => i.Length > 0))
+                (consumers.TryGetValue(input, out var list) ? list : consumers[input] = []).Add(node);
+            foreach (var output in node.Outputs) producers[output] = node;
+        }
+
+        var pairs = new List<Pair>();
+        var used = new HashSet<int>();
+        foreach (var last in nodes)
+        {
+            if (FindPair(last, producers, consumers, initializers, protectedNames) is not { } pair) continue;
+            var members = new[] { pair.First.Index, pair.Last.Index }.Concat(pair.Activation is null ? [] : [pair.Activation.Index]).ToArray();
+            if (members.Any(used.Contains)) continue;
+            used.UnionWith(members);
+            pairs.Add(pair);
+        }
+        if (pairs.Count == 0) return model;
+
+        // The weights the pairs used and nothing else still needs are dropped.
+        var replacedNodes = pairs.SelectMany(p => new[] { p.First.Index, p.Last.Index }.Concat(p.Activation is null ? [] : [p.Activation.Index])).ToHashSet();
+        var stillUsed = nodes.Where(n => !replacedNodes.Contains(n.Index)).SelectMany(n => n.Inputs).ToHashSet(StringComparer.Ordinal);
+        var dropped = pairs.SelectMany(p => p.First.Inputs.Skip(1).Concat(p.Last.Inputs.Skip(1))).Where(n => !stillUsed.Contains(n)).ToHashSet(StringComparer.Ordinal);
+
+        var gone = pairs.SelectMany(p => p.Activation is null ? p.First.Outputs : p.First.Outputs.Concat(p.Activation.Outputs)).ToHashSet(StringComparer.Ordinal);
+        var replacements = new Dictionary<int, (List<Protobuf.Writer> Nodes, List<Protobuf.Writer> Initializers)>();
+        for (var k = 0; k < pairs.Count; k++) replacements[pairs[k].First.Index] = Build(pairs[k], $"{Prefix}{k}/");
+
+        var graph = new Protobuf.Writer();
+        var nodeIndex = 0;
+        foreach (var field in graphFields)
+        {
+            if (field.Number == GraphNode && field.WireType == 2)
+            {
+                var index = nodeIndex++;
+                if (replacements.TryGetValue(index, out var replacement))
+                    foreach (var node in replacement.Nodes) graph.Message(GraphNode, node);
+                else if (!replacedNodes.Contains(index))
+                    graph.Bytes(GraphNode, field.Bytes.Span);
+                continue;
+            }
+            if (field.Number == GraphInitializer && field.WireType == 2 && dropped.Contains(Protobuf.String(field.Bytes, TensorName) ?? ""))
+                continue;
+            if (field.Number == GraphValueInfo && field.WireType == 2 && gone.Contains(Protobuf.String(field.Bytes, ValueInfoName) ?? ""))
+                continue; // shapes of the tensors that no longer exist
+            graph.Field(field);
+        }
+        foreach (var initializer in replacements.Values.SelectMany(r => r.Initializers)) graph.Message(GraphInitializer, initializer);
+
+        var result = new Protobuf.Writer();
+        foreach (var field in modelFields.Where(f => f.Number != ModelGraph)) result.Field(field);
+        result.Message(ModelGraph, graph);
+        rewritten = pairs.Count;
+        return result.ToArray();
+    }
+
+    private static Pair? FindPair(Node last, Dictionary<string, Node> producers, Dictionary<string, List<Node>> consumers,
+        Dictionary<string, ReadOnlyMemory<byte>> initializers, HashSet<string> protectedNames)
+    {
+        if (!IsUpsampling(last) || !OnlyFeeds(last.Inputs[0], last, consumers, protectedNames)) return null;
+        if (!producers.TryGetValue(last.Inputs[0], out var before)) return null;
+        Node? activation = null;
+        if (before.OpType != "ConvTranspose")
+        {
+            if (!Activations.Contains(before.OpType) || !IsDefaultDomain(before) || before.Inputs.Length != 1 || before.Outputs.Length != 1)
+                return null;
+            activation = before;
+            if (!producers.TryGetValue(activation.Inputs[0], out before) || !OnlyFeeds(activation.Inputs[0], activation, consumers, protectedNames))
+                return null;
+        }
+        var first = before;
+        if (!IsUpsampling(first)) return null;
+        if (Float(first.Inputs[1], initializers, protectedNames) is not { Dims: [var cin, var c, 4, 4] } w1) return null;
+        if (Float(last.Inputs[1], initializers, protectedNames) is not { Dims: [var c2in, var c2, 4, 4] } w2) return null;
+        if (c2in != c || c2 > MaxLastOutputs || cin < 1 || c < 1 || c2 < 1) return null;
+        Weight? b1 = null, b2 = null;
+        if (first.Inputs.Length == 3)
+        {
+            b1 = Float(first.Inputs[2], initializers, protectedNames);
+            if (b1?.Dims is not [var n1] || n1 != c) return null;
+        }
+        if (last.Inputs.Length == 3)
+        {
+            b2 = Float(last.Inputs[2], initializers, protectedNames);
+            if (b2?.Dims is not [var n2] || n2 != c2) return null;
+        }
+        return new Pair(first, activation, last, w1, b1, w2, b2);
+    }
+
+    /// <summary>A 2-D ConvTranspose with kernel 4, stride 2, padding 1, one group, no dilation and no output padding.</summary>
+    private static bool IsUpsampling(Node node)
+    {
+        if (node.OpType != "ConvTranspose" || !IsDefaultDomain(node) || node.Inputs.Length is < 2 or > 3 || node.Outputs.Length != 1) return false;
+        if (node.Inputs.Any(i => i.Length == 0)) return false;
+        foreach (var attribute in node.Attributes)
+        {
+            var name = Protobuf.String(attribute, AttributeName);
+            var ok = name switch
+            {
+                "kernel_shape" => Ints(attribute) is [4, 4],
+                "strides" => Ints(attribute) is [2, 2],
+                "pads" => Ints(attribute) is [1, 1, 1, 1],
+                "dilations" => Ints(attribute) is [1, 1],
+                "output_padding" => Ints(attribute) is [0, 0],
+                "group" => Protobuf.Varint(attribute, AttributeInt) == 1,
+                "auto_pad" => Protobuf.String(attribute, AttributeString) is "NOTSET",
+                _ => false, // output_shape, or anything else: leave the layer alone
+            };
+            if (!ok) return false;
+        }
+        var names = node.Attributes.Select(a => Protobuf.String(a, AttributeName)).ToHashSet();
+        return names.Contains("strides") && names.Contains("pads"); // their defaults (1, 0) are not this layer
+    }
+
+    private static bool IsDefaultDomain(Node node) => node.Domain is "" or "ai.onnx";
+
+    /// <summary>Whether <paramref name="tensor"/> goes to <paramref name="consumer"/> only (and is no graph output).</summary>
+    private static bool OnlyFeeds(string tensor, Node consumer, Dictionary<string, List<Node>> consumers, HashSet<string> protectedNames) =>
+        !protectedNames.Contains(tensor) && consumers.TryGetValue(tensor, out var list) && list.All(n => n.Index == consumer.Index)
+        && consumer.Inputs.Count(i => i == tensor) == 1;
+
+    /// <summary>A float32 initializer held in the file (not an overridable graph input, not external data), or null.</summary>
+    private static Weight? Float(string name, Dictionary<string, ReadOnlyMemory<byte>> initializers, HashSet<string> protectedNames)
+    {
+        if (protectedNames.Contains(name) || !initializers.TryGetValue(name, out var tensor)) return null;
+        var fields = Protobuf.Fields(tensor);
+        if (Protobuf.Varint(tensor, TensorDataType) != TensorFloat || Protobuf.Varint(tensor, TensorDataLocation) is not (null or 0)) return null;
+        var dims = Protobuf.RepeatedVarints(tensor, TensorDims);
+        if (dims.Any(d => d < 0)) return null;
+        var count = dims.Aggregate(1L, (a, d) => a * d);
+        var data = fields.FirstOrDefault(f => f.Number == TensorRawData && f.WireType == 2).Bytes;
+        if (data.Length == 0) data = fields.FirstOrDefault(f => f.Number == TensorFloatData && f.WireType == 2).Bytes;
+        if (count == 0 || data.Length != count * sizeof(float)) return null;
+        var values = new float[count];
+        for (var i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(data.Span.Slice(i * sizeof(float)));
+        return new Weight([.. dims], values);
+    }
+
+    private static (List<Protobuf.Writer> Nodes, List<Protobuf.Writer> Initializers) Build(Pair pair, string p)
+    {
+        var nodes = new List<Protobuf.Writer>();
+        var initializers = new List<Protobuf.Writer>();
+        int cin = (int)pair.W1.Dims[0], c = (int)pair.W1.Dims[1], c2 = (int)pair.W2.Dims[1];
+        var phases = new List<string>();
+        for (var a = 0; a < 2; a++)
+        {
+            for (var b = 0; b < 2; b++)
+            {
+                // Phase (a, b): window row j (0, 1) takes kernel row 3 − a − 2j; likewise for columns.
+                var kernel = new float[c * cin * 4];
+                for (var o = 0; o < c; o++)
+                    for (var i = 0; i < cin; i++)
+                        for (var j = 0; j < 2; j++)
+                            for (var l = 0; l < 2; l++)
+                                kernel[((o * cin + i) * 2 + j) * 2 + l] = pair.W1.Values[((i * c + o) * 4 + (3 - a - 2 * j)) * 4 + (3 - b - 2 * l)];
+                var name = $"{p}phase{a}{b}";
+                initializers.Add(Tensor(name + "/weight", kernel, c, cin, 2, 2));
+                var inputs = new List<string> { pair.First.Inputs[0], name + "/weight" };
+                if (pair.B1 is not null)
+                {
+                    initializers.Add(Tensor(name + "/bias", pair.B1.Values, c));
+                    inputs.Add(name + "/bias");
+                }
+                nodes.Add(NewNode("Conv", name, inputs, name,
+                    Ints("kernel_shape", 2, 2), Ints("pads", 1 - a, 1 - b, a, b), Ints("strides", 1, 1), Ints("dilations", 1, 1), Int("group", 1)));
+                if (pair.Activation is { } activation)
+                {
+                    var node = NewNode(activation.OpType, name + "/" + activation.OpType, [name], name + "/activated");
+                    foreach (var attribute in activation.Attributes) node.Bytes(NodeAttribute, attribute.Span);
+                    nodes.Add(node);
+                    name += "/activated";
+                }
+                phases.Add(name);
+            }
+        }
+        nodes.Add(NewNode("Concat", p + "phases", phases, p + "phases", Int("axis", 1)));
+
+        // The last layer over the stacked phases: phase (a, b)'s channels see W2 shifted by (2a, 2b) in a 6×6 kernel.
+        var last = new float[4 * c * c2 * 36];
+        for (var a = 0; a < 2; a++)
+            for (var b = 0; b < 2; b++)
+                for (var i = 0; i < c; i++)
+                    for (var o = 0; o < c2; o++)
+                        for (var y = 0; y < 4; y++)
+                            for (var x = 0; x < 4; x++)
+                                last[((((a * 2 + b) * c + i) * c2 + o) * 6 + 2 * a + y) * 6 + 2 * b + x] = pair.W2.Values[((i * c2 + o) * 4 + y) * 4 + x];
+        initializers.Add(Tensor(p + "last/weight", last, 4 * c, c2, 6, 6));
+        var lastInputs = new List<string> { p + "phases", p + "last/weight" };
+        if (pair.B2 is not null)
+        {
+            initializers.Add(Tensor(p + "last/bias", pair.B2.Values, c2));
+            lastInputs.Add(p + "last/bias");
+        }
+        nodes.Add(NewNode("ConvTranspose", p + "last", lastInputs, pair.Last.Outputs[0],
+            Ints("kernel_shape", 6, 6), Ints("strides", 4, 4), Ints("pads", 1, 1, 1, 1), Ints("dilations", 1, 1), Int("group", 1)));
+        return (nodes, initializers);
+    }
+
+    private static Node ReadNode(int index, ReadOnlyMemory<byte> bytes)
+    {
+        var fields = Protobuf.Fields(bytes);
+        string Text(Protobuf.Field f) => System.Text.Encoding.UTF8.GetString(f.Bytes.Span);
+        return new Node(index, Protobuf.String(bytes, NodeName) ?? "", Protobuf.String(bytes, NodeOpType) ?? "", Protobuf.String(bytes, NodeDomain) ?? "",
+            [.. fields.Where(f => f.Number == NodeInput && f.WireType == 2).Select(Text)],
+            [.. fields.Where(f => f.Number == NodeOutput && f.WireType == 2).Select(Text)],
+            [.. fields.Where(f => f.Number == NodeAttribute && f.WireType == 2).Select(f => f.Bytes)]);
+    }
+
+    private static long[] Ints(ReadOnlyMemory<byte> attribute) => [.. Protobuf.RepeatedVarints(attribute, AttributeInts)];
+
+    private static Protobuf.Writer Tensor(string name, float[] values, params long[] dims)
+    {
+        var tensor = new Protobuf.Writer();
+        foreach (var dim in dims) tensor.Varint(TensorDims, dim);
+        tensor.Varint(TensorDataType, TensorFloat).String(TensorName, name);
+        var bytes = new byte[values.Length * sizeof(float)];
+        if (BitConverter.IsLittleEndian) MemoryMarshal.AsBytes(values.AsSpan()).CopyTo(bytes);
+        else for (var i = 0; i < values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * sizeof(float)), values[i]);
+        return tensor.Bytes(TensorRawData, bytes);
+    }
+
+    private static Protobuf.Writer NewNode(string opType, string name, IEnumerable<string> inputs, string output, params Protobuf.Writer[] attributes)
+    {
+        var node = new Protobuf.Writer();
+        foreach (var input in inputs) node.String(NodeInput, input);
+        node.String(NodeOutput, output).String(NodeName, name).String(NodeOpType, opType);
+        foreach (var attribute in attributes) node.Message(NodeAttribute, attribute);
+        return node;
+    }
+
+    private static Protobuf.Writer Ints(string name, params long[] values)
+    {
+        var attribute = new Protobuf.Writer().String(AttributeName, name);
+        foreach (var value in values) attribute.Varint(AttributeInts, value);
+        return attribute.Varint(AttributeType, AttributeTypeInts);
+    }
+
+    private static Protobuf.Writer Int(string name, long value) =>
+        new Protobuf.Writer().String(AttributeName, name).Varint(AttributeInt, value).Varint(AttributeType, AttributeTypeInt);
+}
