@@ -53,15 +53,20 @@ internal static class SubPixelGraph
     public static byte[] Rewrite(byte[] model, out int rewritten)
     {
         rewritten = 0;
-        List<Protobuf.Field> modelFields;
         try
         {
-            modelFields = Protobuf.Fields(model);
+            return RewritePairs(model, ref rewritten);
         }
         catch (GanOnnxException)
         {
-            return model; // not ONNX: loading it says so
+            rewritten = 0;
+            return model; // not readable as ONNX: loading it says so, naming the model
         }
+    }
+
+    private static byte[] RewritePairs(byte[] model, ref int rewritten)
+    {
+        var modelFields = Protobuf.Fields(model);
         var graphs = modelFields.Where(f => f.Number == ModelGraph && f.WireType == 2).ToList();
         if (graphs.Count != 1) return model;
         var graphFields = Protobuf.Fields(graphs[0].Bytes);
