@@ -92,11 +92,15 @@ public sealed record GeneratorOptions
 
     /// <summary>
     /// Whether a DCGAN's last two upsampling layers run as sub-pixel convolutions (<see cref="SubPixelMode"/>): on the
-    /// CPU about 1.7× faster for <c>mnist-dcgan</c>, with images the same up to float32 rounding. Default
+    /// CPU about 1.6× faster for <c>mnist-dcgan</c>, with images the same up to float32 rounding. Default
     /// <see cref="SubPixelMode.Auto"/> (the CPU provider only); <see cref="GeneratorSession.SubPixelRewrites"/> says
     /// whether the model had such layers.
     /// </summary>
     public SubPixelMode SubPixel { get; init; } = SubPixelMode.Auto;
+
+    /// <summary>Whether <see cref="SubPixel"/> asks for the rewrite on <paramref name="provider"/> (the provider in use).</summary>
+    public bool UsesSubPixel(ExecutionProvider provider) =>
+        SubPixel == SubPixelMode.On || (SubPixel == SubPixelMode.Auto && provider == ExecutionProvider.Cpu);
 
     /// <summary>Truncation ψ in (0, 1] applied to sampled latents; 1 = none. Default 1.</summary>
     public float Truncation { get; init; } = 1f;

@@ -45,17 +45,15 @@ public sealed partial class GeneratorSession : IDisposable
 
         try
         {
-            var subPixel = Options.SubPixel == SubPixelMode.On || (Options.SubPixel == SubPixelMode.Auto && Provider == ExecutionProvider.Cpu);
             var graph = model; // the bytes ONNX Runtime gets (the model's own, for ModelSha256, stay in 'model')
-            var rewrites = 0;
-            if (subPixel)
+            if (Options.UsesSubPixel(Provider))
             {
-                graph = SubPixelGraph.Rewrite(model ?? File.ReadAllBytes(path!), out rewrites);
+                graph = SubPixelGraph.Rewrite(model ?? File.ReadAllBytes(path!), out var rewrites);
                 SubPixelRewrites = rewrites;
             }
-            if (Options.PixelOutput == PixelLayout.None && path is not null && rewrites == 0)
+            if (Options.PixelOutput == PixelLayout.None && graph is null)
             {
-                _session = new InferenceSession(path, sessionOptions);
+                _session = new InferenceSession(path!, sessionOptions);
             }
             else
             {
