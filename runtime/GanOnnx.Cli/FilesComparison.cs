@@ -70,7 +70,7 @@ internal sealed record FilesComparison(long Files, int Batch, int Threads, strin
     public override string ToString()
     {
         var graphs = SubPixel > 0
-            ? $"'generate' with {2 * SubPixel} ConvTranspose layers as sub-pixel convolutions, the peer with the file's own graph"
+            ? $"'generate' with {SubPixel} ConvTranspose layers as (sub-pixel) convolutions, the peer with the file's own graph"
             : "the file's own graph on both sides";
         return string.Create(CultureInfo.InvariantCulture,
             $"files: 'generate' wrote {Files} PNG files ({Png}) at {GenerateImagesPerSecond:F0} images/s = {Ratio:F2}× plain ONNX Runtime " +

@@ -11,7 +11,7 @@ public sealed record BenchmarkResult
     public string Output { get; init; } = "float";
     /// <summary>Whether CUDA graphs were captured and replayed.</summary>
     public bool CudaGraph { get; init; }
-    /// <summary>How many pairs of upsampling layers ran as sub-pixel convolutions (<c>GeneratorSession.SubPixelRewrites</c>); null for the plain peer.</summary>
+    /// <summary>How many ConvTranspose layers ran as (sub-pixel) convolutions (<c>GeneratorSession.SubPixelRewrites</c>); null for the plain peer.</summary>
     public int? SubPixel { get; init; }
     /// <summary>Whether CUDA float32 work could use TF32 tensor cores (<c>GeneratorOptions.CudaTf32</c>); null off CUDA.</summary>
     public bool? Tf32 { get; init; }

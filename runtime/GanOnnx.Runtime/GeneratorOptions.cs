@@ -91,10 +91,10 @@ public sealed record GeneratorOptions
     public PixelLayout PixelOutput { get; init; } = PixelLayout.None;
 
     /// <summary>
-    /// Whether a DCGAN's last two upsampling layers run as sub-pixel convolutions (<see cref="SubPixelMode"/>): on the
-    /// CPU about 1.6× faster for <c>mnist-dcgan</c>, with images the same up to float32 rounding. Default
-    /// <see cref="SubPixelMode.Auto"/> (the CPU provider only); <see cref="GeneratorSession.SubPixelRewrites"/> says
-    /// whether the model had such layers.
+    /// Whether ConvTranspose layers run as (sub-pixel) convolutions (<see cref="SubPixelMode"/>): on the CPU about 1.6×
+    /// faster for <c>mnist-dcgan</c> and 2.2× for <c>mnist-keras-dcgan</c>, with images the same up to float32 rounding.
+    /// Default <see cref="SubPixelMode.Auto"/> (the CPU provider only); <see cref="GeneratorSession.SubPixelRewrites"/>
+    /// says how many layers of the model were rewritten.
     /// </summary>
     public SubPixelMode SubPixel { get; init; } = SubPixelMode.Auto;
 

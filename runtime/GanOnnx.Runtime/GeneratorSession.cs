@@ -140,8 +140,8 @@ public sealed partial class GeneratorSession : IDisposable
     /// <summary>The options this session was created with.</summary>
     public GeneratorOptions Options { get; }
     /// <summary>
-    /// How many pairs of upsampling layers run as sub-pixel convolutions (<see cref="GeneratorOptions.SubPixel"/>);
-    /// 0 when the option is off for this provider or the model has no such layers.
+    /// How many of the model's ConvTranspose layers run as (sub-pixel) convolutions (<see cref="GeneratorOptions.SubPixel"/>);
+    /// 0 when the option is off for this provider or the model has no layer the rewrite takes.
     /// </summary>
     public int SubPixelRewrites { get; }
     /// <summary>The execution provider in use.</summary>

@@ -11,13 +11,13 @@ public class SubPixelCliTests
     {
         var (code, output, error) = CliRunner.Run("info", "--model", TestPaths.ShippedModel);
         Assert.That(code, Is.Zero, error);
-        Assert.That(output, Does.Contain("sub-pixel:    on: 2 ConvTranspose layers"));
+        Assert.That(output, Does.Contain("sub-pixel:    on: 2 ConvTranspose layers run as (sub-pixel) convolutions"));
         (code, output, error) = CliRunner.Run("info", "--model", TestPaths.ShippedModel, "--subpixel", "off");
         Assert.That(code, Is.Zero, error);
         Assert.That(output, Does.Contain("sub-pixel:    off (--subpixel off on Cpu)"));
         (code, output, error) = CliRunner.Run("info", "--model", Path.Combine(TestPaths.RepositoryRoot, "models", "mnist-mlp", "model.onnx"));
         Assert.That(code, Is.Zero, error);
-        Assert.That(output, Does.Contain("sub-pixel:    off: the model has no pair"));
+        Assert.That(output, Does.Contain("sub-pixel:    off: the model has no ConvTranspose layer"));
     }
 
     [Test]
@@ -31,7 +31,7 @@ public class SubPixelCliTests
         using var record = JsonDocument.Parse(File.ReadAllText(json));
         var rows = record.RootElement.GetProperty("results").Deserialize<List<BenchmarkResult>>(
             new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!;
-        Assert.That(rows.Select(r => r.SubPixel), Is.EqualTo(new int?[] { 0, 1 }));
+        Assert.That(rows.Select(r => r.SubPixel), Is.EqualTo(new int?[] { 0, 2 }));
     }
 
     [Test]

@@ -20,13 +20,16 @@ public class SubPixelTests
 {
     public static IEnumerable<TestCaseData> Dcgans()
     {
-        yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 32, Width = 8 }).SetName("Dcgan28");
-        yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 32, Width = 8, ImageSize = 64, Channels = 3 }).SetName("Dcgan64Rgb");
-        yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 32, Width = 8, NumClasses = 3, LatentClasses = 2, Clustered = true, LatentClassPrior = [0.3, 0.7, 0.5, 0.5, 0.6, 0.4] }).SetName("ClassClusteredDcgan28");
+        // The DCGANs' last two layers (2); the Keras DCGAN's two upsample-then-ConvTranspose layers and two stride-1 ones (4).
+        yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 32, Width = 8 }, 2).SetName("Dcgan28");
+        yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 32, Width = 8, ImageSize = 64, Channels = 3 }, 2).SetName("Dcgan64Rgb");
+        yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.Dcgan, LatentDim = 32, Width = 8, NumClasses = 3, LatentClasses = 2, Clustered = true, LatentClassPrior = [0.3, 0.7, 0.5, 0.5, 0.6, 0.4] }, 2).SetName("ClassClusteredDcgan28");
+        yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.KerasDcgan, LatentDim = 32, Width = 8 }, 4).SetName("KerasDcgan28");
+        yield return new TestCaseData(new ModelConfig { Architecture = GanArchitecture.KerasDcgan, LatentDim = 32, Width = 8, NumClasses = 4 }, 4).SetName("ConditionalKerasDcgan28");
     }
 
     [TestCaseSource(nameof(Dcgans))]
-    public void AnExportedDcganRunsAsSubPixelConvolutionsWithTheSameImages(ModelConfig config)
+    public void AnExportedDcganRunsAsSubPixelConvolutionsWithTheSameImages(ModelConfig config, int layers)
     {
         manual_seed(5);
         using var generator = new Generator(config);
@@ -37,7 +40,7 @@ public class SubPixelTests
         using var own = GeneratorSession.Load(path, new GeneratorOptions { MaxBatchSize = 8, SubPixel = SubPixelMode.Off });
         using var rewritten = GeneratorSession.Load(path, new GeneratorOptions { MaxBatchSize = 8, SubPixel = SubPixelMode.On });
         using var automatic = GeneratorSession.Load(path, new GeneratorOptions { MaxBatchSize = 3 });
-        Assert.That((own.SubPixelRewrites, rewritten.SubPixelRewrites, automatic.SubPixelRewrites), Is.EqualTo((0, 1, 1)), "Auto rewrites on the CPU");
+        Assert.That((own.SubPixelRewrites, rewritten.SubPixelRewrites, automatic.SubPixelRewrites), Is.EqualTo((0, layers, layers)), "Auto rewrites on the CPU");
         Assert.That(rewritten.ModelSha256, Is.EqualTo(own.ModelSha256), "the hash is the file's, not the rewritten graph's");
 
         var expected = own.Generate(11, seed: 3);
@@ -72,7 +75,7 @@ public class SubPixelTests
     {
         var model = Pair(new Shape { Activation = activation, FirstBias = firstBias, LastBias = lastBias });
         var rewritten = SubPixelGraph.Rewrite(model, out var count);
-        Assert.That(count, Is.EqualTo(1));
+        Assert.That(count, Is.EqualTo(2));
         var input = RandomInput(seed: 2);
         var expected = Run(model, input);
         var actual = Run(rewritten, input);
@@ -102,6 +105,57 @@ public class SubPixelTests
         Assert.That(SubPixelGraph.Rewrite(model, out var count), Is.SameAs(model));
         Assert.That(count, Is.Zero);
         Assert.That(Run(model, RandomInput(seed: 2)), Is.Not.Empty, "the hand-made graph itself is valid");
+    }
+
+    [TestCase(5, "asymmetric", "floor", true)]
+    [TestCase(5, "half_pixel", null, false)]
+    [TestCase(3, "asymmetric", "round_prefer_floor", true)]
+    [TestCase(7, "asymmetric", "floor", false)]
+    public void UpsamplingThenAStrideOneLayerMeansTheSameAsFourSmallConvolutions(int kernel, string coordinates, string? rounding, bool relu)
+    {
+        var model = Upsampled(new Upsampling { Kernel = kernel, Coordinates = coordinates, Rounding = rounding, Relu = relu });
+        var rewritten = SubPixelGraph.Rewrite(model, out var count);
+        Assert.That(count, Is.EqualTo(1));
+        var input = RandomInput(seed: 4);
+        var expected = Run(model, input);
+        Assert.That(expected.Zip(Run(rewritten, input)).Max(p => Math.Abs(p.First - p.Second)), Is.LessThan(1e-5f));
+        Assert.That(expected.Max(Math.Abs), Is.GreaterThan(0.01f), "the graph computes something");
+    }
+
+    [Test]
+    public void AStrideOneLayerAloneBecomesAConvolutionWithTheSameOutput()
+    {
+        var model = Upsampled(new Upsampling { Kernel = 3, Resize = false });
+        var rewritten = SubPixelGraph.Rewrite(model, out var count);
+        Assert.That(count, Is.EqualTo(1));
+        var input = RandomInput(seed: 5);
+        Assert.That(Run(model, input).Zip(Run(rewritten, input)).Max(p => Math.Abs(p.First - p.Second)), Is.LessThan(1e-5f));
+    }
+
+    public static IEnumerable<TestCaseData> NotAnUpsampling()
+    {
+        yield return new TestCaseData(new Upsampling { Mode = "linear" }).SetName("linear upsampling");
+        yield return new TestCaseData(new Upsampling { Scale = 3 }).SetName("upsampling by 3");
+        yield return new TestCaseData(new Upsampling { Rounding = "round_prefer_ceil" }).SetName("asymmetric upsampling rounding up");
+        yield return new TestCaseData(new Upsampling { Coordinates = "half_pixel", Rounding = "floor" }).SetName("half-pixel upsampling rounding down");
+        yield return new TestCaseData(new Upsampling { Kernel = 4, Pads = 1 }).SetName("an even kernel");
+        yield return new TestCaseData(new Upsampling { Pads = 0 }).SetName("a stride-1 layer that grows the image");
+        yield return new TestCaseData(new Upsampling { Resize = false, Pads = 0 }).SetName("a lone stride-1 layer that grows the image");
+    }
+
+    [TestCaseSource(nameof(NotAnUpsampling))]
+    public void AnUpsamplingThatIsNotExactlyThePatternIsNotMerged(Upsampling shape)
+    {
+        var model = Upsampled(shape);
+        var rewritten = SubPixelGraph.Rewrite(model, out var count);
+        // A layer that still is a same-padded stride-1 ConvTranspose may become a Conv on its own; nothing else changes.
+        Assert.That(count, Is.LessThanOrEqualTo(1));
+        Assert.That(count == 0 ? rewritten : model, Is.SameAs(model));
+        var input = RandomInput(seed: 6);
+        var expected = Run(model, input);
+        Assert.That(expected.Zip(Run(rewritten, input)).Max(p => Math.Abs(p.First - p.Second)), Is.LessThan(1e-5f));
+        var merged = SubPixelTests.Nodes(rewritten).Count(n => n == "DepthToSpace");
+        Assert.That(merged, Is.Zero, "no phases were made");
     }
 
     [Test]
@@ -159,6 +213,47 @@ public class SubPixelTests
         model.OpsetImport.Add(new OperatorSetIdProto { Version = 17 });
         return model.ToByteArray();
     }
+
+    /// <summary>input [2, 6, 3, 3] → Resize (nearest) → ConvTranspose stride 1 → (Relu).</summary>
+    public sealed record Upsampling
+    {
+        public int Kernel { get; init; } = 5;
+        public int? Pads { get; init; }
+        public string Mode { get; init; } = "nearest";
+        public string Coordinates { get; init; } = "asymmetric";
+        public string? Rounding { get; init; } = "floor";
+        public float Scale { get; init; } = 2;
+        public bool Relu { get; init; } = true;
+        public bool Resize { get; init; } = true;
+        public override string ToString() => "upsampling";
+    }
+
+    private static byte[] Upsampled(Upsampling shape)
+    {
+        var random = new Random(9);
+        float[] Values(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var graph = new GraphBuilder();
+        graph.Graph.Input.Add(GraphBuilder.Value("x", TensorProto.Types.DataType.Float, 2, InChannels, Side, Side));
+        var x = "x";
+        if (shape.Resize)
+        {
+            var attributes = new List<AttributeProto> { GraphBuilder.Attr("mode", shape.Mode), GraphBuilder.Attr("coordinate_transformation_mode", shape.Coordinates) };
+            if (shape.Rounding is not null) attributes.Add(GraphBuilder.Attr("nearest_mode", shape.Rounding));
+            x = graph.Node("Resize", "up", ["x", "", graph.Constant("scales", [1f, 1f, shape.Scale, shape.Scale], 4)], [.. attributes]);
+        }
+        int k = shape.Kernel, pads = shape.Pads ?? (k - 1) / 2;
+        var w = graph.Initializer("w", Values(InChannels * MiddleChannels * k * k), InChannels, MiddleChannels, k, k);
+        var y = graph.Node("ConvTranspose", "conv", [x, w, graph.Initializer("b", Values(MiddleChannels), MiddleChannels)],
+            GraphBuilder.Attr("kernel_shape", [(long)k, k]), GraphBuilder.Attr("pads", [(long)pads, pads, pads, pads]));
+        if (shape.Relu) y = graph.Node("Relu", "relu", [y]);
+        graph.Graph.Output.Add(GraphBuilder.Value(y, TensorProto.Types.DataType.Float, "n", "c", "h", "w"));
+        var model = new ModelProto { IrVersion = 8, Graph = graph.Graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Version = 17 });
+        return model.ToByteArray();
+    }
+
+    /// <summary>The operator of every node in <paramref name="model"/>.</summary>
+    private static List<string> Nodes(byte[] model) => [.. ModelProto.Parser.ParseFrom(model).Graph.Node.Select(n => n.OpType)];
 
     private static DenseTensor<float> RandomInput(int seed)
     {

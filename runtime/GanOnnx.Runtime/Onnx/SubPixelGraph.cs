@@ -4,7 +4,8 @@ using System.Runtime.InteropServices;
 namespace GanOnnx.Runtime.Onnx;
 
 /// <summary>
-/// Rewrites a DCGAN's last two upsampling layers as sub-pixel convolutions (<see cref="SubPixelMode"/>).
+/// Rewrites a generator's ConvTranspose layers as (sub-pixel) convolutions (<see cref="SubPixelMode"/> lists the three
+/// patterns). The first, a DCGAN's last two upsampling layers:
 /// <para>
 /// A <c>ConvTranspose</c> with kernel 4, stride 2 and padding 1 makes output row 2m + a from input rows m and m − 1
 /// (a = 0: kernel rows 1 and 3) or m and m + 1 (a = 1: kernel rows 2 and 0), and likewise for columns. So each of its
@@ -17,8 +18,14 @@ namespace GanOnnx.Runtime.Onnx;
 /// is worth it; an element-wise activation between the two layers is applied to each phase.
 /// </para>
 /// <para>
-/// Only the pattern's nodes and weights change; everything else in the file is copied field by field. Weights are
-/// rearranged, never recomputed, so the graph means the same up to the order of float32 sums.
+/// The Keras DCGAN's nearest upsampling followed by a stride-1 5×5 <c>ConvTranspose</c> has the same four phases, each a
+/// 3×3 convolution of the small image with the kernel taps that land on one small pixel summed (in double precision);
+/// there the next layer is wide, so the phases are interleaved with <c>DepthToSpace</c> (its cost is repaid by the 0.36×
+/// multiply-adds). Any other stride-1, same-padded <c>ConvTranspose</c> becomes a <c>Conv</c> with the kernel flipped.
+/// </para>
+/// <para>
+/// Only the patterns' nodes and weights change; everything else in the file is copied field by field. Weights are
+/// rearranged (or summed), never otherwise recomputed, so the graph means the same up to the order of float32 sums.
 /// </para>
 /// </summary>
 internal static class SubPixelGraph
@@ -35,7 +42,7 @@ internal static class SubPixelGraph
     private const int ModelGraph = 7;
     private const int GraphNode = 1, GraphInitializer = 5, GraphInput = 11, GraphOutput = 12, GraphValueInfo = 13;
     private const int NodeInput = 1, NodeOutput = 2, NodeName = 3, NodeOpType = 4, NodeAttribute = 5, NodeDomain = 7;
-    private const int AttributeName = 1, AttributeInt = 3, AttributeString = 4, AttributeInts = 8, AttributeType = 20, AttributeTypeInt = 2, AttributeTypeInts = 7;
+    private const int AttributeName = 1, AttributeInt = 3, AttributeString = 4, AttributeInts = 8, AttributeType = 20, AttributeTypeInt = 2, AttributeTypeString = 3, AttributeTypeInts = 7;
     private const int TensorDims = 1, TensorDataType = 2, TensorFloatData = 4, TensorName = 8, TensorRawData = 9, TensorDataLocation = 14, TensorFloat = 1;
     private const int ValueInfoName = 1;
 
@@ -43,7 +50,14 @@ internal static class SubPixelGraph
 
     private sealed record Weight(long[] Dims, float[] Values);
 
-    /// <summary>One rewrite: the first layer, the activation between (or null) and the last layer.</summary>
+    /// <summary>
+    /// One rewrite: the nodes it replaces (the new nodes go where the first of them was), the tensor the new nodes end in
+    /// (the last member's output, under its own name), how many ConvTranspose layers it turns into convolutions, and what
+    /// makes the new nodes and weights from a name prefix.
+    /// </summary>
+    private sealed record Change(Node[] Members, string Output, int Layers, Func<string, (List<Protobuf.Writer> Nodes, List<Protobuf.Writer> Initializers)> Build);
+
+    /// <summary>The pair: the first layer, the activation between (or null) and the last layer.</summary>
     private sealed record Pair(Node First, Node? Activation, Node Last, Weight W1, Weight? B1, Weight W2, Weight? B2);
 
     /// <summary>
@@ -96,26 +110,29 @@ internal static class SubPixelGraph
             foreach (var output in node.Outputs) producers[output] = node;
         }
 
-        var pairs = new List<Pair>();
+        // The patterns, most profitable first; a node takes part in one rewrite at most.
+        var rewrites = new List<Change>();
         var used = new HashSet<int>();
-        foreach (var last in nodes)
+        void Take(Change? rewrite)
         {
-            if (FindPair(last, producers, consumers, initializers, protectedNames) is not { } pair) continue;
-            var members = new[] { pair.First.Index, pair.Last.Index }.Concat(pair.Activation is null ? [] : [pair.Activation.Index]).ToArray();
-            if (members.Any(used.Contains)) continue;
-            used.UnionWith(members);
-            pairs.Add(pair);
+            if (rewrite is null || rewrite.Members.Any(m => used.Contains(m.Index))) return;
+            used.UnionWith(rewrite.Members.Select(m => m.Index));
+            rewrites.Add(rewrite);
         }
-        if (pairs.Count == 0) return model;
+        foreach (var node in nodes) Take(FindPair(node, producers, consumers, initializers, protectedNames));
+        foreach (var node in nodes) Take(FindUpsampled(node, producers, consumers, initializers, protectedNames));
+        foreach (var node in nodes) Take(FindStrideOne(node, initializers, protectedNames));
+        if (rewrites.Count == 0) return model;
 
-        // The weights the pairs used and nothing else still needs are dropped.
-        var replacedNodes = pairs.SelectMany(p => new[] { p.First.Index, p.Last.Index }.Concat(p.Activation is null ? [] : [p.Activation.Index])).ToHashSet();
+        // The weights the rewritten nodes used and nothing else still needs are dropped, and so are the recorded shapes
+        // of the tensors between them.
+        var replacedNodes = rewrites.SelectMany(r => r.Members).Select(m => m.Index).ToHashSet();
         var stillUsed = nodes.Where(n => !replacedNodes.Contains(n.Index)).SelectMany(n => n.Inputs).ToHashSet(StringComparer.Ordinal);
-        var dropped = pairs.SelectMany(p => p.First.Inputs.Skip(1).Concat(p.Last.Inputs.Skip(1))).Where(n => !stillUsed.Contains(n)).ToHashSet(StringComparer.Ordinal);
-
-        var gone = pairs.SelectMany(p => p.Activation is null ? p.First.Outputs : p.First.Outputs.Concat(p.Activation.Outputs)).ToHashSet(StringComparer.Ordinal);
+        var dropped = rewrites.SelectMany(r => r.Members).SelectMany(m => m.Inputs)
+            .Where(n => initializers.ContainsKey(n) && !stillUsed.Contains(n)).ToHashSet(StringComparer.Ordinal);
+        var gone = rewrites.SelectMany(r => r.Members.SelectMany(m => m.Outputs).Where(o => o != r.Output)).ToHashSet(StringComparer.Ordinal);
         var replacements = new Dictionary<int, (List<Protobuf.Writer> Nodes, List<Protobuf.Writer> Initializers)>();
-        for (var k = 0; k < pairs.Count; k++) replacements[pairs[k].First.Index] = Build(pairs[k], $"{Prefix}{k}/");
+        for (var k = 0; k < rewrites.Count; k++) replacements[rewrites[k].Members.Min(m => m.Index)] = rewrites[k].Build($"{Prefix}{k}/");
 
         var graph = new Protobuf.Writer();
         var nodeIndex = 0;
@@ -141,11 +158,11 @@ internal static class SubPixelGraph
         var result = new Protobuf.Writer();
         foreach (var field in modelFields.Where(f => f.Number != ModelGraph)) result.Field(field);
         result.Message(ModelGraph, graph);
-        rewritten = pairs.Count;
+        rewritten = rewrites.Sum(r => r.Layers);
         return result.ToArray();
     }
 
-    private static Pair? FindPair(Node last, Dictionary<string, Node> producers, Dictionary<string, List<Node>> consumers,
+    private static Change? FindPair(Node last, Dictionary<string, Node> producers, Dictionary<string, List<Node>> consumers,
         Dictionary<string, ReadOnlyMemory<byte>> initializers, HashSet<string> protectedNames)
     {
         if (!IsUpsampling(last) || !OnlyFeeds(last.Inputs[0], last, consumers, protectedNames)) return null;
@@ -175,7 +192,177 @@ internal static class SubPixelGraph
             b2 = Float(last.Inputs[2], initializers, protectedNames);
             if (b2?.Dims is not [var n2] || n2 != c2) return null;
         }
-        return new Pair(first, activation, last, w1, b1, w2, b2);
+        var pair = new Pair(first, activation, last, w1, b1, w2, b2);
+        return new Change(activation is null ? [first, last] : [first, activation, last], last.Outputs[0], 2, prefix => Build(pair, prefix));
+    }
+
+    /// <summary>
+    /// Nearest-neighbour upsampling by 2 (a Resize) followed by a stride-1, same-padded ConvTranspose (the Keras DCGAN's
+    /// UpSampling2D + Conv2DTranspose): each of the four output phases reads the small image through a kernel whose
+    /// taps that land on the same small pixel are summed (a 5×5 kernel becomes four 3×3 ones: 0.36× the multiply-adds,
+    /// at the small image's size). The phases are put back in place with DepthToSpace.
+    /// </summary>
+    private static Change? FindUpsampled(Node layer, Dictionary<string, Node> producers, Dictionary<string, List<Node>> consumers,
+        Dictionary<string, ReadOnlyMemory<byte>> initializers, HashSet<string> protectedNames)
+    {
+        if (StrideOne(layer, initializers, protectedNames) is not { } found || found.K < 3) return null;
+        var (w, b, k) = found;
+        if (!producers.TryGetValue(layer.Inputs[0], out var resize) || !IsNearestDouble(resize, initializers, protectedNames)
+            || !OnlyFeeds(layer.Inputs[0], layer, consumers, protectedNames))
+            return null;
+        var activation = ActivationAfter(layer, consumers, protectedNames);
+        var output = (activation ?? layer).Outputs[0];
+        return new Change(activation is null ? [resize, layer] : [resize, layer, activation], output, 1,
+            prefix => BuildUpsampled(resize.Inputs[0], w, b, k, activation, output, prefix));
+    }
+
+    /// <summary>A stride-1, same-padded ConvTranspose is a Conv with the kernel flipped and its channel axes swapped.</summary>
+    private static Change? FindStrideOne(Node layer, Dictionary<string, ReadOnlyMemory<byte>> initializers, HashSet<string> protectedNames)
+    {
+        if (StrideOne(layer, initializers, protectedNames) is not { } found) return null;
+        var (w, b, k) = found;
+        return new Change([layer], layer.Outputs[0], 1, prefix =>
+        {
+            int cin = (int)w.Dims[0], cout = (int)w.Dims[1];
+            var kernel = new float[cout * cin * k * k];
+            for (var o = 0; o < cout; o++)
+                for (var c = 0; c < cin; c++)
+                    for (var y = 0; y < k; y++)
+                        for (var x = 0; x < k; x++)
+                            kernel[((o * cin + c) * k + y) * k + x] = w.Values[((c * cout + o) * k + (k - 1 - y)) * k + (k - 1 - x)];
+            var pad = (k - 1) / 2;
+            var initializers = new List<Protobuf.Writer> { Tensor(prefix + "weight", kernel, cout, cin, k, k) };
+            var inputs = new List<string> { layer.Inputs[0], prefix + "weight" };
+            if (b is not null)
+            {
+                initializers.Add(Tensor(prefix + "bias", b.Values, cout));
+                inputs.Add(prefix + "bias");
+            }
+            return ([NewNode("Conv", prefix + "conv", inputs, layer.Outputs[0],
+                Ints("kernel_shape", k, k), Ints("pads", pad, pad, pad, pad), Ints("strides", 1, 1), Ints("dilations", 1, 1), Int("group", 1))], initializers);
+        });
+    }
+
+    /// <summary>
+    /// A 2-D ConvTranspose with stride 1, one group, no dilation or output padding, an odd kernel k and padding (k − 1) / 2
+    /// (the output as large as the input), with its float32 weight and bias; otherwise null.
+    /// </summary>
+    private static (Weight W, Weight? B, int K)? StrideOne(Node node, Dictionary<string, ReadOnlyMemory<byte>> initializers, HashSet<string> protectedNames)
+    {
+        if (node.OpType != "ConvTranspose" || !IsDefaultDomain(node) || node.Inputs.Length is < 2 or > 3 || node.Outputs.Length != 1) return null;
+        if (node.Inputs.Any(i => i.Length == 0)) return null;
+        if (Float(node.Inputs[1], initializers, protectedNames) is not { Dims: [var cin, var cout, var k, var kw] } w || k != kw || k % 2 == 0 || cin < 1 || cout < 1)
+            return null;
+        long pad = 0;
+        foreach (var attribute in node.Attributes)
+        {
+            var name = Protobuf.String(attribute, AttributeName);
+            var ints = Ints(attribute);
+            var ok = name switch
+            {
+                "kernel_shape" => ints is [var a, var c] && a == k && c == k,
+                "strides" or "dilations" => ints is [1, 1],
+                "pads" => ints is [var p1, var p2, var p3, var p4] && p1 == p2 && p2 == p3 && p3 == p4 && (pad = p1) >= 0,
+                "output_padding" => ints is [0, 0],
+                "group" => Protobuf.Varint(attribute, AttributeInt) == 1,
+                "auto_pad" => Protobuf.String(attribute, AttributeString) is "NOTSET",
+                _ => false,
+            };
+            if (!ok) return null;
+        }
+        if (2 * pad != k - 1) return null;
+        Weight? b = null;
+        if (node.Inputs.Length == 3)
+        {
+            b = Float(node.Inputs[2], initializers, protectedNames);
+            if (b?.Dims is not [var n] || n != cout) return null;
+        }
+        return (w, b, (int)k);
+    }
+
+    /// <summary>
+    /// A Resize that repeats every pixel twice in each direction: nearest, scales [1, 1, 2, 2] held in the file, and a
+    /// coordinate rule that reads output pixel y from input pixel ⌊y / 2⌋ (asymmetric with floor or round-prefer-floor,
+    /// or half-pixel with round-prefer-floor).
+    /// </summary>
+    private static bool IsNearestDouble(Node resize, Dictionary<string, ReadOnlyMemory<byte>> initializers, HashSet<string> protectedNames)
+    {
+        if (resize.OpType != "Resize" || !IsDefaultDomain(resize) || resize.Inputs.Length is < 3 or > 4 || resize.Outputs.Length != 1) return false;
+        if (resize.Inputs.Length == 4 && resize.Inputs[3].Length > 0) return false; // sizes instead of scales
+        if (Float(resize.Inputs[2], initializers, protectedNames) is not { Dims: [4], Values: [1f, 1f, 2f, 2f] }) return false;
+        string mode = "nearest", coordinates = "half_pixel", rounding = "round_prefer_floor";
+        foreach (var attribute in resize.Attributes)
+        {
+            var name = Protobuf.String(attribute, AttributeName);
+            var text = Protobuf.String(attribute, AttributeString);
+            switch (name)
+            {
+                case "mode": mode = text ?? ""; break;
+                case "coordinate_transformation_mode": coordinates = text ?? ""; break;
+                case "nearest_mode": rounding = text ?? ""; break;
+                case "cubic_coeff_a" or "extrapolation_value": break;
+                case "exclude_outside" or "antialias": if (Protobuf.Varint(attribute, AttributeInt) is not (null or 0)) return false; break;
+                default: return false;
+            }
+        }
+        return mode == "nearest" && (coordinates, rounding) is ("asymmetric", "floor" or "round_prefer_floor") or ("half_pixel", "round_prefer_floor");
+    }
+
+    /// <summary>The element-wise activation that alone reads <paramref name="layer"/>'s output, or null.</summary>
+    private static Node? ActivationAfter(Node layer, Dictionary<string, List<Node>> consumers, HashSet<string> protectedNames)
+    {
+        var output = layer.Outputs[0];
+        if (protectedNames.Contains(output) || !consumers.TryGetValue(output, out var list) || list.Count != 1) return null;
+        var next = list[0];
+        return Activations.Contains(next.OpType) && IsDefaultDomain(next) && next.Inputs.Length == 1 && next.Outputs.Length == 1 ? next : null;
+    }
+
+    private static (List<Protobuf.Writer> Nodes, List<Protobuf.Writer> Initializers) BuildUpsampled(string input, Weight w, Weight? b, int k, Node? activation,
+        string output, string p)
+    {
+        var nodes = new List<Protobuf.Writer>();
+        var initializers = new List<Protobuf.Writer>();
+        int cin = (int)w.Dims[0], cout = (int)w.Dims[1], pad = (k - 1) / 2;
+        // Kernel row ky reads upsampled row Y + pad − ky, i.e. small row m + ⌊(a + pad − ky) / 2⌋ for output row Y = 2m + a.
+        static int Offset(int phase, int pad, int tap) => (int)Math.Floor((phase + pad - tap) / 2.0);
+        int low = Offset(0, pad, k - 1), high = Offset(1, pad, 0), size = high - low + 1;
+        var phases = new List<string>();
+        for (var a = 0; a < 2; a++)
+        {
+            for (var c = 0; c < 2; c++)
+            {
+                var sums = new double[cout * cin * size * size];
+                for (var o = 0; o < cout; o++)
+                    for (var i = 0; i < cin; i++)
+                        for (var ky = 0; ky < k; ky++)
+                            for (var kx = 0; kx < k; kx++)
+                                sums[((o * cin + i) * size + Offset(a, pad, ky) - low) * size + Offset(c, pad, kx) - low] += w.Values[((i * cout + o) * k + ky) * k + kx];
+                var name = $"{p}phase{a}{c}";
+                initializers.Add(Tensor(name + "/weight", [.. sums.Select(v => (float)v)], cout, cin, size, size));
+                var inputs = new List<string> { input, name + "/weight" };
+                if (b is not null)
+                {
+                    initializers.Add(Tensor(name + "/bias", b.Values, cout));
+                    inputs.Add(name + "/bias");
+                }
+                nodes.Add(NewNode("Conv", name, inputs, name,
+                    Ints("kernel_shape", size, size), Ints("pads", -low, -low, high, high), Ints("strides", 1, 1), Ints("dilations", 1, 1), Int("group", 1)));
+                if (activation is not null) name = Activated(nodes, activation, name);
+                phases.Add(name);
+            }
+        }
+        nodes.Add(NewNode("Concat", p + "phases", phases, p + "phases", Int("axis", 1)));
+        nodes.Add(NewNode("DepthToSpace", p + "interleave", [p + "phases"], output, Int("blocksize", 2), Text("mode", "DCR")));
+        return (nodes, initializers);
+    }
+
+    /// <summary>Adds <paramref name="activation"/> (its type and attributes) after tensor <paramref name="name"/>; returns its output.</summary>
+    private static string Activated(List<Protobuf.Writer> nodes, Node activation, string name)
+    {
+        var node = NewNode(activation.OpType, name + "/" + activation.OpType, [name], name + "/activated");
+        foreach (var attribute in activation.Attributes) node.Bytes(NodeAttribute, attribute.Span);
+        nodes.Add(node);
+        return name + "/activated";
     }
 
     /// <summary>A 2-D ConvTranspose with kernel 4, stride 2, padding 1, one group, no dilation and no output padding.</summary>
@@ -254,13 +441,7 @@ internal static class SubPixelGraph
                 }
                 nodes.Add(NewNode("Conv", name, inputs, name,
                     Ints("kernel_shape", 2, 2), Ints("pads", 1 - a, 1 - b, a, b), Ints("strides", 1, 1), Ints("dilations", 1, 1), Int("group", 1)));
-                if (pair.Activation is { } activation)
-                {
-                    var node = NewNode(activation.OpType, name + "/" + activation.OpType, [name], name + "/activated");
-                    foreach (var attribute in activation.Attributes) node.Bytes(NodeAttribute, attribute.Span);
-                    nodes.Add(node);
-                    name += "/activated";
-                }
+                if (pair.Activation is not null) name = Activated(nodes, pair.Activation, name);
                 phases.Add(name);
             }
         }
@@ -325,6 +506,9 @@ internal static class SubPixelGraph
         foreach (var value in values) attribute.Varint(AttributeInts, value);
         return attribute.Varint(AttributeType, AttributeTypeInts);
     }
+
+    private static Protobuf.Writer Text(string name, string value) =>
+        new Protobuf.Writer().String(AttributeName, name).String(AttributeString, value).Varint(AttributeType, AttributeTypeString);
 
     private static Protobuf.Writer Int(string name, long value) =>
         new Protobuf.Writer().String(AttributeName, name).Varint(AttributeInt, value).Varint(AttributeType, AttributeTypeInt);
