@@ -147,7 +147,7 @@ internal static class Protobuf
     /// <summary>Writes protobuf fields into a growing buffer.</summary>
     public sealed class Writer
     {
-        private readonly List<byte> _buffer = [];
+        private readonly System.Buffers.ArrayBufferWriter<byte> _buffer = new();
 
         public Writer Varint(int number, long value)
         {
@@ -160,7 +160,7 @@ internal static class Protobuf
         {
             WriteRaw(((ulong)number << 3) | 2);
             WriteRaw((ulong)bytes.Length);
-            _buffer.AddRange(bytes);
+            System.Buffers.BuffersExtensions.Write(_buffer, bytes);
             return this;
         }
 
@@ -169,7 +169,7 @@ internal static class Protobuf
         /// <summary>A field read by <see cref="Fields(ReadOnlyMemory{byte})"/>, written again as it was.</summary>
         public Writer Field(Field field) => field.WireType == 0 ? Varint(field.Number, (long)field.Varint) : Bytes(field.Number, field.Bytes.Span);
 
-        public Writer Message(int number, Writer message) => Bytes(number, message.ToArray());
+        public Writer Message(int number, Writer message) => Bytes(number, message._buffer.WrittenSpan);
 
         /// <summary>A float32 as 4 little-endian bytes in a length-delimited field (TensorProto.raw_data).</summary>
         public Writer RawFloat(int number, float value)
@@ -179,16 +179,19 @@ internal static class Protobuf
             return Bytes(number, bytes);
         }
 
-        public byte[] ToArray() => _buffer.ToArray();
+        public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
 
         private void WriteRaw(ulong value)
         {
+            var span = _buffer.GetSpan(10);
+            var n = 0;
             while (value >= 0x80)
             {
-                _buffer.Add((byte)(value | 0x80));
+                span[n++] = (byte)(value | 0x80);
                 value >>= 7;
             }
-            _buffer.Add((byte)value);
+            span[n++] = (byte)value;
+            _buffer.Advance(n);
         }
     }
 }
