@@ -61,15 +61,16 @@ internal static class SubPixelGraph
     private sealed record Pair(Node First, Node? Activation, Node Last, Weight W1, Weight? B1, Weight W2, Weight? B2);
 
     /// <summary>
-    /// Returns <paramref name="model"/> with every matching pair of layers rewritten, and how many there were (0: the
-    /// model's bytes are returned as they are). A model this cannot read is returned as it is, for ONNX Runtime to judge.
+    /// Returns <paramref name="model"/> with every match of the patterns rewritten, and how many ConvTranspose layers that
+    /// turned into convolutions (0: the model's bytes are returned as they are). A model this cannot read is returned as
+    /// it is, for ONNX Runtime to judge.
     /// </summary>
     public static byte[] Rewrite(byte[] model, out int rewritten)
     {
         rewritten = 0;
         try
         {
-            return RewritePairs(model, ref rewritten);
+            return RewriteLayers(model, ref rewritten);
         }
         catch (GanOnnxException)
         {
@@ -78,7 +79,7 @@ internal static class SubPixelGraph
         }
     }
 
-    private static byte[] RewritePairs(byte[] model, ref int rewritten)
+    private static byte[] RewriteLayers(byte[] model, ref int rewritten)
     {
         var modelFields = Protobuf.Fields(model);
         var graphs = modelFields.Where(f => f.Number == ModelGraph && f.WireType == 2).ToList();
