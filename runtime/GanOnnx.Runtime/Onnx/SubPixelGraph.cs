@@ -171,8 +171,7 @@ internal static class SubPixelGraph
         Node? activation = null;
         if (before.OpType != "ConvTranspose")
         {
-            if (!Activations.Contains(before.OpType) || !IsDefaultDomain(before) || before.Inputs.Length != 1 || before.Outputs.Length != 1)
-                return null;
+            if (!IsActivation(before)) return null;
             activation = before;
             if (!producers.TryGetValue(activation.Inputs[0], out before) || !OnlyFeeds(activation.Inputs[0], activation, consumers, protectedNames))
                 return null;
@@ -182,17 +181,7 @@ internal static class SubPixelGraph
         if (Float(first.Inputs[1], initializers, protectedNames) is not { Dims: [var cin, var c, 4, 4] } w1) return null;
         if (Float(last.Inputs[1], initializers, protectedNames) is not { Dims: [var c2in, var c2, 4, 4] } w2) return null;
         if (c2in != c || c2 > MaxLastOutputs || cin < 1 || c < 1 || c2 < 1) return null;
-        Weight? b1 = null, b2 = null;
-        if (first.Inputs.Length == 3)
-        {
-            b1 = Float(first.Inputs[2], initializers, protectedNames);
-            if (b1?.Dims is not [var n1] || n1 != c) return null;
-        }
-        if (last.Inputs.Length == 3)
-        {
-            b2 = Float(last.Inputs[2], initializers, protectedNames);
-            if (b2?.Dims is not [var n2] || n2 != c2) return null;
-        }
+        if (!Bias(first, c, initializers, protectedNames, out var b1) || !Bias(last, c2, initializers, protectedNames, out var b2)) return null;
         var pair = new Pair(first, activation, last, w1, b1, w2, b2);
         return new Change(activation is null ? [first, last] : [first, activation, last], last.Outputs[0], 2, prefix => Build(pair, prefix));
     }
@@ -250,35 +239,11 @@ internal static class SubPixelGraph
     /// </summary>
     private static (Weight W, Weight? B, int K)? StrideOne(Node node, Dictionary<string, ReadOnlyMemory<byte>> initializers, HashSet<string> protectedNames)
     {
-        if (node.OpType != "ConvTranspose" || !IsDefaultDomain(node) || node.Inputs.Length is < 2 or > 3 || node.Outputs.Length != 1) return null;
-        if (node.Inputs.Any(i => i.Length == 0)) return null;
+        if (Shape(node) is not { Stride: 1 } shape) return null;
         if (Float(node.Inputs[1], initializers, protectedNames) is not { Dims: [var cin, var cout, var k, var kw] } w || k != kw || k % 2 == 0 || cin < 1 || cout < 1)
             return null;
-        long pad = 0;
-        foreach (var attribute in node.Attributes)
-        {
-            var name = Protobuf.String(attribute, AttributeName);
-            var ints = Ints(attribute);
-            var ok = name switch
-            {
-                "kernel_shape" => ints is [var a, var c] && a == k && c == k,
-                "strides" or "dilations" => ints is [1, 1],
-                "pads" => ints is [var p1, var p2, var p3, var p4] && p1 == p2 && p2 == p3 && p3 == p4 && (pad = p1) >= 0,
-                "output_padding" => ints is [0, 0],
-                "group" => Protobuf.Varint(attribute, AttributeInt) == 1,
-                "auto_pad" => Protobuf.String(attribute, AttributeString) is "NOTSET",
-                _ => false,
-            };
-            if (!ok) return null;
-        }
-        if (2 * pad != k - 1) return null;
-        Weight? b = null;
-        if (node.Inputs.Length == 3)
-        {
-            b = Float(node.Inputs[2], initializers, protectedNames);
-            if (b?.Dims is not [var n] || n != cout) return null;
-        }
-        return (w, b, (int)k);
+        if (shape.Kernel is { } given && given != k || 2 * shape.Pad != k - 1) return null;
+        return Bias(node, cout, initializers, protectedNames, out var b) ? (w, b, (int)k) : null;
     }
 
     /// <summary>
@@ -315,7 +280,21 @@ internal static class SubPixelGraph
         var output = layer.Outputs[0];
         if (protectedNames.Contains(output) || !consumers.TryGetValue(output, out var list) || list.Count != 1) return null;
         var next = list[0];
-        return Activations.Contains(next.OpType) && IsDefaultDomain(next) && next.Inputs.Length == 1 && next.Outputs.Length == 1 ? next : null;
+        return IsActivation(next) ? next : null;
+    }
+
+    /// <summary>An element-wise activation of the default domain with one input and one output.</summary>
+    private static bool IsActivation(Node node) =>
+        Activations.Contains(node.OpType) && IsDefaultDomain(node) && node.Inputs.Length == 1 && node.Outputs.Length == 1;
+
+    /// <summary>
+    /// The layer's bias: true with null when it has none, true with the weight when it is a float32 vector of
+    /// <paramref name="channels"/> held in the file, false otherwise.
+    /// </summary>
+    private static bool Bias(Node layer, long channels, Dictionary<string, ReadOnlyMemory<byte>> initializers, HashSet<string> protectedNames, out Weight? bias)
+    {
+        bias = layer.Inputs.Length == 3 ? Float(layer.Inputs[2], initializers, protectedNames) : null;
+        return layer.Inputs.Length < 3 || bias?.Dims is [var n] && n == channels;
     }
 
     private static (List<Protobuf.Writer> Nodes, List<Protobuf.Writer> Initializers) BuildUpsampled(string input, Weight w, Weight? b, int k, Node? activation,
@@ -367,28 +346,36 @@ internal static class SubPixelGraph
     }
 
     /// <summary>A 2-D ConvTranspose with kernel 4, stride 2, padding 1, one group, no dilation and no output padding.</summary>
-    private static bool IsUpsampling(Node node)
+    private static bool IsUpsampling(Node node) => Shape(node) is { Kernel: 4 or null, Stride: 2, Pad: 1 };
+
+    /// <summary>
+    /// A 2-D ConvTranspose's square kernel (null when only its weight says), equal strides and equal padding on every
+    /// side, read from its attributes (ONNX's defaults: stride 1, padding 0), when it has one group, no dilation, no
+    /// output padding or shape, no automatic padding and two or three named inputs; otherwise null. Nothing is decoded.
+    /// </summary>
+    private static (int? Kernel, long Stride, long Pad)? Shape(Node node)
     {
-        if (node.OpType != "ConvTranspose" || !IsDefaultDomain(node) || node.Inputs.Length is < 2 or > 3 || node.Outputs.Length != 1) return false;
-        if (node.Inputs.Any(i => i.Length == 0)) return false;
+        if (node.OpType != "ConvTranspose" || !IsDefaultDomain(node) || node.Inputs.Length is < 2 or > 3 || node.Outputs.Length != 1) return null;
+        if (node.Inputs.Any(i => i.Length == 0)) return null;
+        int? kernel = null;
+        long stride = 1, pad = 0;
         foreach (var attribute in node.Attributes)
         {
-            var name = Protobuf.String(attribute, AttributeName);
-            var ok = name switch
+            var ints = Ints(attribute);
+            var ok = Protobuf.String(attribute, AttributeName) switch
             {
-                "kernel_shape" => Ints(attribute) is [4, 4],
-                "strides" => Ints(attribute) is [2, 2],
-                "pads" => Ints(attribute) is [1, 1, 1, 1],
-                "dilations" => Ints(attribute) is [1, 1],
-                "output_padding" => Ints(attribute) is [0, 0],
+                "kernel_shape" => ints is [var ky, var kx] && ky == kx && (kernel = (int)ky) > 0,
+                "strides" => ints is [var sy, var sx] && sy == sx && (stride = sy) > 0,
+                "pads" => ints is [var p1, var p2, var p3, var p4] && p1 == p2 && p2 == p3 && p3 == p4 && (pad = p1) >= 0,
+                "dilations" => ints is [1, 1],
+                "output_padding" => ints is [0, 0],
                 "group" => Protobuf.Varint(attribute, AttributeInt) == 1,
                 "auto_pad" => Protobuf.String(attribute, AttributeString) is "NOTSET",
                 _ => false, // output_shape, or anything else: leave the layer alone
             };
-            if (!ok) return false;
+            if (!ok) return null;
         }
-        var names = node.Attributes.Select(a => Protobuf.String(a, AttributeName)).ToHashSet();
-        return names.Contains("strides") && names.Contains("pads"); // their defaults (1, 0) are not this layer
+        return (kernel, stride, pad);
     }
 
     private static bool IsDefaultDomain(Node node) => node.Domain is "" or "ai.onnx";
