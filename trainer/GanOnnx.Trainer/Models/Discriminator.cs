@@ -124,7 +124,8 @@ public sealed class Discriminator : Module<Tensor, Tensor>
 
     /// <summary>
     /// Forward pass of a model with an auxiliary classifier: the logits [B] (with the projection's class term when it has
-    /// one, for <paramref name="labels"/>) and the class head's logits [B, classes], both from one pass.
+    /// one, for <paramref name="labels"/>: the classes, or the (class, cluster) pairs of a model with clusters within
+    /// classes) and the class head's logits [B, classes], both from one pass.
     /// </summary>
     public (Tensor Logits, Tensor ClassLogits) ForwardWithClasses(Tensor images, Tensor labels)
     {

@@ -90,8 +90,9 @@ public sealed record ModelConfig
     /// An auxiliary classifier (Odena et al. 2017, AC-GAN) for conditional models: a linear head on the discriminator's
     /// last features learns the real images' labels, and the generator is also trained to make images that head
     /// classifies as the class it was asked for. The discriminator's features then see the image only (no class plane);
-    /// with <see cref="Projection"/> the logit keeps its class term. Default false. The generator, and so the exported
-    /// model, is unchanged.
+    /// with <see cref="Projection"/> the logit keeps its class term. With clusters within classes (<see cref="ClassClusters"/>)
+    /// the head learns the classes and the projection, if any, is told the (class, cluster) pairs. Default false. The
+    /// generator, and so the exported model, is unchanged.
     /// </summary>
     public bool AuxiliaryClassifier { get; init; }
 
@@ -299,8 +300,6 @@ public sealed record ModelConfig
             throw new TrainerException($"{LatentClassesOption} is for unconditional models; a conditional model already has its classes (clusters within its classes are ModelConfig.LatentClasses (clustered)).");
         if (ClassClusters && (long)NumClasses * LatentClasses > 10000)
             throw new TrainerException($"{LatentClassesOption} is {LatentClasses} clusters in each of {NumClasses} classes: {(long)NumClasses * LatentClasses} (class, cluster) pairs; at most 10000 are supported.");
-        if (ClassClusters && AuxiliaryClassifier)
-            throw new TrainerException("ModelConfig.AuxiliaryClassifier cannot be combined with clusters within classes (ModelConfig.LatentClasses (clustered) on a conditional model): choose one.");
         if (GeneratorDepth is < 0 or > 4)
             throw new TrainerException($"ModelConfig.GeneratorDepth is {GeneratorDepth}; it must be between 0 (the write-up's generator) and 4 extra layers per resolution.");
         if (GeneratorDepth > 0 && Architecture != GanArchitecture.Dcgan)

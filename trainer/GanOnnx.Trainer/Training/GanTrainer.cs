@@ -197,7 +197,7 @@ public sealed class GanTrainer
         using (no_grad()) fake = run.Generator.forward(z, labels);
         // Augmented and scored in this order (real, then fake), which fixes the random draws of a seed.
         var realSeen = DiffAugment.Apply(real, Options.Augment);
-        var (dReal, classLogits) = ScoreReals(run.Discriminator, realSeen, labels, conditions);
+        var (dReal, classLogits) = ScoreReals(run.Discriminator, realSeen, conditions);
         var classLoss = classLogits is null ? null : F.cross_entropy(classLogits, labels!);
         var fakeSeen = DiffAugment.Apply(fake, Options.Augment);
         var (dFake, codeLoss, _) = ScoreFakes(run.Discriminator, fakeSeen, z, labels, augment: false);
@@ -212,7 +212,7 @@ public sealed class GanTrainer
         if (Options.ConsistencyWeight > 0)
         {
             // bCR: the scores of every image as the discriminator saw it and of the same image shifted once more.
-            var realShifted = ScoreReals(run.Discriminator, DiffAugment.Apply(realSeen, Augmentations.Translation), labels, conditions).Scores;
+            var realShifted = ScoreReals(run.Discriminator, DiffAugment.Apply(realSeen, Augmentations.Translation), conditions).Scores;
             var fakeShifted = ScoreFakes(run.Discriminator, DiffAugment.Apply(fakeSeen, Augmentations.Translation), z, labels, augment: false).Scores;
             loss = loss + Options.ConsistencyWeight * (GanLoss.Consistency(dReal, realShifted) + GanLoss.Consistency(dFake, fakeShifted));
         }
@@ -263,10 +263,12 @@ public sealed class GanTrainer
     /// The discriminator's scores of real <paramref name="images"/> (as it sees them, augmented) told their
     /// <paramref name="conditions"/>, and for a model with an auxiliary classifier its class logits (null otherwise).
     /// </summary>
-    private (Tensor Scores, Tensor? ClassLogits) ScoreReals(Discriminator discriminator, Tensor images, Tensor? labels, Tensor? conditions)
+    private (Tensor Scores, Tensor? ClassLogits) ScoreReals(Discriminator discriminator, Tensor images, Tensor? conditions)
     {
         if (!Model.AuxiliaryClassifier) return (discriminator.forward(images, conditions), null);
-        var (scores, classLogits) = discriminator.ForwardWithClasses(images, labels!);
+        // The head learns the labels (in UpdateDiscriminator); a projection's class term is told what a class plane would
+        // be: the (class, cluster) pairs of a model with clusters within classes, else the labels.
+        var (scores, classLogits) = discriminator.ForwardWithClasses(images, conditions!);
         return (scores, classLogits);
     }
 
@@ -282,7 +284,9 @@ public sealed class GanTrainer
         if (augment) images = DiffAugment.Apply(images, Options.Augment);
         if (Model.AuxiliaryClassifier)
         {
-            var (logits, classLogits) = discriminator.ForwardWithClasses(images, labels!);
+            // As for the real images: the projection is told the (class, cluster) pair each latent drew, the head's target is the class.
+            var told = Model.ClassClusters ? Generator.LatentCode(Model, z, labels) : labels!;
+            var (logits, classLogits) = discriminator.ForwardWithClasses(images, told);
             return (logits, F.cross_entropy(classLogits, labels!), classLogits.argmax(1).eq(labels!));
         }
         if (Model.LatentClasses == 0) return (discriminator.forward(images, labels), null, null);
