@@ -15,9 +15,10 @@ internal static class EvalCommand
         var count = new Option<int>("--count") { Description = "Images to generate and score.", DefaultValueFactory = _ => 5000 };
         var json = new Option<string?>("--json") { Description = "Write the scores as JSON (for 'export --quality')." };
         var perClass = new Option<bool>("--per-class") { Description = "Also score each class: the Fréchet distance of its images to its held-out images, against the floor of as many training images (by the class asked for, or for an unconditional model by the classifier's prediction)." };
+        var truncation = new Option<float>("--truncation") { Description = "Score the images 'ganonnx generate --truncation' makes: latents scaled by this ψ in (0, 1]. 1 (the default) scores the model as it samples; lower trades variety for typical images, and such scores cannot be recorded in a model (export --quality, record-quality).", DefaultValueFactory = _ => 1f };
         var command = new Command("eval", "Score a generator: Fréchet distance of classifier features (with the real-data floor), class entropy, confidence, class accuracy.")
         {
-            data, model, checkpoint, ema, classifierOption, count, json, perClass,
+            data, model, checkpoint, ema, classifierOption, count, json, perClass, truncation,
         };
         command.SetAction(parse => TrainerCli.Guarded(error, () =>
         {
@@ -26,6 +27,9 @@ internal static class EvalCommand
             if ((modelPath is null) == (checkpointPath is null)) throw new TrainerException("Give exactly one of --model (ONNX) or --checkpoint.");
             // Before the classifier loads: 0 ended in an unhandled "tensors" exception, and 1 was named as training's --eval-count.
             if (parse.GetValue(count) < 2) throw new TrainerException($"--count is {parse.GetValue(count)}; the Fréchet distance needs at least 2 images (use thousands).");
+            var psi = parse.GetValue(truncation);
+            if (!(psi > 0f && psi <= 1f)) throw new TrainerException(string.Create(CultureInfo.InvariantCulture, $"--truncation is {psi}; it must be in (0, 1] (1 = none)."));
+            var sampling = new GeneratorOptions { Truncation = psi };
             using var evaluator = Evaluator.Open(parse.GetValue(data)!, parse.GetValue(classifierOption), log: output);
             var started = DateTime.UtcNow;
             QualityScores scores;
@@ -33,7 +37,7 @@ internal static class EvalCommand
             var byClass = parse.GetValue(perClass);
             if (modelPath is not null)
             {
-                using var session = GeneratorSession.Load(modelPath);
+                using var session = GeneratorSession.Load(modelPath, sampling);
                 WarnIfOtherData(error, modelPath, session.Contract.Dataset, evaluator.Train.Name);
                 scores = evaluator.Score(session, images, byClass);
             }
@@ -42,9 +46,10 @@ internal static class EvalCommand
                 var ckpt = Checkpoint.Load(checkpointPath!);
                 WarnIfOtherData(error, checkpointPath!, ckpt.Info.Dataset, evaluator.Train.Name);
                 using var generator = ckpt.LoadGenerator(checkpointPath!, parse.GetValue(ema) ? "generator_ema" : "generator");
-                scores = evaluator.Score(generator, images, byClass);
+                scores = evaluator.Score(generator, images, byClass, sampling);
             }
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"images scored:        {scores.Count} against {scores.HeldOutCount} held-out real images ({(DateTime.UtcNow - started).TotalSeconds:F1} s)"));
+            if (psi < 1f) scores = scores with { Truncation = psi };
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"images scored:        {scores.Count} against {scores.HeldOutCount} held-out real images ({(DateTime.UtcNow - started).TotalSeconds:F1} s){(psi < 1f ? $", latents truncated to ψ {psi}" : "")}"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Fréchet distance:     {scores.FrechetDistance:F3}  (real-against-real floor {scores.FrechetFloor:F3}{FloorSpread(scores)}, ratio {scores.FrechetRatio:F2}×)"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"class entropy:        {scores.ClassEntropy:F4}  (1 = every class equally often; held-out real images {scores.RealClassEntropy:F4}, ratio {scores.ClassEntropyRatio:F3})"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mean confidence:      {scores.MeanConfidence:F4}"));

@@ -120,6 +120,9 @@ public static class TrainerCli
         {
             var scores = System.Text.Json.JsonSerializer.Deserialize<QualityScores>(File.ReadAllText(path))
                 ?? throw new TrainerException($"Quality file '{path}' is empty.");
+            if (scores.Truncation is { } psi && psi < 1)
+                throw new TrainerException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"Quality file '{path}' scores images sampled with truncation ψ {psi} ('eval --truncation'); a model records the quality of its untruncated images: score it again without --truncation."));
             return scores.ToMetadata();
         }
         catch (System.Text.Json.JsonException ex)

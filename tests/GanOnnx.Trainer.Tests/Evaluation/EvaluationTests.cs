@@ -320,6 +320,68 @@ public class EvaluationTests
     }
 
     [Test]
+    public void EvalScoresTruncatedSamplingWhenAskedAndSuchScoresAreNotRecordedInAModel()
+    {
+        var checkpoint = TinyConditionalCheckpoint();
+        var run = TestData.NewTempFolder();
+        QualityScores Eval(string json, params string[] extra)
+        {
+            using var output = new StringWriter();
+            using var error = new StringWriter();
+            Assert.That(Cli.TrainerCli.Run(["eval", "--data", _folder, "--checkpoint", checkpoint, "--count", "200", "--json", json, .. extra], output, error), Is.EqualTo(0), error.ToString());
+            if (extra.Length > 0) Assert.That(output.ToString(), Does.Contain("latents truncated to ψ 0.25"));
+            return System.Text.Json.JsonSerializer.Deserialize<QualityScores>(File.ReadAllText(json))!;
+        }
+        var plainJson = Path.Combine(run, "plain.json");
+        var truncatedJson = Path.Combine(run, "truncated.json");
+        var plain = Eval(plainJson);
+        var truncated = Eval(truncatedJson, "--truncation", "0.25");
+        Assert.That(plain.Truncation, Is.Null);
+        Assert.That(File.ReadAllText(plainJson), Does.Not.Contain("truncation"));
+        Assert.That(truncated.Truncation, Is.EqualTo(0.25).Within(1e-6));
+        // The same latents, scaled: other images, so other features (the seed's order of classes stays).
+        Assert.That(truncated.FrechetDistance, Is.Not.EqualTo(plain.FrechetDistance));
+        Assert.That(truncated.FrechetFloor, Is.EqualTo(plain.FrechetFloor), "the real images' floor does not depend on the generator");
+
+        // The same option on an exported model gives the same scores as on its checkpoint.
+        var onnx = Path.Combine(run, "m.onnx");
+        using (var output = new StringWriter())
+        using (var error = new StringWriter())
+        {
+            Assert.That(Cli.TrainerCli.Run(["export", "--checkpoint", checkpoint, "--out", onnx], output, error), Is.EqualTo(0), error.ToString());
+            var modelJson = Path.Combine(run, "model.json");
+            Assert.That(Cli.TrainerCli.Run(["eval", "--data", _folder, "--model", onnx, "--count", "200", "--truncation", "0.25", "--json", modelJson], output, error), Is.EqualTo(0), error.ToString());
+            var fromModel = System.Text.Json.JsonSerializer.Deserialize<QualityScores>(File.ReadAllText(modelJson))!;
+            Assert.That(fromModel.FrechetDistance, Is.EqualTo(truncated.FrechetDistance).Within(1e-3));
+
+            // A model's recorded quality is of its untruncated images: both ways of recording refuse the file, naming it.
+            var recorded = Path.Combine(run, "recorded.onnx");
+            var refusals = new[]
+            {
+                new[] { "export", "--checkpoint", checkpoint, "--out", recorded, "--quality", truncatedJson },
+                new[] { "record-quality", "--model", onnx, "--quality", truncatedJson },
+            };
+            foreach (var args in refusals)
+            {
+                using var refusedError = new StringWriter();
+                Assert.That(Cli.TrainerCli.Run(args, output, refusedError), Is.EqualTo(1), args[0]);
+                Assert.That(refusedError.ToString(), Does.Contain($"Quality file '{truncatedJson}' scores images sampled with truncation ψ 0.25"), args[0]);
+            }
+            Assert.That(File.Exists(recorded), Is.False, "nothing written");
+            using var unchanged = GeneratorSession.Load(onnx);
+            Assert.That(unchanged.Contract.Quality, Is.Empty, "record-quality left the model as it was");
+        }
+
+        foreach (var bad in new[] { "0", "1.5", "-1", "NaN" })
+        {
+            using var output = new StringWriter();
+            using var error = new StringWriter();
+            Assert.That(Cli.TrainerCli.Run(["eval", "--data", _folder, "--checkpoint", checkpoint, "--count", "20", "--truncation", bad], output, error), Is.EqualTo(1), bad);
+            Assert.That(error.ToString(), Does.Contain("--truncation is"), bad);
+        }
+    }
+
+    [Test]
     public void ScoringAModelAgainstAnotherDatasetThanItsOwnIsWarnedAbout()
     {
         using var output = new StringWriter();

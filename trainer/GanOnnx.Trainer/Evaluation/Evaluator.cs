@@ -233,11 +233,14 @@ public sealed class Evaluator : IDisposable
 
     private string? _key;
 
-    /// <summary>Scores a generator module by exporting it in memory and running it with ONNX Runtime.</summary>
-    public QualityScores Score(Models.Generator generator, int count, bool perClass = false)
+    /// <summary>
+    /// Scores a generator module by exporting it in memory and running it with ONNX Runtime; <paramref name="sampling"/>
+    /// sets how the session samples (its truncation), null as the model samples.
+    /// </summary>
+    public QualityScores Score(Models.Generator generator, int count, bool perClass = false, GeneratorOptions? sampling = null)
     {
         var bytes = OnnxExporter.Build(generator, new ExportOptions()).ToByteArray();
-        using var session = GeneratorSession.Load(bytes, name: "generator under training");
+        using var session = GeneratorSession.Load(bytes, sampling, name: "generator under training");
         return Score(session, count, perClass);
     }
 

@@ -57,6 +57,12 @@ public sealed record QualityScores
     /// <summary>The scores class by class (<c>eval --per-class</c>, <see cref="PerClassScores"/>); null when not measured.</summary>
     [JsonPropertyName("per_class"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<ClassScore>? PerClass { get; init; }
 
+    /// <summary>
+    /// The truncation ψ the images were sampled with (<c>eval --truncation</c>); null when they were not truncated, the
+    /// only scores <c>export --quality</c> and <c>record-quality</c> write into a model.
+    /// </summary>
+    [JsonPropertyName("truncation"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? Truncation { get; init; }
+
     /// <summary>The scores as the flat name → number map written into an exported model's metadata.</summary>
     public Dictionary<string, double> ToMetadata()
     {
