@@ -80,6 +80,32 @@ public class WarmStartTests
     }
 
     [Test]
+    public void ADiscriminatorToldItsConditionAnotherWayStartsWithoutItAndTheLogSaysSo()
+    {
+        // The source's discriminator reads its clusters as an input plane; this run's, an auxiliary classifier with a
+        // projection, is told the (class, cluster) pairs through the projection: that starts at zero, the head fresh.
+        using var data = Pairs();
+        var folder = TestData.NewTempFolder();
+        var options = new TrainingOptions { Steps = 2, BatchSize = 16, SampleEvery = 0, CheckpointEvery = 0, SampleCount = 4, Seed = 5 };
+        var source = new GanTrainer(Clustered, options, Path.Combine(folder, "source"), TextWriter.Null).Train(data);
+        var conditional = Clustered with { NumClasses = 2, LatentClasses = 2, AuxiliaryClassifier = true, Projection = true };
+        var log = new StringWriter();
+        var warm = new GanTrainer(conditional, options with { Steps = 1, LearningRateG = 1e-12, LearningRateD = 1e-12, InitFrom = source },
+            Path.Combine(folder, "warm"), log).Train(data);
+        Assert.That(log.ToString(), Does.Contain("Each of this run's 4 condition rows starts as the source's row (of 4)")
+            .And.Contain("The discriminator's condition starts at zero: the source's read it as a learned input plane, this run's as a projection."));
+        using var d = new Discriminator(conditional);
+        Checkpoint.Load(warm).LoadInto(d, "discriminator", warm);
+        Assert.That(d.state_dict()["projection.weight"].abs().max().item<float>(), Is.LessThan(1e-9f), "the projection starts at zero");
+
+        // The same kind on both sides: nothing to say.
+        var plane = Clustered with { NumClasses = 2, LatentClasses = 2 };
+        var quiet = new StringWriter();
+        new GanTrainer(plane, options with { Steps = 1, InitFrom = source }, Path.Combine(folder, "plane"), quiet).Train(data);
+        Assert.That(quiet.ToString(), Does.Contain("condition rows starts as").And.Not.Contain("The discriminator's condition starts at zero"));
+    }
+
+    [Test]
     public void AConditionStartsAtZeroWhenTheSourceHasNone()
     {
         using var data = Pairs();
