@@ -72,12 +72,12 @@ internal static class WarmStart
         var start = $"Starting from the weights of '{path}' (step {source.Info.Step}, {source.Info.Dataset}): the generator, its average and the discriminator; the optimizers start afresh.";
         var conditioned = Math.Max(to.EmbeddedClasses, to.DiscriminatorClasses);
         if (conditioned == 0) return start;
-        if (map is null) return start + " " + $"This run's {conditioned} condition rows start at zero ({why}).";
+        if (map is null) return $"{start} This run's {conditioned} condition rows start at zero ({why}).";
         var mapped = string.Create(CultureInfo.InvariantCulture,
             $"Each of this run's {conditioned} condition rows starts as the source's row (of {Math.Max(from.EmbeddedClasses, from.DiscriminatorClasses)}) that most of its images had ({agreement:P1} of the images agree).");
         var (told, tells) = (ConditionInput(from), ConditionInput(to));
         // The rows map only between weights of one kind: a discriminator told its condition another way starts without it.
-        return start + " " + mapped + (told == tells || to.DiscriminatorClasses == 0 ? "" :
+        return $"{start} {mapped}" + (told == tells || to.DiscriminatorClasses == 0 ? "" :
             $" The discriminator's condition starts at zero: the source's read it as {told}, this run's as {tells}.");
     }
 
