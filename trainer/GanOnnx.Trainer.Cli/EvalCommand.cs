@@ -48,7 +48,6 @@ internal static class EvalCommand
                 using var generator = ckpt.LoadGenerator(checkpointPath!, parse.GetValue(ema) ? "generator_ema" : "generator");
                 scores = evaluator.Score(generator, images, byClass, sampling);
             }
-            if (psi < 1f) scores = scores with { Truncation = psi };
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"images scored:        {scores.Count} against {scores.HeldOutCount} held-out real images ({(DateTime.UtcNow - started).TotalSeconds:F1} s){(psi < 1f ? $", latents truncated to ψ {psi}" : "")}"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Fréchet distance:     {scores.FrechetDistance:F3}  (real-against-real floor {scores.FrechetFloor:F3}{FloorSpread(scores)}, ratio {scores.FrechetRatio:F2}×)"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"class entropy:        {scores.ClassEntropy:F4}  (1 = every class equally often; held-out real images {scores.RealClassEntropy:F4}, ratio {scores.ClassEntropyRatio:F3})"));

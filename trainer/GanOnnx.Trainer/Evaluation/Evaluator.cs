@@ -133,6 +133,8 @@ public sealed class Evaluator : IDisposable
     {
         using var generated = GeneratorScorer.Generate(Classifier, Source(session, count), count);
         var scores = GeneratorScorer.Score(generated, Classifier.Config.NumClasses, Reference(count), ClassifierAccuracy);
+        // A session that truncates its latents makes other images than the model samples: the record says so.
+        if (session.Options.Truncation < 1f) scores = scores with { Truncation = Math.Round((double)session.Options.Truncation, 6) };
         return perClass ? scores with { PerClass = PerClassScores.Score(Classifier, generated, Train, Test) } : scores;
     }
 
