@@ -23,21 +23,31 @@ public class WarmStartTests
             Clustered.ValueRange, ["left", "right"]);
     }
 
+    /// <summary>
+    /// Trains <paramref name="source"/> on <paramref name="data"/> for <paramref name="options"/>' steps, then starts a run
+    /// of <paramref name="target"/> from it (<see cref="TrainingOptions.InitFrom"/>) for one step at a negligible learning
+    /// rate, which leaves the weights as they were loaded: both checkpoints and the warm start's log.
+    /// </summary>
+    private static (string Source, string Warm, string Log) WarmStarted(ImageDataset data, ModelConfig source, ModelConfig target, TrainingOptions options)
+    {
+        var folder = TestData.NewTempFolder();
+        var from = new GanTrainer(source, options, Path.Combine(folder, "source"), TextWriter.Null).Train(data);
+        var log = new StringWriter();
+        var warm = new GanTrainer(target, options with { Steps = 1, LearningRateG = 1e-12, LearningRateD = 1e-12, InitFrom = from },
+            Path.Combine(folder, "warm"), log).Train(data);
+        return (from, warm, log.ToString());
+    }
+
     [Test]
     public void AConditionalRunStartsAsTheSelfConditionedRunItStartsFrom()
     {
         using var data = Pairs();
-        var folder = TestData.NewTempFolder();
         var options = new TrainingOptions { Steps = 3, BatchSize = 16, SampleEvery = 0, CheckpointEvery = 0, SampleCount = 4, Seed = 5 };
-        var source = new GanTrainer(Clustered, options, Path.Combine(folder, "source"), TextWriter.Null).Train(data);
-
         // Two clusters within each of the two classes: each (class, cluster) pair is one bar position, and so is each of
-        // the source's four clusters. One step at a negligible learning rate leaves the weights as they were loaded.
+        // the source's four clusters.
         var conditional = Clustered with { NumClasses = 2, LatentClasses = 2 };
-        var log = new StringWriter();
-        var warm = new GanTrainer(conditional, options with { Steps = 1, LearningRateG = 1e-12, LearningRateD = 1e-12, InitFrom = source },
-            Path.Combine(folder, "warm"), log).Train(data);
-        Assert.That(log.ToString(), Does.Contain($"Starting from the weights of '{source}' (step 3, bars)")
+        var (source, warm, log) = WarmStarted(data, Clustered, conditional, options);
+        Assert.That(log, Does.Contain($"Starting from the weights of '{source}' (step 3, bars)")
             .And.Contain("Each of this run's 4 condition rows starts as the source's row (of 4) that most of its images had (100.0 % of the images agree)"));
 
         var from = Checkpoint.Load(source);
@@ -85,14 +95,10 @@ public class WarmStartTests
         // The source's discriminator reads its clusters as an input plane; this run's, an auxiliary classifier with a
         // projection, is told the (class, cluster) pairs through the projection: that starts at zero, the head fresh.
         using var data = Pairs();
-        var folder = TestData.NewTempFolder();
         var options = new TrainingOptions { Steps = 2, BatchSize = 16, SampleEvery = 0, CheckpointEvery = 0, SampleCount = 4, Seed = 5 };
-        var source = new GanTrainer(Clustered, options, Path.Combine(folder, "source"), TextWriter.Null).Train(data);
         var conditional = Clustered with { NumClasses = 2, LatentClasses = 2, AuxiliaryClassifier = true, Projection = true };
-        var log = new StringWriter();
-        var warm = new GanTrainer(conditional, options with { Steps = 1, LearningRateG = 1e-12, LearningRateD = 1e-12, InitFrom = source },
-            Path.Combine(folder, "warm"), log).Train(data);
-        Assert.That(log.ToString(), Does.Contain("Each of this run's 4 condition rows starts as the source's row (of 4)")
+        var (source, warm, log) = WarmStarted(data, Clustered, conditional, options);
+        Assert.That(log, Does.Contain("Each of this run's 4 condition rows starts as the source's row (of 4)")
             .And.Contain("The discriminator's condition starts at zero: the source's read it as a learned input plane, this run's as a projection."));
         using var d = new Discriminator(conditional);
         Checkpoint.Load(warm).LoadInto(d, "discriminator", warm);
@@ -101,7 +107,7 @@ public class WarmStartTests
         // The same kind on both sides: nothing to say.
         var plane = Clustered with { NumClasses = 2, LatentClasses = 2 };
         var quiet = new StringWriter();
-        new GanTrainer(plane, options with { Steps = 1, InitFrom = source }, Path.Combine(folder, "plane"), quiet).Train(data);
+        new GanTrainer(plane, options with { Steps = 1, InitFrom = source }, Path.Combine(TestData.NewTempFolder(), "plane"), quiet).Train(data);
         Assert.That(quiet.ToString(), Does.Contain("condition rows starts as").And.Not.Contain("The discriminator's condition starts at zero"));
     }
 
@@ -109,16 +115,11 @@ public class WarmStartTests
     public void AConditionStartsAtZeroWhenTheSourceHasNone()
     {
         using var data = Pairs();
-        var folder = TestData.NewTempFolder();
         var plain = Clustered with { LatentClasses = 0, Clustered = false };
         var options = new TrainingOptions { Steps = 2, BatchSize = 16, SampleEvery = 0, CheckpointEvery = 0, SampleCount = 4 };
-        var source = new GanTrainer(plain, options, Path.Combine(folder, "source"), TextWriter.Null).Train(data);
-
         var conditional = plain with { NumClasses = 2 };
-        var log = new StringWriter();
-        var warm = new GanTrainer(conditional, options with { Steps = 1, LearningRateG = 1e-12, LearningRateD = 1e-12, InitFrom = source },
-            Path.Combine(folder, "warm"), log).Train(data);
-        Assert.That(log.ToString(), Does.Contain("This run's 2 condition rows start at zero (the source has no condition)."));
+        var (source, warm, log) = WarmStarted(data, plain, conditional, options);
+        Assert.That(log, Does.Contain("This run's 2 condition rows start at zero (the source has no condition)."));
 
         // Both classes draw the source's image: the condition is ignored until it is learned.
         using var g = Checkpoint.Load(warm).LoadGenerator(warm);
