@@ -27,9 +27,10 @@ internal static class EvalCommand
             if ((modelPath is null) == (checkpointPath is null)) throw new TrainerException("Give exactly one of --model (ONNX) or --checkpoint.");
             // Before the classifier loads: 0 ended in an unhandled "tensors" exception, and 1 was named as training's --eval-count.
             if (parse.GetValue(count) < 2) throw new TrainerException($"--count is {parse.GetValue(count)}; the Fréchet distance needs at least 2 images (use thousands).");
+            // The runtime's own check of ψ, before the classifier loads (its message is given the flag's name).
             var psi = parse.GetValue(truncation);
-            if (!(psi > 0f && psi <= 1f)) throw new TrainerException(string.Create(CultureInfo.InvariantCulture, $"--truncation is {psi}; it must be in (0, 1] (1 = none)."));
             var sampling = new GeneratorOptions { Truncation = psi };
+            sampling.Validate();
             using var evaluator = Evaluator.Open(parse.GetValue(data)!, parse.GetValue(classifierOption), log: output);
             var started = DateTime.UtcNow;
             QualityScores scores;

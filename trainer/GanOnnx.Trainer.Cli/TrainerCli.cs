@@ -87,6 +87,7 @@ public static class TrainerCli
         ["ModelConfig.LatentClasses"] = "--latent-classes",
         ["ModelConfig.Clustered"] = "--clusters",
         ["GanTrainer.Device"] = "--device",
+        [$"{nameof(GeneratorOptions.Truncation)} is"] = "--truncation is",
         ["Classifier epochs"] = "--epochs",
         ["The image size"] = "--image-size",
         ["The channel count"] = "--channels",
